@@ -1,0 +1,571 @@
+// outlet — Family, Address (IPv4, IPv6, Unix-domain) and resolve().
+#ifndef OUTLET_ADDRESS_HPP
+#define OUTLET_ADDRESS_HPP
+
+#include <outlet/error.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <iosfwd>
+#include <new>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+namespace outlet {
+
+/// The address families outlet speaks: AF_INET, AF_INET6, AF_UNIX.
+enum class Family { ipv4, ipv6, unix_domain };
+
+/// A socket address: IPv4 or IPv6 with a port, or a Unix-domain path
+/// (Linux's abstract namespace is written "@name"). A value type: copyable,
+/// comparable, hashable. It holds the native sockaddr, so passing it to the
+/// OS costs nothing.
+class Address {
+public:
+  /// An empty address: empty() is true and family() matches no Family.
+  Address() noexcept = default;
+
+  /// An IPv4 address from dotted-quad text ("127.0.0.1"), via inet_pton.
+  static Address ipv4(std::string_view ip, std::uint16_t port);
+  static Address ipv4(std::string_view ip, std::uint16_t port, std::error_code& ec) noexcept;
+  /// An IPv6 address from text ("::1", "fe80::1%eth0" with a scope), via inet_pton.
+  static Address ipv6(std::string_view ip, std::uint16_t port);
+  static Address ipv6(std::string_view ip, std::uint16_t port, std::error_code& ec) noexcept;
+  /// A Unix-domain address: a filesystem path, or "@name" for Linux's
+  /// abstract namespace; "" is the unnamed address.
+  static Address unix_domain(std::string_view path);
+  static Address unix_domain(std::string_view path, std::error_code& ec) noexcept;
+  /// The wildcard address, 0.0.0.0 or ::, for binding on every interface.
+  static Address any(Family family, std::uint16_t port);
+  static Address any(Family family, std::uint16_t port, std::error_code& ec) noexcept;
+  /// The loopback address, 127.0.0.1 or ::1.
+  static Address loopback(Family family, std::uint16_t port);
+  static Address loopback(Family family, std::uint16_t port, std::error_code& ec) noexcept;
+  /// Parses what to_string() prints: "1.2.3.4:80", "[::1]:80",
+  /// "[fe80::1%eth0]:80", "unix:/path", "unix:@name". Numeric only: use
+  /// outlet::resolve() for host names.
+  static Address parse(std::string_view text);
+  static Address parse(std::string_view text, std::error_code& ec) noexcept;
+  /// Copies a native sockaddr of `size` bytes (as accept/getsockname fill it).
+  static Address from_native(const sockaddr* address, socklen_t size);
+  static Address from_native(const sockaddr* address, socklen_t size, std::error_code& ec) noexcept;
+
+  /// True for a default-constructed (or failed) Address.
+  bool empty() const noexcept { return size_ == 0; }
+  /// ipv4, ipv6 or unix_domain; for an empty address, none of them.
+  Family family() const noexcept;
+  /// The port in host byte order; 0 for unix_domain.
+  std::uint16_t port() const noexcept;
+  /// "127.0.0.1", "::1", "fe80::1%eth0" (inet_ntop); empty for unix_domain.
+  std::string ip() const;
+  /// The Unix-domain path ("@name" for abstract); empty for other families.
+  std::string path() const;
+  /// The inverse of parse(): "1.2.3.4:80", "[::1]:80", "unix:/path".
+  std::string to_string() const;
+  /// A copy with the port replaced (unchanged for unix_domain).
+  Address with_port(std::uint16_t port) const noexcept;
+  /// The native sockaddr, for passing to OS calls.
+  const sockaddr* native() const noexcept { return reinterpret_cast<const sockaddr*>(&storage_); }
+  /// The length of native() in bytes; 0 when empty.
+  socklen_t native_size() const noexcept { return size_; }
+
+  friend bool operator==(const Address& a, const Address& b) noexcept { return a.compare(b) == 0; }
+  friend bool operator!=(const Address& a, const Address& b) noexcept { return a.compare(b) != 0; }
+  friend bool operator<(const Address& a, const Address& b) noexcept { return a.compare(b) < 0; }
+  friend bool operator>(const Address& a, const Address& b) noexcept { return a.compare(b) > 0; }
+  friend bool operator<=(const Address& a, const Address& b) noexcept { return a.compare(b) <= 0; }
+  friend bool operator>=(const Address& a, const Address& b) noexcept { return a.compare(b) >= 0; }
+
+  /// A hash consistent with ==.
+  std::size_t hash() const noexcept;
+
+private:
+  using unix_sockaddr = detail::sys::unix_sockaddr;
+  static constexpr std::size_t unix_path_offset = offsetof(unix_sockaddr, sun_path);
+  static constexpr std::size_t unix_path_capacity = sizeof(unix_sockaddr::sun_path);
+
+  // Each setter fills an empty Address and returns nullptr, or returns why
+  // the input was rejected (and leaves the Address empty).
+  const char* set_ipv4(std::string_view ip, std::uint16_t port) noexcept;
+  const char* set_ipv6(std::string_view ip, std::uint16_t port) noexcept;
+  const char* set_unix(std::string_view path) noexcept;
+  const char* set_any(Family family, std::uint16_t port, bool loopback) noexcept;
+  const char* set_parsed(std::string_view text) noexcept;
+  const char* set_native(const sockaddr* address, socklen_t size) noexcept;
+
+  int compare(const Address& other) const noexcept;
+  int family_rank() const noexcept;
+  bool is_unix() const noexcept { return size_ != 0 && storage_.ss_family == AF_UNIX; }
+  std::size_t unix_name_size() const noexcept { return size_ - unix_path_offset; }
+  const char* unix_name() const noexcept {
+    return reinterpret_cast<const unix_sockaddr*>(&storage_)->sun_path;
+  }
+
+  template <class F>
+  static Address make(const char* op, std::string_view input, F&& fill);
+  template <class F>
+  static Address make(std::error_code& ec, F&& fill) noexcept;
+
+  sockaddr_storage storage_{};
+  socklen_t size_ = 0;
+};
+
+static_assert(sizeof(sockaddr_storage) >= sizeof(detail::sys::unix_sockaddr),
+              "sockaddr_storage must hold a Unix-domain address");
+
+/// Writes a.to_string().
+template <class CharT, class Traits>
+std::basic_ostream<CharT, Traits>& operator<<(std::basic_ostream<CharT, Traits>& os, const Address& a) {
+  const std::string text = a.to_string();
+  return os << text.c_str();
+}
+
+/// Every address getaddrinfo() gives for host (a name or a numeric
+/// literal, "[::1]" allowed), each with `port`, in the resolver's order.
+std::vector<Address> resolve(std::string_view host, std::uint16_t port);
+std::vector<Address> resolve(std::string_view host, std::uint16_t port, std::error_code& ec) noexcept;
+
+// ---------------------------------------------------------------------------
+// Implementation
+
+namespace detail {
+
+inline bool has_nul(std::string_view text) noexcept {
+  return text.find('\0') != std::string_view::npos;
+}
+
+/// Copies `text` into `buf` with a terminating NUL; false if it does not fit.
+template <std::size_t N>
+bool copy_c_string(std::string_view text, char (&buf)[N]) noexcept {
+  if (text.size() >= N) return false;
+  std::memcpy(buf, text.data(), text.size());
+  buf[text.size()] = '\0';
+  return true;
+}
+
+/// Parses 1-5 decimal digits in [0, 65535].
+inline bool parse_port(std::string_view text, std::uint16_t& port) noexcept {
+  if (text.empty() || text.size() > 5) return false;
+  unsigned value = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return false;
+    value = value * 10 + static_cast<unsigned>(c - '0');
+  }
+  if (value > 65535) return false;
+  port = static_cast<std::uint16_t>(value);
+  return true;
+}
+
+}  // namespace detail
+
+inline const char* Address::set_ipv4(std::string_view ip, std::uint16_t port) noexcept {
+  if (detail::has_nul(ip)) return "contains a NUL byte";
+  char buf[INET_ADDRSTRLEN];
+  sockaddr_in sin{};
+  if (!detail::copy_c_string(ip, buf) || inet_pton(AF_INET, buf, &sin.sin_addr) != 1)
+    return ip.find(':') != std::string_view::npos ? "is an IPv6 address, not IPv4"
+                                                   : "is not an IPv4 address";
+  sin.sin_family = AF_INET;
+  sin.sin_port = htons(port);
+  std::memcpy(&storage_, &sin, sizeof sin);
+  size_ = sizeof sin;
+  return nullptr;
+}
+
+inline const char* Address::set_ipv6(std::string_view ip, std::uint16_t port) noexcept {
+  if (detail::has_nul(ip)) return "contains a NUL byte";
+  sockaddr_in6 sin6{};
+  const std::size_t percent = ip.find('%');
+  const std::string_view host = ip.substr(0, percent);
+  char buf[INET6_ADDRSTRLEN];
+  if (!detail::copy_c_string(host, buf) || inet_pton(AF_INET6, buf, &sin6.sin6_addr) != 1)
+    return host.find(':') == std::string_view::npos && host.find('.') != std::string_view::npos
+               ? "is an IPv4 address, not IPv6"
+               : "is not an IPv6 address";
+  if (percent != std::string_view::npos) {
+    const std::string_view scope = ip.substr(percent + 1);
+    if (scope.empty()) return "has an empty scope after '%'";
+    unsigned long index = 0;
+    bool numeric = scope.size() <= 10;
+    for (char c : scope) {
+      if (c < '0' || c > '9') numeric = false;
+      if (numeric) index = index * 10 + static_cast<unsigned long>(c - '0');
+    }
+    if (numeric && index > 0xffffffffUL) return "has a scope id out of range";
+    if (!numeric) {
+      char name[64];
+      if (!detail::copy_c_string(scope, name)) return "names an unknown network interface";
+      index = detail::sys::interface_index(name);
+      if (index == 0) return "names an unknown network interface";
+    }
+    sin6.sin6_scope_id = static_cast<decltype(sin6.sin6_scope_id)>(index);
+  }
+  sin6.sin6_family = AF_INET6;
+  sin6.sin6_port = htons(port);
+  std::memcpy(&storage_, &sin6, sizeof sin6);
+  size_ = sizeof sin6;
+  return nullptr;
+}
+
+inline const char* Address::set_unix(std::string_view path) noexcept {
+  if (detail::has_nul(path)) return "contains a NUL byte";
+  const bool abstract = !path.empty() && path.front() == '@';
+  if (abstract && !detail::sys::has_abstract_unix)
+    return "is an abstract Unix name (\"@...\"), which only Linux has";
+  // A path needs its terminating NUL; an abstract name has a leading one.
+  if (path.size() + 1 > unix_path_capacity)
+    return abstract ? "is too long for an abstract Unix name (sun_path holds 107 bytes)"
+                    : "is too long for a Unix socket path (sun_path holds 107 bytes and a NUL)";
+  auto* sun = reinterpret_cast<unix_sockaddr*>(&storage_);
+  sun->sun_family = AF_UNIX;
+  if (abstract) {
+    sun->sun_path[0] = '\0';
+    std::memcpy(sun->sun_path + 1, path.data() + 1, path.size() - 1);
+    size_ = static_cast<socklen_t>(unix_path_offset + path.size());
+  } else if (path.empty()) {
+    size_ = static_cast<socklen_t>(unix_path_offset);
+  } else {
+    std::memcpy(sun->sun_path, path.data(), path.size());
+    size_ = static_cast<socklen_t>(unix_path_offset + path.size() + 1);
+  }
+  return nullptr;
+}
+
+inline const char* Address::set_any(Family family, std::uint16_t port, bool loopback) noexcept {
+  if (family == Family::ipv4) {
+    sockaddr_in sin{};
+    sin.sin_family = AF_INET;
+    sin.sin_port = htons(port);
+    sin.sin_addr.s_addr = htonl(loopback ? INADDR_LOOPBACK : INADDR_ANY);
+    std::memcpy(&storage_, &sin, sizeof sin);
+    size_ = sizeof sin;
+    return nullptr;
+  }
+  if (family == Family::ipv6) {
+    sockaddr_in6 sin6{};
+    sin6.sin6_family = AF_INET6;
+    sin6.sin6_port = htons(port);
+    if (loopback) sin6.sin6_addr.s6_addr[15] = 1;
+    std::memcpy(&storage_, &sin6, sizeof sin6);
+    size_ = sizeof sin6;
+    return nullptr;
+  }
+  return "is not an IP family (Unix-domain sockets have no wildcard or loopback address)";
+}
+
+inline const char* Address::set_parsed(std::string_view text) noexcept {
+  if (detail::has_nul(text)) return "contains a NUL byte";
+  constexpr std::string_view unix_prefix = "unix:";
+  if (text.substr(0, unix_prefix.size()) == unix_prefix) return set_unix(text.substr(unix_prefix.size()));
+  if (text.empty()) return "is empty";
+  const std::size_t colon = text.rfind(':');
+  if (colon == std::string_view::npos) return "has no \":port\" (write \"1.2.3.4:80\", \"[::1]:80\" or \"unix:/path\")";
+  std::uint16_t port = 0;
+  if (!detail::parse_port(text.substr(colon + 1), port)) return "has a port that is not a number in 0-65535";
+  const std::string_view host = text.substr(0, colon);
+  if (!host.empty() && host.front() == '[') {
+    if (host.size() < 2 || host.back() != ']') return "has an unclosed '['";
+    const char* why = set_ipv6(host.substr(1, host.size() - 2), port);
+    return why ? "is not a valid \"[IPv6]:port\" address" : nullptr;
+  }
+  if (host.find(':') != std::string_view::npos) return "has an IPv6 address without brackets (write \"[::1]:80\")";
+  if (set_ipv4(host, port) == nullptr) return nullptr;
+  return "is not a numeric address (use outlet::resolve for host names)";
+}
+
+inline const char* Address::set_native(const sockaddr* address, socklen_t size) noexcept {
+  if (address == nullptr || size < static_cast<socklen_t>(sizeof(address->sa_family)))
+    return "is too short to hold an address family";
+  // sa_family is read through memcpy: `address` may point into any buffer.
+  decltype(address->sa_family) family{};
+  std::memcpy(&family, reinterpret_cast<const char*>(address) + offsetof(sockaddr, sa_family), sizeof family);
+  const auto length = static_cast<std::size_t>(size);
+  if (family == AF_INET) {
+    if (length < sizeof(sockaddr_in)) return "is too short for an IPv4 address";
+    sockaddr_in in{};
+    std::memcpy(&in, address, sizeof in);
+    sockaddr_in sin{};  // canonical: no padding bytes from the source
+    sin.sin_family = AF_INET;
+    sin.sin_port = in.sin_port;
+    sin.sin_addr = in.sin_addr;
+    std::memcpy(&storage_, &sin, sizeof sin);
+    size_ = sizeof sin;
+    return nullptr;
+  }
+  if (family == AF_INET6) {
+    if (length < sizeof(sockaddr_in6)) return "is too short for an IPv6 address";
+    sockaddr_in6 in6{};
+    std::memcpy(&in6, address, sizeof in6);
+    sockaddr_in6 sin6{};  // canonical: flow label dropped, as to_string() cannot show it
+    sin6.sin6_family = AF_INET6;
+    sin6.sin6_port = in6.sin6_port;
+    sin6.sin6_addr = in6.sin6_addr;
+    sin6.sin6_scope_id = in6.sin6_scope_id;
+    std::memcpy(&storage_, &sin6, sizeof sin6);
+    size_ = sizeof sin6;
+    return nullptr;
+  }
+  if (family == AF_UNIX) {
+    if (length > sizeof(unix_sockaddr)) return "is longer than a Unix-domain address";
+    const char* bytes = reinterpret_cast<const char*>(address) + unix_path_offset;
+    const std::size_t n = length > unix_path_offset ? length - unix_path_offset : 0;
+    if (n == 0) return set_unix({});
+    if (bytes[0] == '\0') {
+      if (!detail::sys::has_abstract_unix) return set_unix({});
+      const std::string_view name(bytes + 1, n - 1);
+      if (detail::has_nul(name)) return "is an abstract Unix name containing a NUL byte";
+      char text[unix_path_capacity + 1];
+      text[0] = '@';
+      std::memcpy(text + 1, name.data(), name.size());
+      return set_unix(std::string_view(text, name.size() + 1));
+    }
+    std::size_t len = 0;
+    while (len < n && bytes[len] != '\0') ++len;
+    if (len == unix_path_capacity) return "is a Unix path without its terminating NUL";
+    return set_unix(std::string_view(bytes, len));
+  }
+  return "has an address family outlet does not support";
+}
+
+template <class F>
+Address Address::make(const char* op, std::string_view input, F&& fill) {
+  Address a;
+  if (const char* why = fill(a)) detail::throw_invalid(op, input, why);
+  return a;
+}
+
+template <class F>
+Address Address::make(std::error_code& ec, F&& fill) noexcept {
+  Address a;
+  if (fill(a) != nullptr) {
+    ec = detail::invalid_argument();
+    return Address{};
+  }
+  ec.clear();
+  return a;
+}
+
+inline Address Address::ipv4(std::string_view ip, std::uint16_t port) {
+  return make("Address::ipv4", ip, [&](Address& a) { return a.set_ipv4(ip, port); });
+}
+inline Address Address::ipv4(std::string_view ip, std::uint16_t port, std::error_code& ec) noexcept {
+  return make(ec, [&](Address& a) { return a.set_ipv4(ip, port); });
+}
+inline Address Address::ipv6(std::string_view ip, std::uint16_t port) {
+  return make("Address::ipv6", ip, [&](Address& a) { return a.set_ipv6(ip, port); });
+}
+inline Address Address::ipv6(std::string_view ip, std::uint16_t port, std::error_code& ec) noexcept {
+  return make(ec, [&](Address& a) { return a.set_ipv6(ip, port); });
+}
+inline Address Address::unix_domain(std::string_view path) {
+  return make("Address::unix_domain", path, [&](Address& a) { return a.set_unix(path); });
+}
+inline Address Address::unix_domain(std::string_view path, std::error_code& ec) noexcept {
+  return make(ec, [&](Address& a) { return a.set_unix(path); });
+}
+inline Address Address::any(Family family, std::uint16_t port) {
+  return make("Address::any", "unix_domain", [&](Address& a) { return a.set_any(family, port, false); });
+}
+inline Address Address::any(Family family, std::uint16_t port, std::error_code& ec) noexcept {
+  return make(ec, [&](Address& a) { return a.set_any(family, port, false); });
+}
+inline Address Address::loopback(Family family, std::uint16_t port) {
+  return make("Address::loopback", "unix_domain", [&](Address& a) { return a.set_any(family, port, true); });
+}
+inline Address Address::loopback(Family family, std::uint16_t port, std::error_code& ec) noexcept {
+  return make(ec, [&](Address& a) { return a.set_any(family, port, true); });
+}
+inline Address Address::parse(std::string_view text) {
+  return make("Address::parse", text, [&](Address& a) { return a.set_parsed(text); });
+}
+inline Address Address::parse(std::string_view text, std::error_code& ec) noexcept {
+  return make(ec, [&](Address& a) { return a.set_parsed(text); });
+}
+inline Address Address::from_native(const sockaddr* address, socklen_t size) {
+  Address a;
+  if (const char* why = a.set_native(address, size))
+    detail::throw_error(detail::invalid_argument(),
+                        "Address::from_native (" + std::to_string(size) + " bytes): " + why);
+  return a;
+}
+inline Address Address::from_native(const sockaddr* address, socklen_t size, std::error_code& ec) noexcept {
+  return make(ec, [&](Address& a) { return a.set_native(address, size); });
+}
+
+inline Family Address::family() const noexcept {
+  if (size_ == 0) return static_cast<Family>(-1);
+  if (storage_.ss_family == AF_INET) return Family::ipv4;
+  if (storage_.ss_family == AF_INET6) return Family::ipv6;
+  return Family::unix_domain;
+}
+
+inline int Address::family_rank() const noexcept { return static_cast<int>(family()); }
+
+inline std::uint16_t Address::port() const noexcept {
+  if (size_ == 0) return 0;
+  if (storage_.ss_family == AF_INET) return ntohs(reinterpret_cast<const sockaddr_in*>(&storage_)->sin_port);
+  if (storage_.ss_family == AF_INET6) return ntohs(reinterpret_cast<const sockaddr_in6*>(&storage_)->sin6_port);
+  return 0;
+}
+
+inline Address Address::with_port(std::uint16_t port) const noexcept {
+  Address a = *this;
+  if (size_ != 0 && storage_.ss_family == AF_INET)
+    reinterpret_cast<sockaddr_in*>(&a.storage_)->sin_port = htons(port);
+  else if (size_ != 0 && storage_.ss_family == AF_INET6)
+    reinterpret_cast<sockaddr_in6*>(&a.storage_)->sin6_port = htons(port);
+  return a;
+}
+
+inline std::string Address::ip() const {
+  char buf[INET6_ADDRSTRLEN + 1 + 16];
+  if (size_ != 0 && storage_.ss_family == AF_INET) {
+    const auto* sin = reinterpret_cast<const sockaddr_in*>(&storage_);
+    if (inet_ntop(AF_INET, &sin->sin_addr, buf, sizeof buf) == nullptr) return {};
+    return buf;
+  }
+  if (size_ != 0 && storage_.ss_family == AF_INET6) {
+    const auto* sin6 = reinterpret_cast<const sockaddr_in6*>(&storage_);
+    if (inet_ntop(AF_INET6, &sin6->sin6_addr, buf, sizeof buf) == nullptr) return {};
+    std::string text = buf;
+    if (sin6->sin6_scope_id != 0) {
+      char name[detail::sys::interface_name_size + 1] = {};
+      text += '%';
+      text += detail::sys::interface_name(sin6->sin6_scope_id, name) ? std::string(name)
+                                                                      : std::to_string(sin6->sin6_scope_id);
+    }
+    return text;
+  }
+  return {};
+}
+
+inline std::string Address::path() const {
+  if (!is_unix()) return {};
+  const std::size_t n = unix_name_size();
+  if (n == 0) return {};
+  const char* name = unix_name();
+  if (name[0] == '\0') return '@' + std::string(name + 1, n - 1);
+  return std::string(name, n - 1);  // drop the terminating NUL
+}
+
+inline std::string Address::to_string() const {
+  if (size_ == 0) return {};
+  if (is_unix()) return "unix:" + path();
+  if (storage_.ss_family == AF_INET6) return '[' + ip() + "]:" + std::to_string(port());
+  return ip() + ':' + std::to_string(port());
+}
+
+inline int Address::compare(const Address& other) const noexcept {
+  const int ra = family_rank(), rb = other.family_rank();
+  if (ra != rb) return ra < rb ? -1 : 1;
+  if (size_ == 0) return 0;
+  if (is_unix()) {
+    const std::size_t na = unix_name_size(), nb = other.unix_name_size();
+    const int c = std::memcmp(unix_name(), other.unix_name(), na < nb ? na : nb);
+    if (c != 0) return c;
+    return na == nb ? 0 : (na < nb ? -1 : 1);
+  }
+  // IP: the address bytes (network order sorts numerically), then scope, then port.
+  if (storage_.ss_family == AF_INET) {
+    const auto* a = reinterpret_cast<const sockaddr_in*>(&storage_);
+    const auto* b = reinterpret_cast<const sockaddr_in*>(&other.storage_);
+    const int c = std::memcmp(&a->sin_addr, &b->sin_addr, sizeof a->sin_addr);
+    if (c != 0) return c;
+  } else {
+    const auto* a = reinterpret_cast<const sockaddr_in6*>(&storage_);
+    const auto* b = reinterpret_cast<const sockaddr_in6*>(&other.storage_);
+    const int c = std::memcmp(&a->sin6_addr, &b->sin6_addr, sizeof a->sin6_addr);
+    if (c != 0) return c;
+    if (a->sin6_scope_id != b->sin6_scope_id) return a->sin6_scope_id < b->sin6_scope_id ? -1 : 1;
+  }
+  const std::uint16_t pa = port(), pb = other.port();
+  return pa == pb ? 0 : (pa < pb ? -1 : 1);
+}
+
+inline std::size_t Address::hash() const noexcept {
+  // FNV-1a over the canonical native bytes (every Address is stored
+  // canonically, so equal addresses have equal bytes).
+  std::uint64_t h = 1469598103934665603ULL;
+  const auto* bytes = reinterpret_cast<const unsigned char*>(&storage_);
+  for (socklen_t i = 0; i < size_; ++i) {
+    h ^= bytes[i];
+    h *= 1099511628211ULL;
+  }
+  return static_cast<std::size_t>(h);
+}
+
+// --- resolve ---------------------------------------------------------------
+
+namespace detail {
+
+/// The error getaddrinfo's return code stands for.
+inline std::error_code resolve_error(int code) noexcept {
+  if (sys::resolve_error_is_system(code)) return last_error_code();
+  return {code, resolve_category()};
+}
+
+/// getaddrinfo() for host (brackets stripped); fills `out`.
+inline std::error_code resolve_into(std::string_view host, std::uint16_t port, std::vector<Address>& out) {
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.empty() || has_nul(host)) return invalid_argument();
+  if (std::error_code ec = sys::ensure_started()) return ec;
+  const std::string name(host);
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;  // one entry per address, not one per socket type
+  struct List {
+    addrinfo* head = nullptr;
+    ~List() {
+      if (head != nullptr) freeaddrinfo(head);
+    }
+  } list;
+  if (int rc = getaddrinfo(name.c_str(), nullptr, &hints, &list.head)) return resolve_error(rc);
+  for (const addrinfo* ai = list.head; ai != nullptr; ai = ai->ai_next) {
+    if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6) continue;
+    std::error_code bad;
+    const Address a =
+        Address::from_native(ai->ai_addr, static_cast<socklen_t>(ai->ai_addrlen), bad).with_port(port);
+    bool seen = false;
+    for (const Address& b : out) seen = seen || b == a;
+    if (!bad && !seen) out.push_back(a);
+  }
+  if (out.empty()) return {EAI_NONAME, resolve_category()};
+  return {};
+}
+
+}  // namespace detail
+
+inline std::vector<Address> resolve(std::string_view host, std::uint16_t port, std::error_code& ec) noexcept {
+  std::vector<Address> out;
+  try {
+    ec = detail::resolve_into(host, port, out);
+  } catch (const std::bad_alloc&) {
+    ec = std::make_error_code(std::errc::not_enough_memory);
+  }
+  if (ec) out.clear();
+  return out;
+}
+
+inline std::vector<Address> resolve(std::string_view host, std::uint16_t port) {
+  std::vector<Address> out;
+  std::error_code ec = detail::resolve_into(host, port, out);
+  if (ec == std::errc::invalid_argument)
+    detail::throw_invalid("resolve", host, host.empty() ? "is an empty host name" : "contains a NUL byte");
+  if (ec) detail::throw_error(ec, "resolve " + detail::quote(host));
+  return out;
+}
+
+}  // namespace outlet
+
+namespace std {
+/// std::hash<outlet::Address>, consistent with ==.
+template <>
+struct hash<outlet::Address> {
+  std::size_t operator()(const outlet::Address& a) const noexcept { return a.hash(); }
+};
+}  // namespace std
+
+#endif  // OUTLET_ADDRESS_HPP

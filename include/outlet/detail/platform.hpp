@@ -1,0 +1,31 @@
+// outlet — the one place that tells POSIX from Windows.
+//
+// Everything below outlet::detail::sys is the contract each platform file
+// fulfils. Portable code (socket_ops.hpp and the public classes) uses only
+// these names; it never includes an OS header or spells errno / WSA*.
+//
+//   types      native_handle, socklen, io_result
+//   constants  invalid_handle, shut_receive / shut_send / shut_both,
+//              poll_in / poll_out / poll_err / poll_hup,
+//              has_abstract_unix (Linux's "@name" namespace)
+//   errors     last_error(), set_last_error(e), to_error_code(e),
+//              err_interrupted, err_would_block, err_connect_aborted,
+//              connect_in_progress(e), eai_* helpers in resolve_error_message()
+//   calls      ensure_started(), open_socket(), accept_socket(), close_socket(),
+//              set_blocking_mode(), send_some(), recv_some(), send_datagram(),
+//              recv_datagram(), poll_one(), unix_path_identity(), remove_unix_path(),
+//              interface_index(), interface_name(), listener_exclusive_option()
+#ifndef OUTLET_DETAIL_PLATFORM_HPP
+#define OUTLET_DETAIL_PLATFORM_HPP
+
+// Each platform file compiles only when this header selected it, so either
+// one can be included anywhere (a no-op off its platform).
+#if defined(_WIN32)
+#define OUTLET_PLATFORM_WINDOWS 1
+#include <outlet/detail/platform_windows.hpp>
+#else
+#define OUTLET_PLATFORM_POSIX 1
+#include <outlet/detail/platform_posix.hpp>
+#endif  // defined(_WIN32)
+
+#endif  // OUTLET_DETAIL_PLATFORM_HPP

@@ -1,0 +1,270 @@
+// outlet — the POSIX side of the sys:: contract in platform.hpp.
+// The only file (with platform_windows.hpp) that includes OS headers or
+// spells errno. Each function is one OS call, or the fewest that give the
+// behaviour outlet promises (close-on-exec, no SIGPIPE) where the OS lacks
+// a one-call form.
+#ifndef OUTLET_DETAIL_PLATFORM_POSIX_HPP
+#define OUTLET_DETAIL_PLATFORM_POSIX_HPP
+#if defined(OUTLET_PLATFORM_POSIX)  // selected by platform.hpp
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstddef>
+#include <system_error>
+
+namespace outlet::detail::sys {
+
+using native_handle = int;
+using socklen = ::socklen_t;
+using io_result = ::ssize_t;
+using unix_sockaddr = ::sockaddr_un;
+
+inline constexpr native_handle invalid_handle = -1;
+
+inline constexpr int shut_receive = SHUT_RD;
+inline constexpr int shut_send = SHUT_WR;
+inline constexpr int shut_both = SHUT_RDWR;
+
+inline constexpr short poll_in = POLLIN;
+inline constexpr short poll_out = POLLOUT;
+inline constexpr short poll_err = POLLERR;
+inline constexpr short poll_hup = POLLHUP;
+
+#if defined(__linux__)
+inline constexpr bool has_abstract_unix = true;
+#else
+inline constexpr bool has_abstract_unix = false;
+#endif  // defined(__linux__)
+
+// Where accept4() exists the accepted socket never inherits O_NONBLOCK;
+// plain accept() on BSD-derived systems (macOS) does inherit it.
+#if defined(SOCK_CLOEXEC)
+inline constexpr bool accept_inherits_non_blocking = false;
+#else
+inline constexpr bool accept_inherits_non_blocking = true;
+#endif  // defined(SOCK_CLOEXEC)
+
+// listen()'s default backlog: the system maximum (the kernel clamps it).
+inline constexpr int max_backlog = SOMAXCONN;
+
+// Servers rebind at once after a restart (TIME_WAIT) with SO_REUSEADDR.
+inline constexpr int listener_reuse_option = SO_REUSEADDR;
+
+// --- errors ---------------------------------------------------------------
+
+inline constexpr int err_interrupted = EINTR;
+inline constexpr int err_would_block = EWOULDBLOCK;
+inline constexpr int err_connect_aborted = ECONNABORTED;
+inline constexpr int err_message_size = EMSGSIZE;
+
+inline int last_error() noexcept { return errno; }
+inline void set_last_error(int e) noexcept { errno = e; }
+
+/// A native error in std::system_category(). EAGAIN is reported as
+/// EWOULDBLOCK so one value compares equal to operation_would_block on
+/// every POSIX system (they differ on a few).
+inline std::error_code to_error_code(int e) noexcept {
+  if (e == EAGAIN) e = EWOULDBLOCK;
+  return {e, std::system_category()};
+}
+
+/// True when connect() on a non-blocking socket has started but not finished.
+inline bool connect_in_progress(int e) noexcept { return e == EINPROGRESS; }
+
+/// Nothing to start on POSIX.
+inline std::error_code ensure_started() noexcept { return {}; }
+
+// --- sockets --------------------------------------------------------------
+
+#if !defined(SOCK_CLOEXEC) || defined(SO_NOSIGPIPE)
+/// Marks a descriptor close-on-exec and SIGPIPE-free where socket()/accept()
+/// cannot do it in the same call (macOS).
+inline bool finish_new_socket(native_handle h) noexcept {
+#if !defined(SOCK_CLOEXEC)
+  if (::fcntl(h, F_SETFD, FD_CLOEXEC) != 0) return false;
+#endif  // !defined(SOCK_CLOEXEC)
+#if defined(SO_NOSIGPIPE)
+  int one = 1;
+  if (::setsockopt(h, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one) != 0) return false;
+#endif  // defined(SO_NOSIGPIPE)
+  return true;
+}
+#define OUTLET_DETAIL_NEEDS_FINISH 1
+#endif  // !defined(SOCK_CLOEXEC) || defined(SO_NOSIGPIPE)
+
+/// socket(2), close-on-exec and without SIGPIPE.
+inline native_handle open_socket(int family, int type, int protocol) noexcept {
+#if defined(SOCK_CLOEXEC)
+  native_handle h = ::socket(family, type | SOCK_CLOEXEC, protocol);
+#else
+  native_handle h = ::socket(family, type, protocol);
+#endif  // defined(SOCK_CLOEXEC)
+#if defined(OUTLET_DETAIL_NEEDS_FINISH)
+  if (h >= 0 && !finish_new_socket(h)) {
+    int e = errno;
+    ::close(h);
+    errno = e;
+    return invalid_handle;
+  }
+#endif  // defined(OUTLET_DETAIL_NEEDS_FINISH)
+  return h;
+}
+
+/// accept4(2) with SOCK_CLOEXEC where it exists, else accept(2) + fcntl.
+inline native_handle accept_socket(native_handle h, ::sockaddr* addr, socklen* len) noexcept {
+#if defined(SOCK_CLOEXEC)
+  native_handle c = ::accept4(h, addr, len, SOCK_CLOEXEC);
+#else
+  native_handle c = ::accept(h, addr, len);
+#endif  // defined(SOCK_CLOEXEC)
+#if defined(OUTLET_DETAIL_NEEDS_FINISH)
+  if (c >= 0 && !finish_new_socket(c)) {
+    int e = errno;
+    ::close(c);
+    errno = e;
+    return invalid_handle;
+  }
+#endif  // defined(OUTLET_DETAIL_NEEDS_FINISH)
+  return c;
+}
+#undef OUTLET_DETAIL_NEEDS_FINISH
+
+/// close(2). Returns 0 or -1 with errno set.
+inline int close_socket(native_handle h) noexcept { return ::close(h); }
+
+/// ioctl(FIONBIO): one call, where fcntl needs two.
+inline int set_blocking_mode(native_handle h, bool non_blocking) noexcept {
+  int value = non_blocking ? 1 : 0;
+  return ::ioctl(h, FIONBIO, &value);
+}
+
+// MSG_NOSIGNAL keeps send() from raising SIGPIPE (macOS uses SO_NOSIGPIPE).
+#if defined(MSG_NOSIGNAL)
+inline constexpr int send_flags = MSG_NOSIGNAL;
+#else
+inline constexpr int send_flags = 0;
+#endif  // defined(MSG_NOSIGNAL)
+
+// MSG_DONTWAIT lets a timed call, after poll() said ready, never block past
+// its deadline if the readiness was spurious.
+#if defined(MSG_DONTWAIT)
+inline constexpr int dont_wait_flag = MSG_DONTWAIT;
+#else
+inline constexpr int dont_wait_flag = 0;
+#endif  // defined(MSG_DONTWAIT)
+
+/// send(2) without SIGPIPE.
+inline io_result send_some(native_handle h, const void* data, std::size_t size,
+                           bool dont_wait) noexcept {
+  return ::send(h, data, size, send_flags | (dont_wait ? dont_wait_flag : 0));
+}
+
+/// recv(2).
+inline io_result recv_some(native_handle h, void* data, std::size_t size, bool dont_wait) noexcept {
+  return ::recv(h, data, size, dont_wait ? dont_wait_flag : 0);
+}
+
+/// sendto(2) without SIGPIPE; `to` may be null on a connected socket.
+inline io_result send_datagram(native_handle h, const void* data, std::size_t size,
+                               const ::sockaddr* to, socklen to_len, bool dont_wait) noexcept {
+  return ::sendto(h, data, size, send_flags | (dont_wait ? dont_wait_flag : 0), to, to_len);
+}
+
+/// recvfrom(2) that also says whether the datagram was cut to fit `size`:
+/// Linux reports the full length with MSG_TRUNC; elsewhere recvmsg's
+/// msg_flags carries MSG_TRUNC. Either way it is one system call.
+inline io_result recv_datagram(native_handle h, void* data, std::size_t size, ::sockaddr* from,
+                               socklen* from_len, bool dont_wait, bool& truncated) noexcept {
+  const int flags = dont_wait ? dont_wait_flag : 0;
+#if defined(__linux__)
+  io_result n = ::recvfrom(h, data, size, flags | MSG_TRUNC, from, from_len);
+  truncated = n > 0 && static_cast<std::size_t>(n) > size;
+  if (truncated) n = static_cast<io_result>(size);
+  return n;
+#else
+  ::iovec iov{data, size};
+  ::msghdr msg{};
+  msg.msg_name = from;
+  msg.msg_namelen = from_len ? *from_len : 0;
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  io_result n = ::recvmsg(h, &msg, flags);
+  if (from_len) *from_len = msg.msg_namelen;
+  truncated = n >= 0 && (msg.msg_flags & MSG_TRUNC) != 0;
+  return n;
+#endif  // defined(__linux__)
+}
+
+/// poll(2) on one socket. Returns >0 ready, 0 timed out, -1 error.
+inline int poll_one(native_handle h, short events, int timeout_ms, short& revents) noexcept {
+  ::pollfd p{h, events, 0};
+  int r = ::poll(&p, 1, timeout_ms);
+  revents = p.revents;
+  return r;
+}
+
+// --- Unix-domain socket files ----------------------------------------------
+
+/// Which file a bound Unix socket created, so close() removes only that one.
+struct FileIdentity {
+  ::dev_t device = 0;
+  ::ino_t inode = 0;
+  bool valid = false;
+};
+
+/// lstat(2) of a socket file; invalid if it is missing or not a socket.
+inline FileIdentity unix_path_identity(const char* path) noexcept {
+  struct ::stat st{};
+  if (::lstat(path, &st) != 0 || !S_ISSOCK(st.st_mode)) return {};
+  return {st.st_dev, st.st_ino, true};
+}
+
+/// unlink(2) the socket file, but only if it is still the one we created.
+inline void remove_unix_path(const char* path, const FileIdentity& created) noexcept {
+  FileIdentity now = unix_path_identity(path);
+  if (now.valid && created.valid && now.device == created.device && now.inode == created.inode)
+    ::unlink(path);
+}
+
+// --- names ----------------------------------------------------------------
+
+/// if_nametoindex(3); 0 if there is no such interface.
+inline unsigned interface_index(const char* name) noexcept { return ::if_nametoindex(name); }
+
+/// if_indextoname(3) into buf (IF_NAMESIZE bytes); false if unknown.
+inline constexpr std::size_t interface_name_size = IF_NAMESIZE;
+inline bool interface_name(unsigned index, char* buf) noexcept {
+  return ::if_indextoname(index, buf) != nullptr;
+}
+
+/// gai_strerror(3).
+inline const char* resolve_error_message(int code) noexcept { return ::gai_strerror(code); }
+
+/// getaddrinfo's EAI_SYSTEM means "look in errno": that error is reported
+/// in system_category instead.
+inline bool resolve_error_is_system(int code) noexcept {
+#if defined(EAI_SYSTEM)
+  return code == EAI_SYSTEM;
+#else
+  (void)code;
+  return false;
+#endif  // defined(EAI_SYSTEM)
+}
+
+}  // namespace outlet::detail::sys
+
+#endif  // defined(OUTLET_PLATFORM_POSIX)
+#endif  // OUTLET_DETAIL_PLATFORM_POSIX_HPP

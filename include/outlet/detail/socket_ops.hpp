@@ -1,0 +1,314 @@
+// outlet — one portable function per OS call, each returning std::error_code.
+// The public classes only delegate here (Asio's socket_ops layer); EINTR
+// retries, deadlines and the test fault hook live here and nowhere else.
+#ifndef OUTLET_DETAIL_SOCKET_OPS_HPP
+#define OUTLET_DETAIL_SOCKET_OPS_HPP
+
+#include <outlet/address.hpp>
+#include <outlet/error.hpp>
+
+#include <chrono>
+#include <climits>
+#include <cstddef>
+#include <system_error>
+
+namespace outlet::detail {
+
+using handle = sys::native_handle;
+
+// --- the fault hook ---------------------------------------------------------
+
+/// The OS calls a FaultHook is asked about.
+enum class SysCall { socket, accept, connect, bind, listen, send, receive, poll, close, option, name, shutdown };
+
+/// A test seam, like the syscall hooks of Go's net package: when set, it is
+/// asked before each OS call and returns 0 to let the call run, or a native
+/// error code (EINTR, EAGAIN, ECONNRESET...) to fail it with instead. Set it
+/// only while no other thread is inside outlet.
+using FaultHook = int (*)(SysCall call, handle h);
+inline FaultHook fault_hook = nullptr;
+
+/// Runs `call` unless the fault hook fails it (then returns `failure`
+/// with the hook's error as the last OS error).
+template <class R, class F>
+inline R sys_call(SysCall which, handle h, R failure, F&& call) noexcept {
+  if (fault_hook != nullptr) {
+    if (const int e = fault_hook(which, h)) {
+      sys::set_last_error(e);
+      return failure;
+    }
+  }
+  return call();
+}
+
+// --- deadlines --------------------------------------------------------------
+
+/// A point on the steady clock by which a blocking operation must finish,
+/// or none. Retries after EINTR wait only for what is left.
+class Deadline {
+public:
+  Deadline() noexcept = default;
+  explicit Deadline(std::chrono::nanoseconds timeout) noexcept {
+    // Cap absurd timeouts (~100 years) so the addition cannot overflow.
+    const std::chrono::nanoseconds cap = std::chrono::hours(24 * 365 * 100);
+    at_ = std::chrono::steady_clock::now() + (timeout < cap ? timeout : cap);
+    set_ = true;
+  }
+  bool is_set() const noexcept { return set_; }
+  bool expired() const noexcept { return set_ && std::chrono::steady_clock::now() >= at_; }
+  /// poll()'s timeout: -1 for none, else the milliseconds left, rounded up
+  /// so a wait never ends early; 0 once expired.
+  int poll_timeout_ms() const noexcept {
+    if (!set_) return -1;
+    const auto left = at_ - std::chrono::steady_clock::now();
+    if (left <= std::chrono::nanoseconds::zero()) return 0;
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(left + std::chrono::microseconds(999));
+    return ms.count() > INT_MAX ? INT_MAX : static_cast<int>(ms.count());
+  }
+
+private:
+  std::chrono::steady_clock::time_point at_{};
+  bool set_ = false;
+};
+
+inline std::error_code timed_out() noexcept { return std::make_error_code(std::errc::timed_out); }
+inline std::error_code not_open() noexcept { return std::make_error_code(std::errc::bad_file_descriptor); }
+
+/// poll(): waits until h is ready for `events` or the deadline passes,
+/// retrying EINTR with the time that is left.
+inline std::error_code wait_ready(handle h, short events, const Deadline& deadline) noexcept {
+  for (;;) {
+    short revents = 0;
+    const int ms = deadline.poll_timeout_ms();
+    const int r = sys_call(SysCall::poll, h, -1, [&] { return sys::poll_one(h, events, ms, revents); });
+    if (r > 0) return {};  // ready, or an error the next call will report
+    if (r == 0) return timed_out();
+    const int e = sys::last_error();
+    if (e != sys::err_interrupted) return sys::to_error_code(e);
+    if (deadline.expired()) return timed_out();
+  }
+}
+
+// --- lifetime ----------------------------------------------------------------
+
+/// socket(): close-on-exec, SIGPIPE-free.
+inline handle open(int family, int type, std::error_code& ec) noexcept {
+  handle h = sys_call(SysCall::socket, sys::invalid_handle, sys::invalid_handle,
+                      [&] { return sys::open_socket(family, type, 0); });
+  ec = h == sys::invalid_handle ? last_error_code() : std::error_code{};
+  return h;
+}
+
+/// close(). Never retried: after EINTR the descriptor is already gone.
+inline std::error_code close(handle h) noexcept {
+  const int r = sys_call(SysCall::close, h, -1, [&] { return sys::close_socket(h); });
+  if (r == 0) return {};
+  const int e = sys::last_error();
+  return e == sys::err_interrupted ? std::error_code{} : sys::to_error_code(e);
+}
+
+/// ioctl(FIONBIO) / ioctlsocket(FIONBIO).
+inline std::error_code set_non_blocking(handle h, bool on) noexcept {
+  const int r = sys_call(SysCall::option, h, -1, [&] { return sys::set_blocking_mode(h, on); });
+  return r == 0 ? std::error_code{} : last_error_code();
+}
+
+// --- options -----------------------------------------------------------------
+
+/// setsockopt().
+inline std::error_code set_option(handle h, int level, int name, const void* value, std::size_t size) noexcept {
+  const int r = sys_call(SysCall::option, h, -1, [&] {
+    return ::setsockopt(h, level, name, static_cast<const char*>(value), static_cast<sys::socklen>(size));
+  });
+  return r == 0 ? std::error_code{} : last_error_code();
+}
+
+/// getsockopt(); `size` is in/out.
+inline std::error_code get_option(handle h, int level, int name, void* value, std::size_t& size) noexcept {
+  auto len = static_cast<sys::socklen>(size);
+  const int r = sys_call(SysCall::option, h, -1,
+                         [&] { return ::getsockopt(h, level, name, static_cast<char*>(value), &len); });
+  if (r != 0) return last_error_code();
+  size = static_cast<std::size_t>(len);
+  return {};
+}
+
+/// getsockopt(SO_ERROR): the pending error, e.g. how a connect() ended.
+inline std::error_code pending_error(handle h) noexcept {
+  int value = 0;
+  std::size_t size = sizeof value;
+  if (std::error_code ec = get_option(h, SOL_SOCKET, SO_ERROR, &value, size)) return ec;
+  return value == 0 ? std::error_code{} : sys::to_error_code(value);
+}
+
+// --- addresses -----------------------------------------------------------------
+
+/// bind().
+inline std::error_code bind(handle h, const Address& local) noexcept {
+  const int r = sys_call(SysCall::bind, h, -1, [&] { return ::bind(h, local.native(), local.native_size()); });
+  return r == 0 ? std::error_code{} : last_error_code();
+}
+
+/// listen().
+inline std::error_code listen(handle h, int backlog) noexcept {
+  const int r = sys_call(SysCall::listen, h, -1, [&] { return ::listen(h, backlog); });
+  return r == 0 ? std::error_code{} : last_error_code();
+}
+
+/// shutdown().
+inline std::error_code shutdown(handle h, int how) noexcept {
+  const int r = sys_call(SysCall::shutdown, h, -1, [&] { return ::shutdown(h, how); });
+  return r == 0 ? std::error_code{} : last_error_code();
+}
+
+/// getsockname() (peer == false) or getpeername() (peer == true).
+inline Address socket_name(handle h, bool peer, std::error_code& ec) noexcept {
+  sockaddr_storage storage{};
+  auto len = static_cast<sys::socklen>(sizeof storage);
+  auto* sa = reinterpret_cast<sockaddr*>(&storage);
+  const int r = sys_call(SysCall::name, h, -1,
+                         [&] { return peer ? ::getpeername(h, sa, &len) : ::getsockname(h, sa, &len); });
+  if (r != 0) {
+    ec = last_error_code();
+    return {};
+  }
+  return Address::from_native(sa, len, ec);
+}
+
+// --- connect / accept ---------------------------------------------------------
+
+/// connect(), finished within `deadline` if one is set: the socket is made
+/// non-blocking for the attempt, poll() waits for it, SO_ERROR says how it
+/// ended, and blocking mode is restored. An interrupted blocking connect()
+/// goes on in the background, so after EINTR it is waited for, not retried.
+inline std::error_code connect(handle h, const Address& peer, const Deadline& deadline) noexcept {
+  if (deadline.is_set()) {
+    if (std::error_code ec = set_non_blocking(h, true)) return ec;
+  }
+  const int r = sys_call(SysCall::connect, h, -1, [&] { return ::connect(h, peer.native(), peer.native_size()); });
+  std::error_code ec;
+  if (r != 0) {
+    const int e = sys::last_error();
+    const bool pending = e == sys::err_interrupted || (deadline.is_set() && sys::connect_in_progress(e));
+    ec = pending ? wait_ready(h, sys::poll_out, deadline) : sys::to_error_code(e);
+    if (pending && !ec) ec = pending_error(h);
+  }
+  if (deadline.is_set()) {
+    const std::error_code restore = set_non_blocking(h, false);
+    if (!ec) ec = restore;
+  }
+  return ec;
+}
+
+/// accept() (accept4 with SOCK_CLOEXEC where it exists). With a deadline,
+/// poll() waits for a pending connection first. EINTR and ECONNABORTED (a
+/// client that gave up while queued) are retried.
+inline handle accept(handle h, Address* peer, const Deadline* deadline, std::error_code& ec) noexcept {
+  for (;;) {
+    if (deadline != nullptr) {
+      if ((ec = wait_ready(h, sys::poll_in, *deadline))) return sys::invalid_handle;
+    }
+    sockaddr_storage storage{};
+    auto len = static_cast<sys::socklen>(sizeof storage);
+    auto* sa = peer != nullptr ? reinterpret_cast<sockaddr*>(&storage) : nullptr;
+    const handle c = sys_call(SysCall::accept, h, sys::invalid_handle,
+                              [&] { return sys::accept_socket(h, sa, peer != nullptr ? &len : nullptr); });
+    if (c != sys::invalid_handle) {
+      ec.clear();
+      if (peer != nullptr) {
+        std::error_code ignored;  // an address outlet cannot hold leaves `peer` empty
+        *peer = Address::from_native(sa, len, ignored);
+      }
+      return c;
+    }
+    const int e = sys::last_error();
+    const bool retry = e == sys::err_interrupted || e == sys::err_connect_aborted ||
+                       (deadline != nullptr && e == sys::err_would_block);
+    if (!retry) {
+      ec = sys::to_error_code(e);
+      return sys::invalid_handle;
+    }
+    if (deadline != nullptr && deadline->expired()) {
+      ec = timed_out();
+      return sys::invalid_handle;
+    }
+  }
+}
+
+// --- data ------------------------------------------------------------------------
+
+/// One I/O call, `io(dont_wait)`, retried after EINTR. With a deadline,
+/// poll() first waits for `events`, and a spurious wake-up (EWOULDBLOCK)
+/// waits again.
+template <class Io>
+inline std::size_t transfer(handle h, SysCall which, short events, const Deadline* deadline, Io&& io,
+                            std::error_code& ec) noexcept {
+  for (;;) {
+    if (deadline != nullptr) {
+      if ((ec = wait_ready(h, events, *deadline))) return 0;
+    }
+    const sys::io_result n = sys_call(which, h, sys::io_result(-1), [&] { return io(deadline != nullptr); });
+    if (n >= 0) {
+      ec.clear();
+      return static_cast<std::size_t>(n);
+    }
+    const int e = sys::last_error();
+    const bool retry = e == sys::err_interrupted || (deadline != nullptr && e == sys::err_would_block);
+    if (!retry) {
+      ec = sys::to_error_code(e);
+      return 0;
+    }
+    if (deadline != nullptr && deadline->expired()) {
+      ec = timed_out();
+      return 0;
+    }
+  }
+}
+
+/// send(), never raising SIGPIPE.
+inline std::size_t send(handle h, const void* data, std::size_t size, const Deadline* deadline,
+                        std::error_code& ec) noexcept {
+  return transfer(h, SysCall::send, sys::poll_out, deadline,
+                  [&](bool dont_wait) { return sys::send_some(h, data, size, dont_wait); }, ec);
+}
+
+/// recv().
+inline std::size_t receive(handle h, void* data, std::size_t size, const Deadline* deadline,
+                           std::error_code& ec) noexcept {
+  return transfer(h, SysCall::receive, sys::poll_in, deadline,
+                  [&](bool dont_wait) { return sys::recv_some(h, data, size, dont_wait); }, ec);
+}
+
+/// sendto() (to == nullptr: the connected peer).
+inline std::size_t send_to(handle h, const void* data, std::size_t size, const Address* to,
+                           const Deadline* deadline, std::error_code& ec) noexcept {
+  const sockaddr* sa = to != nullptr ? to->native() : nullptr;
+  const sys::socklen len = to != nullptr ? to->native_size() : 0;
+  return transfer(h, SysCall::send, sys::poll_out, deadline,
+                  [&](bool dont_wait) { return sys::send_datagram(h, data, size, sa, len, dont_wait); }, ec);
+}
+
+/// recvfrom() (from == nullptr: the address is not wanted). A datagram
+/// longer than `size` fills the buffer and fails with EMSGSIZE
+/// (message_size): nothing is cut off silently.
+inline std::size_t receive_from(handle h, void* data, std::size_t size, Address* from,
+                                const Deadline* deadline, std::error_code& ec) noexcept {
+  sockaddr_storage storage{};
+  auto len = static_cast<sys::socklen>(sizeof storage);
+  auto* sa = from != nullptr ? reinterpret_cast<sockaddr*>(&storage) : nullptr;
+  bool truncated = false;
+  const std::size_t n = transfer(h, SysCall::receive, sys::poll_in, deadline, [&](bool dont_wait) {
+    return sys::recv_datagram(h, data, size, sa, from != nullptr ? &len : nullptr, dont_wait, truncated);
+  }, ec);
+  if (ec) return 0;
+  if (from != nullptr) {
+    std::error_code ignored;  // an address outlet cannot hold leaves `from` empty
+    *from = Address::from_native(sa, len, ignored);
+  }
+  if (truncated) ec = sys::to_error_code(sys::err_message_size);
+  return n;
+}
+
+}  // namespace outlet::detail
+
+#endif  // OUTLET_DETAIL_SOCKET_OPS_HPP

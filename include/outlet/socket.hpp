@@ -1,0 +1,377 @@
+// outlet — Socket: a connected stream (TCP, or Unix stream), and connect().
+#ifndef OUTLET_SOCKET_HPP
+#define OUTLET_SOCKET_HPP
+
+#include <outlet/address.hpp>
+#include <outlet/socket_base.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <system_error>
+
+namespace outlet {
+
+/// Which direction shutdown() closes.
+enum class Shutdown { receive, send, both };
+
+/// A connected stream socket (TCP, or Unix stream). Move-only; the
+/// destructor closes it.
+class Socket : public BasicSocket {
+public:
+  /// A socket that is not open.
+  Socket() noexcept = default;
+  /// socket(family, SOCK_STREAM): open, not connected.
+  explicit Socket(Family family);
+  /// socket() + connect(): connected to `peer`.
+  explicit Socket(const Address& peer);
+  /// socket() + connect() within `timeout` (see connect(peer, timeout)).
+  Socket(const Address& peer, duration timeout);
+  /// Takes ownership of a native stream socket (assumed blocking).
+  [[nodiscard]] static Socket adopt(native_handle_type handle) noexcept;
+
+  Socket(Socket&&) noexcept = default;
+  Socket& operator=(Socket&&) noexcept = default;
+  ~Socket() = default;
+
+  /// connect(); opens a socket of peer's family first if none is open. A
+  /// send timeout, if set, limits how long it waits.
+  void connect(const Address& peer);
+  void connect(const Address& peer, std::error_code& ec) noexcept;
+  /// connect() that fails with std::errc::timed_out after `timeout`: makes
+  /// the socket non-blocking, connects, poll()s, reads SO_ERROR, and
+  /// restores blocking mode.
+  void connect(const Address& peer, duration timeout);
+  void connect(const Address& peer, duration timeout, std::error_code& ec) noexcept;
+
+  /// One send() (MSG_NOSIGNAL): returns how much was sent, which may be less
+  /// than size.
+  std::size_t send(const void* data, std::size_t size);
+  std::size_t send(const void* data, std::size_t size, std::error_code& ec) noexcept;
+  std::size_t send(std::string_view data);
+  std::size_t send(std::string_view data, std::error_code& ec) noexcept;
+  /// send() until every byte is sent; the send timeout covers the whole call.
+  void send_all(const void* data, std::size_t size);
+  /// ec form: returns how many bytes were sent before an error.
+  std::size_t send_all(const void* data, std::size_t size, std::error_code& ec) noexcept;
+  void send_all(std::string_view data);
+  std::size_t send_all(std::string_view data, std::error_code& ec) noexcept;
+
+  /// One recv(): returns how much arrived; 0 means the peer closed.
+  [[nodiscard]] std::size_t receive(void* data, std::size_t size);
+  [[nodiscard]] std::size_t receive(void* data, std::size_t size, std::error_code& ec) noexcept;
+  /// recv() until `size` bytes arrived, or fewer only if the peer closed;
+  /// the receive timeout covers the whole call.
+  [[nodiscard]] std::size_t receive_exact(void* data, std::size_t size);
+  [[nodiscard]] std::size_t receive_exact(void* data, std::size_t size, std::error_code& ec) noexcept;
+
+  /// shutdown(): ends sending, receiving or both; the handle stays open.
+  void shutdown(Shutdown how);
+  void shutdown(Shutdown how, std::error_code& ec) noexcept;
+  /// getpeername(): the address this socket is connected to.
+  [[nodiscard]] Address peer_address() const;
+  [[nodiscard]] Address peer_address(std::error_code& ec) const noexcept;
+
+  /// TCP_NODELAY (IPPROTO_TCP): send small writes at once (no Nagle delay).
+  void set_no_delay(bool on);
+  void set_no_delay(bool on, std::error_code& ec) noexcept;
+  [[nodiscard]] bool no_delay() const;
+  [[nodiscard]] bool no_delay(std::error_code& ec) const noexcept;
+  /// SO_KEEPALIVE (SOL_SOCKET): probe an idle connection.
+  void set_keep_alive(bool on);
+  void set_keep_alive(bool on, std::error_code& ec) noexcept;
+  [[nodiscard]] bool keep_alive() const;
+  [[nodiscard]] bool keep_alive(std::error_code& ec) const noexcept;
+
+private:
+  friend class ServerSocket;
+  explicit Socket(native_handle_type handle) noexcept : BasicSocket(handle) {}
+  void connect_until(const Address& peer, const detail::Deadline& deadline, std::error_code& ec) noexcept;
+  std::size_t send_some(const void* data, std::size_t size, const detail::Deadline* deadline,
+                        std::error_code& ec) noexcept;
+  std::size_t receive_some(void* data, std::size_t size, const detail::Deadline* deadline,
+                           std::error_code& ec) noexcept;
+};
+
+/// Resolves host, then tries each address in turn until one connects, all
+/// within one overall deadline (like Python's socket.create_connection).
+/// Reports the first address's error if none connects.
+[[nodiscard]] Socket connect(std::string_view host, std::uint16_t port);
+[[nodiscard]] Socket connect(std::string_view host, std::uint16_t port, std::error_code& ec) noexcept;
+[[nodiscard]] Socket connect(std::string_view host, std::uint16_t port, duration timeout);
+[[nodiscard]] Socket connect(std::string_view host, std::uint16_t port, duration timeout,
+                             std::error_code& ec) noexcept;
+
+// ---------------------------------------------------------------------------
+// Implementation
+
+inline Socket::Socket(Family family) {
+  if (std::error_code ec = open(family, SOCK_STREAM)) fail(ec, "socket");
+}
+
+inline Socket::Socket(const Address& peer) { connect(peer); }
+
+inline Socket::Socket(const Address& peer, duration timeout) { connect(peer, timeout); }
+
+inline Socket Socket::adopt(native_handle_type handle) noexcept { return Socket(handle); }
+
+inline void Socket::connect_until(const Address& peer, const detail::Deadline& deadline,
+                                  std::error_code& ec) noexcept {
+  if (!is_open() && (ec = open(peer.family(), SOCK_STREAM))) return;
+  ec = detail::connect(handle_, peer, deadline);
+}
+
+inline void Socket::connect(const Address& peer, std::error_code& ec) noexcept {
+  connect_until(peer, deadline_for(send_timeout_), ec);
+}
+
+inline void Socket::connect(const Address& peer) {
+  std::error_code ec;
+  connect(peer, ec);
+  if (ec) fail(ec, "connect", peer);
+}
+
+inline void Socket::connect(const Address& peer, duration timeout, std::error_code& ec) noexcept {
+  if (timeout < duration::zero()) {
+    ec = detail::invalid_argument();
+    return;
+  }
+  connect_until(peer, deadline_for(timeout), ec);
+}
+
+inline void Socket::connect(const Address& peer, duration timeout) {
+  std::error_code ec;
+  connect(peer, timeout, ec);
+  if (ec) fail(ec, "connect", peer);
+}
+
+inline std::size_t Socket::send_some(const void* data, std::size_t size, const detail::Deadline* deadline,
+                                     std::error_code& ec) noexcept {
+  if (!is_open()) {
+    ec = detail::not_open();
+    return 0;
+  }
+  const std::size_t n = detail::send(handle_, data, size, deadline, ec);
+  if (ec) ec = blocking_error(ec);
+  return n;
+}
+
+inline std::size_t Socket::receive_some(void* data, std::size_t size, const detail::Deadline* deadline,
+                                        std::error_code& ec) noexcept {
+  if (!is_open()) {
+    ec = detail::not_open();
+    return 0;
+  }
+  const std::size_t n = detail::receive(handle_, data, size, deadline, ec);
+  if (ec) ec = blocking_error(ec);
+  return n;
+}
+
+inline std::size_t Socket::send(const void* data, std::size_t size, std::error_code& ec) noexcept {
+  if (send_timeout_.count() == 0 || non_blocking_) return send_some(data, size, nullptr, ec);
+  const detail::Deadline deadline(send_timeout_);
+  return send_some(data, size, &deadline, ec);
+}
+
+inline std::size_t Socket::send(const void* data, std::size_t size) {
+  std::error_code ec;
+  const std::size_t n = send(data, size, ec);
+  if (ec) fail(ec, "send");
+  return n;
+}
+
+inline std::size_t Socket::send(std::string_view data, std::error_code& ec) noexcept {
+  return send(data.data(), data.size(), ec);
+}
+
+inline std::size_t Socket::send(std::string_view data) { return send(data.data(), data.size()); }
+
+inline std::size_t Socket::send_all(const void* data, std::size_t size, std::error_code& ec) noexcept {
+  const detail::Deadline deadline = deadline_for(send_timeout_);
+  const auto* bytes = static_cast<const char*>(data);
+  std::size_t sent = 0;
+  ec.clear();
+  do {  // at least one send(), so an empty send_all still reports a closed socket
+    sent += send_some(bytes + sent, size - sent, deadline.is_set() ? &deadline : nullptr, ec);
+  } while (!ec && sent < size);
+  return sent;
+}
+
+inline void Socket::send_all(const void* data, std::size_t size) {
+  std::error_code ec;
+  const std::size_t sent = send_all(data, size, ec);
+  if (ec)
+    detail::throw_error(ec, "send_all (" + std::to_string(sent) + " of " + std::to_string(size) + " bytes sent)");
+}
+
+inline std::size_t Socket::send_all(std::string_view data, std::error_code& ec) noexcept {
+  return send_all(data.data(), data.size(), ec);
+}
+
+inline void Socket::send_all(std::string_view data) { send_all(data.data(), data.size()); }
+
+inline std::size_t Socket::receive(void* data, std::size_t size, std::error_code& ec) noexcept {
+  if (receive_timeout_.count() == 0 || non_blocking_) return receive_some(data, size, nullptr, ec);
+  const detail::Deadline deadline(receive_timeout_);
+  return receive_some(data, size, &deadline, ec);
+}
+
+inline std::size_t Socket::receive(void* data, std::size_t size) {
+  std::error_code ec;
+  const std::size_t n = receive(data, size, ec);
+  if (ec) fail(ec, "receive");
+  return n;
+}
+
+inline std::size_t Socket::receive_exact(void* data, std::size_t size, std::error_code& ec) noexcept {
+  const detail::Deadline deadline = deadline_for(receive_timeout_);
+  auto* bytes = static_cast<char*>(data);
+  std::size_t got = 0;
+  ec.clear();
+  while (got < size) {
+    const std::size_t n = receive_some(bytes + got, size - got, deadline.is_set() ? &deadline : nullptr, ec);
+    if (ec || n == 0) break;
+    got += n;
+  }
+  return got;
+}
+
+inline std::size_t Socket::receive_exact(void* data, std::size_t size) {
+  std::error_code ec;
+  const std::size_t n = receive_exact(data, size, ec);
+  if (ec)
+    detail::throw_error(ec,
+                        "receive_exact (" + std::to_string(n) + " of " + std::to_string(size) + " bytes received)");
+  return n;
+}
+
+inline void Socket::shutdown(Shutdown how, std::error_code& ec) noexcept {
+  int native = detail::sys::shut_both;
+  if (how == Shutdown::receive) native = detail::sys::shut_receive;
+  if (how == Shutdown::send) native = detail::sys::shut_send;
+  ec = is_open() ? detail::shutdown(handle_, native) : detail::not_open();
+}
+
+inline void Socket::shutdown(Shutdown how) {
+  std::error_code ec;
+  shutdown(how, ec);
+  if (ec) fail(ec, "shutdown");
+}
+
+inline Address Socket::peer_address(std::error_code& ec) const noexcept {
+  if (!is_open()) {
+    ec = detail::not_open();
+    return {};
+  }
+  return detail::socket_name(handle_, true, ec);
+}
+
+inline Address Socket::peer_address() const {
+  std::error_code ec;
+  Address a = peer_address(ec);
+  if (ec) fail(ec, "getpeername");
+  return a;
+}
+
+inline void Socket::set_no_delay(bool on, std::error_code& ec) noexcept {
+  set_option(IPPROTO_TCP, TCP_NODELAY, on ? 1 : 0, ec);
+}
+inline void Socket::set_no_delay(bool on) {
+  std::error_code ec;
+  set_no_delay(on, ec);
+  if (ec) fail(ec, "setsockopt(TCP_NODELAY)");
+}
+inline bool Socket::no_delay(std::error_code& ec) const noexcept {
+  return get_option<int>(IPPROTO_TCP, TCP_NODELAY, ec) != 0;
+}
+inline bool Socket::no_delay() const {
+  std::error_code ec;
+  const bool on = no_delay(ec);
+  if (ec) fail(ec, "getsockopt(TCP_NODELAY)");
+  return on;
+}
+
+inline void Socket::set_keep_alive(bool on, std::error_code& ec) noexcept {
+  set_option(SOL_SOCKET, SO_KEEPALIVE, on ? 1 : 0, ec);
+}
+inline void Socket::set_keep_alive(bool on) {
+  std::error_code ec;
+  set_keep_alive(on, ec);
+  if (ec) fail(ec, "setsockopt(SO_KEEPALIVE)");
+}
+inline bool Socket::keep_alive(std::error_code& ec) const noexcept {
+  return get_option<int>(SOL_SOCKET, SO_KEEPALIVE, ec) != 0;
+}
+inline bool Socket::keep_alive() const {
+  std::error_code ec;
+  const bool on = keep_alive(ec);
+  if (ec) fail(ec, "getsockopt(SO_KEEPALIVE)");
+  return on;
+}
+
+// --- connect(host, port) --------------------------------------------------
+
+namespace detail {
+
+/// Tries each resolved address in turn until one connects, within one
+/// deadline; `first_error` is the first address's error.
+inline Socket connect_any(std::string_view host, std::uint16_t port, duration timeout, std::error_code& ec) {
+  const std::vector<Address> addresses = resolve(host, port, ec);
+  if (ec) return {};
+  const Deadline deadline = timeout.count() > 0 ? Deadline(timeout) : Deadline();
+  std::error_code first_error;
+  for (const Address& address : addresses) {
+    Socket socket;
+    if (deadline.is_set()) {
+      const int ms = deadline.poll_timeout_ms();
+      if (ms == 0) {
+        ec = first_error ? first_error : timed_out();
+        return {};
+      }
+      socket.connect(address, std::chrono::milliseconds(ms), ec);
+    } else {
+      socket.connect(address, ec);
+    }
+    if (!ec) return socket;
+    if (!first_error) first_error = ec;
+  }
+  ec = first_error;
+  return {};
+}
+
+}  // namespace detail
+
+inline Socket connect(std::string_view host, std::uint16_t port, duration timeout, std::error_code& ec) noexcept {
+  if (timeout < duration::zero()) {
+    ec = detail::invalid_argument();
+    return {};
+  }
+  try {
+    return detail::connect_any(host, port, timeout, ec);
+  } catch (const std::bad_alloc&) {
+    ec = std::make_error_code(std::errc::not_enough_memory);
+    return {};
+  }
+}
+
+inline Socket connect(std::string_view host, std::uint16_t port, std::error_code& ec) noexcept {
+  return connect(host, port, duration::zero(), ec);
+}
+
+inline Socket connect(std::string_view host, std::uint16_t port, duration timeout) {
+  if (timeout < duration::zero())
+    detail::throw_error(detail::invalid_argument(),
+                        "connect: negative timeout (" + std::to_string(timeout.count()) + "ns)");
+  std::error_code ec;
+  Socket socket = detail::connect_any(host, port, timeout, ec);
+  if (ec == std::errc::invalid_argument) (void)resolve(host, port);  // throws, quoting the host
+  if (ec) detail::throw_error(ec, "connect " + detail::quote(host) + " port " + std::to_string(port));
+  return socket;
+}
+
+inline Socket connect(std::string_view host, std::uint16_t port) { return connect(host, port, duration::zero()); }
+
+}  // namespace outlet
+
+#endif  // OUTLET_SOCKET_HPP

@@ -1,0 +1,422 @@
+// outlet — BasicSocket: what Socket, ServerSocket and DatagramSocket share.
+// One owned native handle, its blocking mode and timeouts, and the socket
+// options every kind of socket has.
+#ifndef OUTLET_SOCKET_BASE_HPP
+#define OUTLET_SOCKET_BASE_HPP
+
+#include <outlet/address.hpp>
+#include <outlet/detail/socket_ops.hpp>
+#include <outlet/error.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <string>
+#include <system_error>
+#include <type_traits>
+
+namespace outlet {
+
+/// The OS's socket handle: int on POSIX, SOCKET on Windows.
+using native_handle_type = detail::sys::native_handle;
+/// Timeouts. Any std::chrono duration converts: 500ms, 2s.
+using duration = std::chrono::nanoseconds;
+/// listen()'s default backlog: SOMAXCONN (the OS clamps it to its limit).
+inline constexpr int default_backlog = detail::sys::max_backlog;
+
+namespace detail {
+
+/// A Unix socket file this socket created by bind(), removed by close().
+struct BoundFile {
+  std::string path;
+  sys::FileIdentity identity{};
+};
+
+}  // namespace detail
+
+/// The members every outlet socket has. Move-only; the destructor closes
+/// the handle. Not used on its own: see Socket, ServerSocket, DatagramSocket.
+class BasicSocket {
+public:
+  BasicSocket(const BasicSocket&) = delete;
+  BasicSocket& operator=(const BasicSocket&) = delete;
+
+  /// True while this object owns a handle.
+  bool is_open() const noexcept { return handle_ != detail::sys::invalid_handle; }
+  /// Same as is_open().
+  explicit operator bool() const noexcept { return is_open(); }
+  /// The handle, still owned by this object.
+  native_handle_type native_handle() const noexcept { return handle_; }
+  /// Gives up ownership: returns the handle and leaves this object closed.
+  [[nodiscard]] native_handle_type release() noexcept;
+  /// close() / closesocket(); a Unix-domain socket that bound a path also
+  /// removes its socket file. Idempotent: closing a closed socket does nothing.
+  void close();
+  void close(std::error_code& ec) noexcept;
+
+  /// getsockname(): the address this socket is bound to.
+  [[nodiscard]] Address local_address() const;
+  [[nodiscard]] Address local_address(std::error_code& ec) const noexcept;
+
+  /// ioctl(FIONBIO): in non-blocking mode calls that cannot proceed fail with
+  /// std::errc::operation_would_block instead of waiting.
+  void set_non_blocking(bool on);
+  void set_non_blocking(bool on, std::error_code& ec) noexcept;
+  /// Whether set_non_blocking(true) is in effect.
+  bool non_blocking() const noexcept { return non_blocking_; }
+
+  /// How long a receive (or accept) may wait; 0 = no limit. outlet enforces
+  /// it with poll() before the call, as one deadline across EINTR retries
+  /// and partial progress; expiry fails with std::errc::timed_out. A socket
+  /// without timeouts makes no extra system call.
+  void set_receive_timeout(duration timeout);
+  void set_receive_timeout(duration timeout, std::error_code& ec) noexcept;
+  duration receive_timeout() const noexcept { return receive_timeout_; }
+  /// How long a send (or connect) may wait; 0 = no limit. As for receive.
+  void set_send_timeout(duration timeout);
+  void set_send_timeout(duration timeout, std::error_code& ec) noexcept;
+  duration send_timeout() const noexcept { return send_timeout_; }
+
+  /// SO_REUSEADDR (SOL_SOCKET). ServerSocket's address constructor sets it
+  /// already (SO_EXCLUSIVEADDRUSE on Windows, where SO_REUSEADDR would let
+  /// other processes share the port).
+  void set_reuse_address(bool on);
+  void set_reuse_address(bool on, std::error_code& ec) noexcept;
+  [[nodiscard]] bool reuse_address() const;
+  [[nodiscard]] bool reuse_address(std::error_code& ec) const noexcept;
+
+  /// IPV6_V6ONLY (IPPROTO_IPV6): whether an IPv6 socket refuses IPv4-mapped
+  /// traffic. outlet's address constructors set it, so "[::]:80" means IPv6
+  /// on every OS; set it false before bind() for one dual-stack socket.
+  void set_v6_only(bool on);
+  void set_v6_only(bool on, std::error_code& ec) noexcept;
+  [[nodiscard]] bool v6_only() const;
+  [[nodiscard]] bool v6_only(std::error_code& ec) const noexcept;
+
+  /// SO_RCVBUF (SOL_SOCKET). Linux reports back twice the size set.
+  void set_receive_buffer_size(int size);
+  void set_receive_buffer_size(int size, std::error_code& ec) noexcept;
+  [[nodiscard]] int receive_buffer_size() const;
+  [[nodiscard]] int receive_buffer_size(std::error_code& ec) const noexcept;
+  /// SO_SNDBUF (SOL_SOCKET). Linux reports back twice the size set.
+  void set_send_buffer_size(int size);
+  void set_send_buffer_size(int size, std::error_code& ec) noexcept;
+  [[nodiscard]] int send_buffer_size() const;
+  [[nodiscard]] int send_buffer_size(std::error_code& ec) const noexcept;
+
+  /// setsockopt(level, name) with a trivially copyable value: the escape hatch
+  /// for options outlet has no method for.
+  template <class T>
+  void set_option(int level, int name, const T& value);
+  template <class T>
+  void set_option(int level, int name, const T& value, std::error_code& ec) noexcept;
+  /// getsockopt(level, name) into a T (value-initialized first).
+  template <class T>
+  [[nodiscard]] T get_option(int level, int name) const;
+  template <class T>
+  [[nodiscard]] T get_option(int level, int name, std::error_code& ec) const noexcept;
+
+protected:
+  BasicSocket() noexcept = default;
+  explicit BasicSocket(native_handle_type handle) noexcept : handle_(handle) {}
+  BasicSocket(BasicSocket&& other) noexcept;
+  BasicSocket& operator=(BasicSocket&& other) noexcept;
+  ~BasicSocket();
+
+  /// socket() of `type` for `family`, replacing (closing) any open handle.
+  std::error_code open(Family family, int type) noexcept;
+  /// bind(); remembers a Unix socket file it creates, for close() to remove.
+  std::error_code bind_address(const Address& local) noexcept;
+  /// The options outlet's address constructors set before bind().
+  std::error_code prepare_bind(const Address& local, bool listener) noexcept;
+  /// EWOULDBLOCK on a blocking socket can only mean an OS-level timeout
+  /// (SO_RCVTIMEO set through the native handle): report it as timed_out.
+  std::error_code blocking_error(std::error_code ec) const noexcept;
+  /// A deadline for a blocking call with this timeout; none in non-blocking mode.
+  detail::Deadline deadline_for(duration timeout) const noexcept {
+    return timeout.count() > 0 && !non_blocking_ ? detail::Deadline(timeout) : detail::Deadline();
+  }
+  /// Throws with what() = "<op>: <message>", or "<op> <address>: <message>".
+  [[noreturn]] static void fail(const std::error_code& ec, const char* op);
+  [[noreturn]] static void fail(const std::error_code& ec, const char* op, const Address& address);
+
+  native_handle_type handle_ = detail::sys::invalid_handle;
+  bool non_blocking_ = false;
+  duration receive_timeout_{};
+  duration send_timeout_{};
+  detail::BoundFile bound_file_;
+
+private:
+  std::error_code set_flag(int level, int name, bool on) noexcept;
+  bool get_flag(int level, int name, std::error_code& ec) const noexcept;
+  std::error_code set_timeout(duration& slot, duration timeout) noexcept;
+  void reset() noexcept;
+};
+
+// ---------------------------------------------------------------------------
+// Implementation
+
+inline BasicSocket::BasicSocket(BasicSocket&& other) noexcept
+    : handle_(other.handle_),
+      non_blocking_(other.non_blocking_),
+      receive_timeout_(other.receive_timeout_),
+      send_timeout_(other.send_timeout_),
+      bound_file_(std::move(other.bound_file_)) {
+  other.reset();
+}
+
+inline BasicSocket& BasicSocket::operator=(BasicSocket&& other) noexcept {
+  if (this != &other) {
+    std::error_code ignored;  // like the destructor: the old handle closes quietly
+    close(ignored);
+    handle_ = other.handle_;
+    non_blocking_ = other.non_blocking_;
+    receive_timeout_ = other.receive_timeout_;
+    send_timeout_ = other.send_timeout_;
+    bound_file_ = std::move(other.bound_file_);
+    other.reset();
+  }
+  return *this;
+}
+
+inline BasicSocket::~BasicSocket() {
+  std::error_code ignored;  // destructors close once, quietly ({fmt}'s rule)
+  close(ignored);
+}
+
+inline void BasicSocket::reset() noexcept {
+  handle_ = detail::sys::invalid_handle;
+  non_blocking_ = false;
+  receive_timeout_ = duration::zero();
+  send_timeout_ = duration::zero();
+  bound_file_.path.clear();
+  bound_file_.identity = {};
+}
+
+inline native_handle_type BasicSocket::release() noexcept {
+  const native_handle_type h = handle_;
+  reset();
+  return h;
+}
+
+inline void BasicSocket::close(std::error_code& ec) noexcept {
+  ec.clear();
+  if (!is_open()) return;
+  // Remove the socket file first, so no client finds a path nobody serves.
+  if (!bound_file_.path.empty()) detail::sys::remove_unix_path(bound_file_.path.c_str(), bound_file_.identity);
+  ec = detail::close(handle_);
+  reset();
+}
+
+inline void BasicSocket::close() {
+  std::error_code ec;
+  close(ec);
+  if (ec) fail(ec, "close");
+}
+
+inline Address BasicSocket::local_address(std::error_code& ec) const noexcept {
+  if (!is_open()) {
+    ec = detail::not_open();
+    return {};
+  }
+  return detail::socket_name(handle_, false, ec);
+}
+
+inline Address BasicSocket::local_address() const {
+  std::error_code ec;
+  Address a = local_address(ec);
+  if (ec) fail(ec, "getsockname");
+  return a;
+}
+
+inline void BasicSocket::set_non_blocking(bool on, std::error_code& ec) noexcept {
+  ec = is_open() ? detail::set_non_blocking(handle_, on) : detail::not_open();
+  if (!ec) non_blocking_ = on;
+}
+
+inline void BasicSocket::set_non_blocking(bool on) {
+  std::error_code ec;
+  set_non_blocking(on, ec);
+  if (ec) fail(ec, "set_non_blocking");
+}
+
+inline std::error_code BasicSocket::set_timeout(duration& slot, duration timeout) noexcept {
+  if (!is_open()) return detail::not_open();
+  if (timeout < duration::zero()) return detail::invalid_argument();
+  slot = timeout;
+  return {};
+}
+
+inline void BasicSocket::set_receive_timeout(duration timeout, std::error_code& ec) noexcept {
+  ec = set_timeout(receive_timeout_, timeout);
+}
+
+inline void BasicSocket::set_receive_timeout(duration timeout) {
+  std::error_code ec;
+  set_receive_timeout(timeout, ec);
+  if (ec == std::errc::invalid_argument)
+    detail::throw_error(ec, "set_receive_timeout: negative timeout (" + std::to_string(timeout.count()) + "ns)");
+  if (ec) fail(ec, "set_receive_timeout");
+}
+
+inline void BasicSocket::set_send_timeout(duration timeout, std::error_code& ec) noexcept {
+  ec = set_timeout(send_timeout_, timeout);
+}
+
+inline void BasicSocket::set_send_timeout(duration timeout) {
+  std::error_code ec;
+  set_send_timeout(timeout, ec);
+  if (ec == std::errc::invalid_argument)
+    detail::throw_error(ec, "set_send_timeout: negative timeout (" + std::to_string(timeout.count()) + "ns)");
+  if (ec) fail(ec, "set_send_timeout");
+}
+
+inline std::error_code BasicSocket::set_flag(int level, int name, bool on) noexcept {
+  const int value = on ? 1 : 0;
+  if (!is_open()) return detail::not_open();
+  return detail::set_option(handle_, level, name, &value, sizeof value);
+}
+
+inline bool BasicSocket::get_flag(int level, int name, std::error_code& ec) const noexcept {
+  return get_option<int>(level, name, ec) != 0;
+}
+
+inline void BasicSocket::set_reuse_address(bool on, std::error_code& ec) noexcept {
+  ec = set_flag(SOL_SOCKET, SO_REUSEADDR, on);
+}
+inline void BasicSocket::set_reuse_address(bool on) {
+  std::error_code ec;
+  set_reuse_address(on, ec);
+  if (ec) fail(ec, "setsockopt(SO_REUSEADDR)");
+}
+inline bool BasicSocket::reuse_address(std::error_code& ec) const noexcept {
+  return get_flag(SOL_SOCKET, SO_REUSEADDR, ec);
+}
+inline bool BasicSocket::reuse_address() const {
+  std::error_code ec;
+  const bool on = reuse_address(ec);
+  if (ec) fail(ec, "getsockopt(SO_REUSEADDR)");
+  return on;
+}
+
+inline void BasicSocket::set_v6_only(bool on, std::error_code& ec) noexcept {
+  ec = set_flag(IPPROTO_IPV6, IPV6_V6ONLY, on);
+}
+inline void BasicSocket::set_v6_only(bool on) {
+  std::error_code ec;
+  set_v6_only(on, ec);
+  if (ec) fail(ec, "setsockopt(IPV6_V6ONLY)");
+}
+inline bool BasicSocket::v6_only(std::error_code& ec) const noexcept { return get_flag(IPPROTO_IPV6, IPV6_V6ONLY, ec); }
+inline bool BasicSocket::v6_only() const {
+  std::error_code ec;
+  const bool on = v6_only(ec);
+  if (ec) fail(ec, "getsockopt(IPV6_V6ONLY)");
+  return on;
+}
+
+inline void BasicSocket::set_receive_buffer_size(int size, std::error_code& ec) noexcept {
+  ec = size < 0 ? detail::invalid_argument() : std::error_code{};
+  if (!ec) set_option(SOL_SOCKET, SO_RCVBUF, size, ec);
+}
+inline void BasicSocket::set_receive_buffer_size(int size) {
+  std::error_code ec;
+  set_receive_buffer_size(size, ec);
+  if (ec) detail::throw_error(ec, "setsockopt(SO_RCVBUF, " + std::to_string(size) + ")");
+}
+inline int BasicSocket::receive_buffer_size(std::error_code& ec) const noexcept {
+  return get_option<int>(SOL_SOCKET, SO_RCVBUF, ec);
+}
+inline int BasicSocket::receive_buffer_size() const { return get_option<int>(SOL_SOCKET, SO_RCVBUF); }
+
+inline void BasicSocket::set_send_buffer_size(int size, std::error_code& ec) noexcept {
+  ec = size < 0 ? detail::invalid_argument() : std::error_code{};
+  if (!ec) set_option(SOL_SOCKET, SO_SNDBUF, size, ec);
+}
+inline void BasicSocket::set_send_buffer_size(int size) {
+  std::error_code ec;
+  set_send_buffer_size(size, ec);
+  if (ec) detail::throw_error(ec, "setsockopt(SO_SNDBUF, " + std::to_string(size) + ")");
+}
+inline int BasicSocket::send_buffer_size(std::error_code& ec) const noexcept {
+  return get_option<int>(SOL_SOCKET, SO_SNDBUF, ec);
+}
+inline int BasicSocket::send_buffer_size() const { return get_option<int>(SOL_SOCKET, SO_SNDBUF); }
+
+template <class T>
+void BasicSocket::set_option(int level, int name, const T& value, std::error_code& ec) noexcept {
+  static_assert(std::is_trivially_copyable<T>::value, "socket option values are copied as bytes");
+  ec = is_open() ? detail::set_option(handle_, level, name, &value, sizeof value) : detail::not_open();
+}
+
+template <class T>
+void BasicSocket::set_option(int level, int name, const T& value) {
+  std::error_code ec;
+  set_option(level, name, value, ec);
+  if (ec)
+    detail::throw_error(ec, "setsockopt(" + std::to_string(level) + ", " + std::to_string(name) + ")");
+}
+
+template <class T>
+T BasicSocket::get_option(int level, int name, std::error_code& ec) const noexcept {
+  static_assert(std::is_trivially_copyable<T>::value, "socket option values are copied as bytes");
+  T value{};
+  std::size_t size = sizeof value;
+  ec = is_open() ? detail::get_option(handle_, level, name, &value, size) : detail::not_open();
+  return ec ? T{} : value;
+}
+
+template <class T>
+T BasicSocket::get_option(int level, int name) const {
+  std::error_code ec;
+  T value = get_option<T>(level, name, ec);
+  if (ec)
+    detail::throw_error(ec, "getsockopt(" + std::to_string(level) + ", " + std::to_string(name) + ")");
+  return value;
+}
+
+inline std::error_code BasicSocket::open(Family family, int type) noexcept {
+  std::error_code ec;
+  if (is_open()) close(ec);
+  int af = AF_UNIX;
+  if (family == Family::ipv4) af = AF_INET;
+  if (family == Family::ipv6) af = AF_INET6;
+  if (family != Family::ipv4 && family != Family::ipv6 && family != Family::unix_domain)
+    return detail::invalid_argument();
+  handle_ = detail::open(af, type, ec);
+  return ec;
+}
+
+inline std::error_code BasicSocket::prepare_bind(const Address& local, bool listener) noexcept {
+  const Family family = local.family();
+  if (listener && family != Family::unix_domain) {
+    if (std::error_code ec = set_flag(SOL_SOCKET, detail::sys::listener_reuse_option, true)) return ec;
+  }
+  if (family == Family::ipv6) return set_flag(IPPROTO_IPV6, IPV6_V6ONLY, true);
+  return {};
+}
+
+inline std::error_code BasicSocket::bind_address(const Address& local) noexcept {
+  if (!is_open()) return detail::not_open();
+  if (std::error_code ec = detail::bind(handle_, local)) return ec;
+  const std::string path = local.family() == Family::unix_domain ? local.path() : std::string();
+  if (!path.empty() && path.front() != '@') {
+    bound_file_.identity = detail::sys::unix_path_identity(path.c_str());
+    bound_file_.path = path;
+  }
+  return {};
+}
+
+inline std::error_code BasicSocket::blocking_error(std::error_code ec) const noexcept {
+  if (!non_blocking_ && ec == std::errc::operation_would_block) return detail::timed_out();
+  return ec;
+}
+
+inline void BasicSocket::fail(const std::error_code& ec, const char* op) { detail::throw_error(ec, op); }
+
+inline void BasicSocket::fail(const std::error_code& ec, const char* op, const Address& address) {
+  detail::throw_error(ec, std::string(op) + ' ' + address.to_string());
+}
+
+}  // namespace outlet
+
+#endif  // OUTLET_SOCKET_BASE_HPP
