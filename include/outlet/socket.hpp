@@ -46,11 +46,11 @@ public:
   void connect(const Address& peer, duration timeout, std::error_code& ec) noexcept;
 
   /// One send() (MSG_NOSIGNAL): returns how much was sent, which may be less
-  /// than size.
-  std::size_t send(const void* data, std::size_t size);
-  std::size_t send(const void* data, std::size_t size, std::error_code& ec) noexcept;
-  std::size_t send(std::string_view data);
-  std::size_t send(std::string_view data, std::error_code& ec) noexcept;
+  /// than size (use send_all() to send everything).
+  [[nodiscard]] std::size_t send(const void* data, std::size_t size);
+  [[nodiscard]] std::size_t send(const void* data, std::size_t size, std::error_code& ec) noexcept;
+  [[nodiscard]] std::size_t send(std::string_view data);
+  [[nodiscard]] std::size_t send(std::string_view data, std::error_code& ec) noexcept;
   /// send() until every byte is sent; the send timeout covers the whole call.
   void send_all(const void* data, std::size_t size);
   /// ec form: returns how many bytes were sent before an error.

@@ -37,6 +37,9 @@ struct BoundFile {
 /// the handle. Not used on its own: see Socket, ServerSocket, DatagramSocket.
 class BasicSocket {
 public:
+  using native_handle_type = outlet::native_handle_type;
+  using duration = outlet::duration;
+
   BasicSocket(const BasicSocket&) = delete;
   BasicSocket& operator=(const BasicSocket&) = delete;
 
