@@ -302,6 +302,12 @@ inline std::size_t receive_from(handle h, void* data, std::size_t size, Address*
   }, ec);
   if (ec) return 0;
   if (from != nullptr) {
+    // Only an unbound Unix-domain sender leaves no name at all (IP always
+    // fills one in): report it as the unnamed Unix address.
+    if (len == 0) {
+      storage.ss_family = AF_UNIX;
+      len = static_cast<sys::socklen>(offsetof(sys::unix_sockaddr, sun_path));
+    }
     std::error_code ignored;  // an address outlet cannot hold leaves `from` empty
     *from = Address::from_native(sa, len, ignored);
   }
