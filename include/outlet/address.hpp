@@ -217,8 +217,8 @@ inline const char* Address::set_unix(std::string_view path) noexcept {
     return "is an abstract Unix name (\"@...\"), which only Linux has";
   // A path needs its terminating NUL; an abstract name has a leading one.
   if (path.size() + 1 > unix_path_capacity)
-    return abstract ? "is too long for an abstract Unix name (sun_path holds 107 bytes)"
-                    : "is too long for a Unix socket path (sun_path holds 107 bytes and a NUL)";
+    return abstract ? "is too long for an abstract Unix name (it must fit in sun_path after a NUL)"
+                    : "is too long for a Unix socket path (it must fit in sun_path with its NUL)";
   auto* sun = reinterpret_cast<unix_sockaddr*>(&storage_);
   sun->sun_family = AF_UNIX;
   if (abstract) {

@@ -1,0 +1,74 @@
+// udp_echo_server: sends every datagram back to whoever sent it.
+//
+//   udp_echo_server                       bound to 127.0.0.1:7000
+//   udp_echo_server 127.0.0.1:0           port 0: the OS picks a free port
+//   udp_echo_server [::1]:7000            IPv6
+//   udp_echo_server unix:/tmp/echo.sock   a Unix datagram socket
+//
+// Prints "listening on <address>" first, then serves until Ctrl+C or SIGTERM.
+// One socket serves every client: datagrams carry their sender's address.
+#include <outlet/outlet.hpp>
+
+#include <chrono>
+#include <csignal>
+#include <iostream>
+#include <system_error>
+#include <vector>
+
+using namespace std::chrono_literals;
+
+namespace {
+
+// A signal handler may portably do little more than set a flag like this one.
+volatile std::sig_atomic_t stop_requested = 0;
+
+void request_stop(int) { stop_requested = 1; }
+
+}  // namespace
+
+int main(int argc, char* argv[]) {
+  if (argc > 2) {
+    std::cerr << "usage: udp_echo_server [address]   (default 127.0.0.1:7000)\n";
+    return 2;
+  }
+  outlet::Address address;
+  try {
+    address = outlet::Address::parse(argc == 2 ? argv[1] : "127.0.0.1:7000");
+  } catch (const std::system_error& e) {
+    std::cerr << e.what() << '\n';
+    return 2;
+  }
+
+  try {
+    outlet::DatagramSocket socket(address);  // socket + bind
+    // A receive timeout wakes the loop regularly to look at the stop flag.
+    socket.set_receive_timeout(200ms);
+    std::signal(SIGINT, request_stop);
+    std::signal(SIGTERM, request_stop);
+    std::cout << "listening on " << socket.local_address() << std::endl;  // endl flushes
+
+    std::vector<char> buffer(65536);  // room for the largest UDP datagram
+    while (stop_requested == 0) {
+      outlet::Address from;
+      std::error_code ec;
+      const std::size_t n = socket.receive_from(buffer.data(), buffer.size(), from, ec);
+      if (ec == std::errc::timed_out) continue;
+      if (ec) {
+        // Not fatal: e.g. a datagram too big for the buffer (message_size), or
+        // Windows reporting that an earlier reply found no one (connection_reset).
+        std::cerr << "udp_echo_server: receive_from: " << ec.message() << '\n';
+        continue;
+      }
+      if (from.empty()) {  // a Unix datagram client that bound no path of its own
+        std::cerr << "udp_echo_server: a datagram from a sender with no address: cannot reply\n";
+        continue;
+      }
+      socket.send_to(buffer.data(), n, from, ec);
+      if (ec) std::cerr << "udp_echo_server: send_to " << from << ": " << ec.message() << '\n';
+    }
+  } catch (const std::system_error& e) {
+    std::cerr << e.what() << '\n';  // e.g. "bind 127.0.0.1:7000: Address already in use"
+    return 1;
+  }
+  return 0;  // the socket's destructor closes it (and removes a unix: socket file)
+}
