@@ -1,0 +1,677 @@
+// Tests for outlet/socket_base.hpp: the BasicSocket members, exercised
+// through all three socket classes (Socket, ServerSocket, DatagramSocket):
+// ownership, moves, blocking mode, timeouts, options, local_address, no
+// descriptor leaks, and how close() reports failure.
+#include <outlet/outlet.hpp>
+
+#include "catch.hpp"
+#include "test_support.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <string>
+#include <system_error>
+#include <utility>
+
+#if !defined(_WIN32)
+#include <cerrno>
+#include <fcntl.h>
+#include <unistd.h>
+#endif  // !defined(_WIN32)
+
+using outlet::Address;
+using outlet::DatagramSocket;
+using outlet::Family;
+using outlet::ServerSocket;
+using outlet::Socket;
+using namespace std::chrono_literals;
+
+namespace {
+
+// How each class is opened for these tests, and its SO_TYPE.
+template <class S>
+struct Kind;
+template <>
+struct Kind<Socket> {
+  static constexpr int type = SOCK_STREAM;
+  static Socket open(Family family) { return Socket(family); }  // open, not connected
+};
+template <>
+struct Kind<ServerSocket> {
+  static constexpr int type = SOCK_STREAM;
+  static ServerSocket open(Family family) { return ServerSocket(Address::loopback(family, 0)); }
+};
+template <>
+struct Kind<DatagramSocket> {
+  static constexpr int type = SOCK_DGRAM;
+  static DatagramSocket open(Family family) { return DatagramSocket(Address::loopback(family, 0)); }
+};
+
+template <class S>
+struct Tag {
+  using type = S;
+};
+
+// Runs check(Tag<S>{}) once per socket class, each in its own SECTION.
+template <class F>
+void for_each_socket_class(F&& check) {
+  SECTION("Socket") { check(Tag<Socket>{}); }
+  SECTION("ServerSocket") { check(Tag<ServerSocket>{}); }
+  SECTION("DatagramSocket") { check(Tag<DatagramSocket>{}); }
+}
+
+// Runs f, which should throw std::system_error; returns its code and what().
+template <class F>
+std::pair<std::error_code, std::string> thrown_by(F&& f) {
+  try {
+    f();
+  } catch (const std::system_error& e) {
+    return {e.code(), e.what()};
+  }
+  return {std::error_code{}, "(nothing was thrown)"};
+}
+
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+// An error that no successful ec call leaves behind.
+std::error_code stale_error() { return std::make_error_code(std::errc::io_error); }
+
+// close() on a raw handle this test owns; 0 on success.
+int close_native(outlet::native_handle_type h) {
+#if defined(_WIN32)
+  return ::closesocket(h);
+#else
+  return ::close(h);
+#endif  // defined(_WIN32)
+}
+
+#if !defined(_WIN32)
+// Whether a descriptor number is closed (fcntl fails with EBADF).
+bool descriptor_closed(int fd) {
+  errno = 0;
+  return ::fcntl(fd, F_GETFD) == -1 && errno == EBADF;
+}
+
+// Fault hook state: fail close() of one handle with one errno value.
+std::atomic<int> close_fault_handle{-1};
+std::atomic<int> close_fault_error{0};
+std::atomic<int> close_fault_calls{0};
+
+int fail_close(outlet::detail::SysCall call, outlet::native_handle_type h) {
+  if (call != outlet::detail::SysCall::close || h != close_fault_handle.load()) return 0;
+  ++close_fault_calls;
+  return close_fault_error.load();
+}
+#endif  // !defined(_WIN32)
+
+}  // namespace
+
+// --- ownership: is_open, operator bool, native_handle, release, close ----------------
+
+// A default-constructed socket owns nothing; an opened one owns a handle.
+TEST_CASE("BasicSocket is_open operator bool and native_handle", "[socket_base]") {
+  for_each_socket_class([](auto tag) {
+    using S = typename decltype(tag)::type;
+    const S closed;
+    REQUIRE_FALSE(closed.is_open());
+    REQUIRE_FALSE(static_cast<bool>(closed));
+    const S open = Kind<S>::open(Family::ipv4);
+    REQUIRE(open.is_open());
+    REQUIRE(static_cast<bool>(open));
+    REQUIRE(open.native_handle() != closed.native_handle());
+  });
+}
+
+// release() hands the handle over, open, and leaves the socket closed.
+TEST_CASE("BasicSocket release gives up ownership without closing", "[socket_base]") {
+  for_each_socket_class([](auto tag) {
+    using S = typename decltype(tag)::type;
+    S socket = Kind<S>::open(Family::ipv4);
+    const outlet::native_handle_type h = socket.native_handle();
+    const outlet::native_handle_type released = socket.release();
+    REQUIRE(released == h);
+    REQUIRE_FALSE(socket.is_open());
+    REQUIRE(socket.native_handle() == S().native_handle());
+#if !defined(_WIN32)
+    REQUIRE_FALSE(descriptor_closed(released));
+#endif  // !defined(_WIN32)
+    REQUIRE(close_native(released) == 0);  // still open: ours to close
+    socket.close();                         // and the socket does not touch it again
+    REQUIRE_FALSE(socket.is_open());
+  });
+}
+
+// close() is idempotent; close(ec) clears ec.
+TEST_CASE("BasicSocket close is idempotent and close(ec) clears ec", "[socket_base]") {
+  for_each_socket_class([](auto tag) {
+    using S = typename decltype(tag)::type;
+    S socket = Kind<S>::open(Family::ipv4);
+#if !defined(_WIN32)
+    const int fd = socket.native_handle();
+#endif  // !defined(_WIN32)
+    std::error_code ec = stale_error();
+    socket.close(ec);
+    REQUIRE_FALSE(ec);
+    REQUIRE_FALSE(socket.is_open());
+#if !defined(_WIN32)
+    REQUIRE(descriptor_closed(fd));
+#endif  // !defined(_WIN32)
+    ec = stale_error();
+    socket.close(ec);
+    REQUIRE_FALSE(ec);
+    REQUIRE_NOTHROW(socket.close());
+    REQUIRE_NOTHROW(socket.close());
+    REQUIRE_FALSE(socket.is_open());
+  });
+}
+
+// --- moves ---------------------------------------------------------------------------------
+
+// Move construction transfers the handle and settings; the source is closed and reset.
+TEST_CASE("BasicSocket move construction transfers ownership", "[socket_base]") {
+  for_each_socket_class([](auto tag) {
+    using S = typename decltype(tag)::type;
+    S source = Kind<S>::open(Family::ipv4);
+    source.set_non_blocking(true);
+    source.set_receive_timeout(250ms);
+    source.set_send_timeout(750ms);
+    const outlet::native_handle_type h = source.native_handle();
+
+    S destination(std::move(source));
+    REQUIRE(destination.is_open());
+    REQUIRE(destination.native_handle() == h);
+    REQUIRE(destination.non_blocking());
+    REQUIRE(destination.receive_timeout() == 250ms);
+    REQUIRE(destination.send_timeout() == 750ms);
+    REQUIRE(destination.template get_option<int>(SOL_SOCKET, SO_TYPE) == Kind<S>::type);  // still usable
+    REQUIRE_FALSE(source.is_open());
+    REQUIRE(source.native_handle() == S().native_handle());
+    REQUIRE_FALSE(source.non_blocking());
+    REQUIRE(source.receive_timeout() == 0s);
+    REQUIRE(source.send_timeout() == 0s);
+  });
+}
+
+// Move assignment closes the destination's old handle and takes the source's.
+TEST_CASE("BasicSocket move assignment closes the old handle", "[socket_base]") {
+  for_each_socket_class([](auto tag) {
+    using S = typename decltype(tag)::type;
+    S source = Kind<S>::open(Family::ipv4);
+    S destination = Kind<S>::open(Family::ipv6);
+    const outlet::native_handle_type h = source.native_handle();
+#if !defined(_WIN32)
+    const int old = destination.native_handle();
+#endif  // !defined(_WIN32)
+
+    destination = std::move(source);
+    REQUIRE(destination.native_handle() == h);
+    REQUIRE_FALSE(source.is_open());
+#if !defined(_WIN32)
+    REQUIRE(descriptor_closed(old));
+#endif  // !defined(_WIN32)
+
+    // Into a closed socket, and back.
+    S empty;
+    empty = std::move(destination);
+    REQUIRE(empty.native_handle() == h);
+    REQUIRE_FALSE(destination.is_open());
+    // A closed source empties the destination (closing its handle).
+    empty = std::move(destination);
+    REQUIRE_FALSE(empty.is_open());
+#if !defined(_WIN32)
+    REQUIRE(descriptor_closed(h));
+#endif  // !defined(_WIN32)
+  });
+}
+
+// Self-move-assignment keeps the socket as it was.
+TEST_CASE("BasicSocket self move assignment is safe", "[socket_base]") {
+  for_each_socket_class([](auto tag) {
+    using S = typename decltype(tag)::type;
+    S socket = Kind<S>::open(Family::ipv4);
+    socket.set_receive_timeout(100ms);
+    const outlet::native_handle_type h = socket.native_handle();
+    S& alias = socket;  // through a reference, so compilers do not flag the self-move
+    socket = std::move(alias);
+    REQUIRE(socket.is_open());
+    REQUIRE(socket.native_handle() == h);
+    REQUIRE(socket.receive_timeout() == 100ms);
+    REQUIRE(socket.template get_option<int>(SOL_SOCKET, SO_TYPE) == Kind<S>::type);
+  });
+}
+
+#if !defined(_WIN32)
+// The Unix socket file moves with the socket that owns it.
+TEST_CASE("BasicSocket move carries the Unix socket file with it", "[socket_base]") {
+  const std::string server_path = outlet_test::unique_unix_path("basesrv");
+  const std::string datagram_path = outlet_test::unique_unix_path("basedg");
+  ServerSocket server(Address::unix_domain(server_path));
+  DatagramSocket datagram(Address::unix_domain(datagram_path));
+  {
+    ServerSocket server_owner(std::move(server));
+    DatagramSocket datagram_owner;
+    datagram_owner = std::move(datagram);
+    server.close();  // moved-from: owns no file
+    datagram.close();
+    REQUIRE(outlet_test::file_exists(server_path));
+    REQUIRE(outlet_test::file_exists(datagram_path));
+  }
+  REQUIRE_FALSE(outlet_test::file_exists(server_path));
+  REQUIRE_FALSE(outlet_test::file_exists(datagram_path));
+}
+#endif  // !defined(_WIN32)
+
+// --- blocking mode and timeouts ----------------------------------------------------------
+
+// set_non_blocking / non_blocking round trip (and O_NONBLOCK on POSIX).
+TEST_CASE("BasicSocket set_non_blocking round trip", "[socket_base]") {
+  for_each_socket_class([](auto tag) {
+    using S = typename decltype(tag)::type;
+    S socket = Kind<S>::open(Family::ipv4);
+    REQUIRE_FALSE(socket.non_blocking());
+    socket.set_non_blocking(true);
+    REQUIRE(socket.non_blocking());
+#if !defined(_WIN32)
+    REQUIRE((::fcntl(socket.native_handle(), F_GETFL) & O_NONBLOCK) != 0);
+#endif  // !defined(_WIN32)
+    std::error_code ec = stale_error();
+    socket.set_non_blocking(false, ec);
+    REQUIRE_FALSE(ec);
+    REQUIRE_FALSE(socket.non_blocking());
+#if !defined(_WIN32)
+    REQUIRE((::fcntl(socket.native_handle(), F_GETFL) & O_NONBLOCK) == 0);
+#endif  // !defined(_WIN32)
+  });
+}
+
+// Timeouts read back as set; 0 means none; negative is rejected, quoting the value.
+TEST_CASE("BasicSocket receive and send timeouts", "[socket_base]") {
+  for_each_socket_class([](auto tag) {
+    using S = typename decltype(tag)::type;
+    S socket = Kind<S>::open(Family::ipv4);
+    REQUIRE(socket.receive_timeout() == 0s);
+    REQUIRE(socket.send_timeout() == 0s);
+
+    socket.set_receive_timeout(1500ms);
+    socket.set_send_timeout(2s);
+    REQUIRE(socket.receive_timeout() == 1500ms);
+    REQUIRE(socket.send_timeout() == 2s);
+
+    std::error_code ec = stale_error();
+    socket.set_receive_timeout(0s, ec);
+    REQUIRE_FALSE(ec);
+    ec = stale_error();
+    socket.set_send_timeout(0s, ec);
+    REQUIRE_FALSE(ec);
+    REQUIRE(socket.receive_timeout() == 0s);
+    REQUIRE(socket.send_timeout() == 0s);
+
+    socket.set_receive_timeout(300ms);
+    socket.set_send_timeout(400ms);
+    socket.set_receive_timeout(-1ms, ec);
+    REQUIRE(ec == std::errc::invalid_argument);
+    socket.set_send_timeout(-5s, ec);
+    REQUIRE(ec == std::errc::invalid_argument);
+    const auto receive_error = thrown_by([&] { socket.set_receive_timeout(-1ms); });
+    REQUIRE(receive_error.first == std::errc::invalid_argument);
+    REQUIRE(contains(receive_error.second, "-1000000"));
+    const auto send_error = thrown_by([&] { socket.set_send_timeout(-5s); });
+    REQUIRE(send_error.first == std::errc::invalid_argument);
+    REQUIRE(contains(send_error.second, "-5000000000"));
+    // A rejected value leaves the old one in place.
+    REQUIRE(socket.receive_timeout() == 300ms);
+    REQUIRE(socket.send_timeout() == 400ms);
+  });
+}
+
+// --- options -------------------------------------------------------------------------------
+
+// SO_REUSEADDR round trip.
+TEST_CASE("BasicSocket reuse_address round trip", "[socket_base]") {
+  for_each_socket_class([](auto tag) {
+    using S = typename decltype(tag)::type;
+    S socket = Kind<S>::open(Family::ipv4);
+    socket.set_reuse_address(true);
+    REQUIRE(socket.reuse_address());
+    std::error_code ec = stale_error();
+    socket.set_reuse_address(false, ec);
+    REQUIRE_FALSE(ec);
+    ec = stale_error();
+    REQUIRE_FALSE(socket.reuse_address(ec));
+    REQUIRE_FALSE(ec);
+    REQUIRE(socket.template get_option<int>(SOL_SOCKET, SO_REUSEADDR) == 0);
+  });
+}
+
+// IPV6_V6ONLY round trip on an IPv6 socket; an IPv4 socket has no such option.
+TEST_CASE("BasicSocket v6_only round trip", "[socket_base]") {
+  for_each_socket_class([](auto tag) {
+    using S = typename decltype(tag)::type;
+    S socket(Family::ipv6);  // unbound, so the option may still change
+    socket.set_v6_only(true);
+    REQUIRE(socket.v6_only());
+    std::error_code ec = stale_error();
+    socket.set_v6_only(false, ec);
+    REQUIRE_FALSE(ec);
+    ec = stale_error();
+    REQUIRE_FALSE(socket.v6_only(ec));
+    REQUIRE_FALSE(ec);
+
+    S v4(Family::ipv4);
+    (void)v4.v6_only(ec);
+    REQUIRE(ec);
+    const auto error = thrown_by([&] { (void)v4.v6_only(); });
+    REQUIRE(error.first == ec);
+    REQUIRE(contains(error.second, "getsockopt("));
+  });
+}
+
+// SO_RCVBUF / SO_SNDBUF: at least what was set (Linux doubles it); negative is rejected.
+TEST_CASE("BasicSocket buffer sizes", "[socket_base]") {
+  for_each_socket_class([](auto tag) {
+    using S = typename decltype(tag)::type;
+    S socket = Kind<S>::open(Family::ipv4);
+    socket.set_receive_buffer_size(65536);
+    REQUIRE(socket.receive_buffer_size() >= 65536);
+    std::error_code ec = stale_error();
+    socket.set_send_buffer_size(65536, ec);
+    REQUIRE_FALSE(ec);
+    ec = stale_error();
+    REQUIRE(socket.send_buffer_size(ec) >= 65536);
+    REQUIRE_FALSE(ec);
+
+    const int receive_size = socket.receive_buffer_size();
+    const int send_size = socket.send_buffer_size();
+    socket.set_receive_buffer_size(-1, ec);
+    REQUIRE(ec == std::errc::invalid_argument);
+    socket.set_send_buffer_size(-1, ec);
+    REQUIRE(ec == std::errc::invalid_argument);
+    const auto receive_error = thrown_by([&] { socket.set_receive_buffer_size(-4096); });
+    REQUIRE(receive_error.first == std::errc::invalid_argument);
+    REQUIRE(contains(receive_error.second, "-4096"));
+    const auto send_error = thrown_by([&] { socket.set_send_buffer_size(-4096); });
+    REQUIRE(send_error.first == std::errc::invalid_argument);
+    REQUIRE(contains(send_error.second, "-4096"));
+    // Nothing was changed by the rejected sizes.
+    REQUIRE(socket.receive_buffer_size() == receive_size);
+    REQUIRE(socket.send_buffer_size() == send_size);
+  });
+}
+
+// set_option / get_option: the escape hatch for any option.
+TEST_CASE("BasicSocket set_option and get_option", "[socket_base]") {
+  for_each_socket_class([](auto tag) {
+    using S = typename decltype(tag)::type;
+    S socket = Kind<S>::open(Family::ipv4);
+    REQUIRE(socket.template get_option<int>(SOL_SOCKET, SO_TYPE) == Kind<S>::type);
+
+    socket.set_option(SOL_SOCKET, SO_KEEPALIVE, 1);
+    REQUIRE(socket.template get_option<int>(SOL_SOCKET, SO_KEEPALIVE) != 0);
+    std::error_code ec = stale_error();
+    socket.set_option(SOL_SOCKET, SO_KEEPALIVE, 0, ec);
+    REQUIRE_FALSE(ec);
+    ec = stale_error();
+    REQUIRE(socket.template get_option<int>(SOL_SOCKET, SO_KEEPALIVE, ec) == 0);
+    REQUIRE_FALSE(ec);
+
+    // A struct-valued option.
+    linger on{};
+    on.l_onoff = 1;
+    on.l_linger = 3;
+    socket.set_option(SOL_SOCKET, SO_LINGER, on);
+    const linger back = socket.template get_option<linger>(SOL_SOCKET, SO_LINGER);
+    REQUIRE(back.l_onoff != 0);
+    REQUIRE(back.l_linger == 3);
+
+    // An option the OS does not know: both forms report it, naming the call.
+    const int unknown = 0x7654;
+    socket.set_option(SOL_SOCKET, unknown, 1, ec);
+    REQUIRE(ec);
+    REQUIRE(ec.category() == std::system_category());
+    ec.clear();
+    REQUIRE(socket.template get_option<int>(SOL_SOCKET, unknown, ec) == 0);
+    REQUIRE(ec);
+    const auto set_error = thrown_by([&] { socket.set_option(SOL_SOCKET, unknown, 1); });
+    REQUIRE(set_error.first);
+    REQUIRE(contains(set_error.second, "setsockopt("));
+    const auto get_error = thrown_by([&] { (void)socket.template get_option<int>(SOL_SOCKET, unknown); });
+    REQUIRE(get_error.first);
+    REQUIRE(contains(get_error.second, "getsockopt("));
+  });
+}
+
+// --- local_address ----------------------------------------------------------------------
+
+// A bound socket reports the address it is bound to.
+TEST_CASE("BasicSocket local_address of bound sockets", "[socket_base]") {
+  for (const Family family : {Family::ipv4, Family::ipv6}) {
+    ServerSocket server(Address::loopback(family, 0));
+    const Address bound = server.local_address();
+    REQUIRE(bound.port() != 0);
+    REQUIRE(bound == Address::loopback(family, bound.port()));
+
+    const DatagramSocket datagram(Address::loopback(family, 0));
+    std::error_code ec = stale_error();
+    const Address datagram_bound = datagram.local_address(ec);
+    REQUIRE_FALSE(ec);
+    REQUIRE(datagram_bound == Address::loopback(family, datagram_bound.port()));
+    REQUIRE(datagram_bound.port() != 0);
+
+    // A connected Socket is bound to loopback too, at the port the server sees.
+    Socket client(bound);
+    const Socket accepted = server.accept();
+    REQUIRE(client.local_address().ip() == Address::loopback(family, 0).ip());
+    REQUIRE(client.local_address() == accepted.peer_address());
+    REQUIRE(accepted.local_address() == bound);
+  }
+#if !defined(_WIN32)
+  const Address path = Address::unix_domain(outlet_test::unique_unix_path("baseaddr"));
+  REQUIRE(DatagramSocket(path).local_address() == path);
+  REQUIRE(ServerSocket(path).local_address() == path);
+#endif  // !defined(_WIN32)
+#if defined(__linux__)
+  const Address abstract = Address::unix_domain(outlet_test::unique_abstract_name("baseaddr"));
+  REQUIRE(DatagramSocket(abstract).local_address() == abstract);
+#endif  // defined(__linux__)
+}
+
+// --- closed sockets ------------------------------------------------------------------------
+
+// Every BasicSocket member on a closed (default, closed or moved-from) socket fails with
+// bad_file_descriptor in both forms, and get_option returns T{}.
+TEST_CASE("BasicSocket members on a closed socket fail with bad_file_descriptor", "[socket_base]") {
+  for_each_socket_class([](auto tag) {
+    using S = typename decltype(tag)::type;
+    S socket;
+    S owner;
+    SECTION("default-constructed") {}
+    SECTION("closed") {
+      socket = Kind<S>::open(Family::ipv4);
+      socket.close();
+    }
+    SECTION("moved-from") {
+      socket = Kind<S>::open(Family::ipv4);
+      owner = std::move(socket);
+      REQUIRE(owner.is_open());
+    }
+    REQUIRE_FALSE(socket.is_open());
+    const auto bad = std::errc::bad_file_descriptor;
+    std::error_code ec;
+
+    (void)socket.local_address(ec);
+    REQUIRE(ec == bad);
+    socket.set_non_blocking(true, ec);
+    REQUIRE(ec == bad);
+    REQUIRE_FALSE(socket.non_blocking());
+    socket.set_receive_timeout(1s, ec);
+    REQUIRE(ec == bad);
+    socket.set_send_timeout(1s, ec);
+    REQUIRE(ec == bad);
+    REQUIRE(socket.receive_timeout() == 0s);
+    socket.set_reuse_address(true, ec);
+    REQUIRE(ec == bad);
+    REQUIRE_FALSE(socket.reuse_address(ec));
+    REQUIRE(ec == bad);
+    socket.set_v6_only(true, ec);
+    REQUIRE(ec == bad);
+    REQUIRE_FALSE(socket.v6_only(ec));
+    REQUIRE(ec == bad);
+    socket.set_receive_buffer_size(4096, ec);
+    REQUIRE(ec == bad);
+    REQUIRE(socket.receive_buffer_size(ec) == 0);
+    REQUIRE(ec == bad);
+    socket.set_send_buffer_size(4096, ec);
+    REQUIRE(ec == bad);
+    REQUIRE(socket.send_buffer_size(ec) == 0);
+    REQUIRE(ec == bad);
+    socket.set_option(SOL_SOCKET, SO_KEEPALIVE, 1, ec);
+    REQUIRE(ec == bad);
+    REQUIRE(socket.template get_option<int>(SOL_SOCKET, SO_TYPE, ec) == 0);
+    REQUIRE(ec == bad);
+    const linger none = socket.template get_option<linger>(SOL_SOCKET, SO_LINGER, ec);
+    REQUIRE(ec == bad);
+    REQUIRE(none.l_onoff == 0);
+    REQUIRE(none.l_linger == 0);
+
+    REQUIRE(thrown_by([&] { (void)socket.local_address(); }).first == bad);
+    REQUIRE(thrown_by([&] { socket.set_non_blocking(true); }).first == bad);
+    REQUIRE(thrown_by([&] { socket.set_receive_timeout(1s); }).first == bad);
+    REQUIRE(thrown_by([&] { socket.set_send_timeout(1s); }).first == bad);
+    REQUIRE(thrown_by([&] { socket.set_reuse_address(true); }).first == bad);
+    REQUIRE(thrown_by([&] { (void)socket.reuse_address(); }).first == bad);
+    REQUIRE(thrown_by([&] { socket.set_v6_only(true); }).first == bad);
+    REQUIRE(thrown_by([&] { (void)socket.v6_only(); }).first == bad);
+    REQUIRE(thrown_by([&] { socket.set_receive_buffer_size(4096); }).first == bad);
+    REQUIRE(thrown_by([&] { (void)socket.receive_buffer_size(); }).first == bad);
+    REQUIRE(thrown_by([&] { socket.set_send_buffer_size(4096); }).first == bad);
+    REQUIRE(thrown_by([&] { (void)socket.send_buffer_size(); }).first == bad);
+    const auto set_error = thrown_by([&] { socket.set_option(SOL_SOCKET, SO_KEEPALIVE, 1); });
+    REQUIRE(set_error.first == bad);
+    REQUIRE(contains(set_error.second, "setsockopt("));
+    const auto get_error = thrown_by([&] { (void)socket.template get_option<int>(SOL_SOCKET, SO_TYPE); });
+    REQUIRE(get_error.first == bad);
+    REQUIRE(contains(get_error.second, "getsockopt("));
+    REQUIRE_FALSE(socket.is_open());
+  });
+}
+
+// --- descriptor leaks ---------------------------------------------------------------------
+
+#if defined(__linux__)
+// Creating, moving, closing and failing to construct sockets leaves no descriptor behind.
+TEST_CASE("BasicSocket leaks no descriptor", "[socket_base]") {
+  // Set up the failures before counting: a busy TCP port, a busy UDP port,
+  // and a bound TCP port nobody listens on (connect is refused).
+  const ServerSocket busy_tcp(Address::loopback(Family::ipv4, 0));
+  const DatagramSocket busy_udp(Address::loopback(Family::ipv4, 0));
+  ServerSocket not_listening(Family::ipv4);
+  not_listening.bind(Address::loopback(Family::ipv4, 0));
+  const Address busy_tcp_address = busy_tcp.local_address();
+  const Address busy_udp_address = busy_udp.local_address();
+  const Address refused = not_listening.local_address();
+  const Address no_such_dir = Address::unix_domain("/nonexistent-outlet-dir/x.sock");
+
+  const int before = outlet_test::open_descriptor_count();
+  REQUIRE(before > 0);
+  for (int i = 0; i < 25; ++i) {
+    Socket a(Family::ipv4);
+    Socket b(Family::ipv6);
+    Socket moved(std::move(a));
+    a = Socket(Family::ipv4);
+    b.close();
+    b = std::move(moved);
+
+    ServerSocket server(Address::loopback(Family::ipv4, 0));
+    Socket client(server.local_address());
+    Socket accepted = server.accept();
+    ServerSocket server2 = std::move(server);
+    server = ServerSocket(Address::loopback(Family::ipv6, 0));
+
+    DatagramSocket d(Address::loopback(Family::ipv4, 0));
+    DatagramSocket e = std::move(d);
+    e = DatagramSocket(Family::ipv6);
+    d.bind(Address::loopback(Family::ipv4, 0));
+
+    ServerSocket unix_server(Address::unix_domain(outlet_test::unique_unix_path("leaksrv")));
+    Socket unix_client(unix_server.local_address());
+    DatagramSocket unix_datagram(Address::unix_domain(outlet_test::unique_unix_path("leakdg")));
+    unix_datagram = DatagramSocket(Address::unix_domain(outlet_test::unique_abstract_name("leakdg")));
+
+    REQUIRE(close_native(Socket(Family::ipv4).release()) == 0);
+    REQUIRE(close_native(DatagramSocket(Family::ipv6).release()) == 0);
+
+    // Failed constructions close what they had opened.
+    REQUIRE(thrown_by([&] { const ServerSocket s(busy_tcp_address); }).first == std::errc::address_in_use);
+    REQUIRE(thrown_by([&] { const DatagramSocket s(busy_udp_address); }).first == std::errc::address_in_use);
+    REQUIRE(thrown_by([&] { const Socket s(refused); }).first == std::errc::connection_refused);
+    REQUIRE(thrown_by([&] { const Socket s(refused, 5s); }).first == std::errc::connection_refused);
+    REQUIRE(thrown_by([&] { const Socket s(no_such_dir); }).first);
+    REQUIRE(thrown_by([&] { const DatagramSocket s(no_such_dir); }).first);
+    std::error_code ec;
+    ServerSocket failed;
+    failed.bind(busy_tcp_address, ec);
+    REQUIRE(ec == std::errc::address_in_use);
+  }
+  REQUIRE(outlet_test::open_descriptor_count() == before);
+}
+#endif  // defined(__linux__)
+
+// --- close() failures -----------------------------------------------------------------------
+
+#if !defined(_WIN32)
+// A failing close() is reported, and the socket counts as closed anyway.
+TEST_CASE("BasicSocket close reports an error and still closes", "[socket_base]") {
+  for_each_socket_class([](auto tag) {
+    using S = typename decltype(tag)::type;
+    S socket = Kind<S>::open(Family::ipv4);
+    const int fd = socket.native_handle();
+    close_fault_handle = fd;
+    close_fault_error = EIO;
+    close_fault_calls = 0;
+    std::error_code ec;
+    std::pair<std::error_code, std::string> error;
+    {
+      const outlet_test::ScopedFaultHook hook(&fail_close);
+      SECTION("ec form") {
+        socket.close(ec);
+        REQUIRE(ec == std::errc::io_error);
+      }
+      SECTION("throwing form") {
+        error = thrown_by([&] { socket.close(); });
+        REQUIRE(error.first == std::errc::io_error);
+        REQUIRE(contains(error.second, "close"));
+      }
+      // The socket gave up the handle: closing again does not retry it.
+      socket.close();
+    }
+    close_fault_handle = -1;
+    REQUIRE(close_fault_calls == 1);
+    REQUIRE_FALSE(socket.is_open());
+    // The hook skipped the real close(): the descriptor is still ours to close.
+    REQUIRE(::close(fd) == 0);
+  });
+}
+
+// EINTR from close() is success: the descriptor is gone, so it is never retried.
+TEST_CASE("BasicSocket close treats EINTR as closed", "[socket_base]") {
+  for_each_socket_class([](auto tag) {
+    using S = typename decltype(tag)::type;
+    S socket = Kind<S>::open(Family::ipv4);
+    const int fd = socket.native_handle();
+    close_fault_handle = fd;
+    close_fault_error = EINTR;
+    close_fault_calls = 0;
+    std::error_code ec = stale_error();
+    {
+      const outlet_test::ScopedFaultHook hook(&fail_close);
+      socket.close(ec);
+      REQUIRE_NOTHROW(socket.close());
+    }
+    close_fault_handle = -1;
+    REQUIRE_FALSE(ec);
+    REQUIRE(close_fault_calls == 1);
+    REQUIRE_FALSE(socket.is_open());
+    REQUIRE(::close(fd) == 0);  // the hook skipped the real close()
+  });
+}
+#endif  // !defined(_WIN32)
