@@ -146,6 +146,13 @@ bool copy_c_string(std::string_view text, char (&buf)[N]) noexcept {
   return true;
 }
 
+/// Whether text is a numeric address of the other family (for messages).
+inline bool is_ip_literal(int family, std::string_view text) noexcept {
+  char buf[INET6_ADDRSTRLEN];
+  unsigned char bytes[16];
+  return copy_c_string(text, buf) && inet_pton(family, buf, bytes) == 1;
+}
+
 /// Parses 1-5 decimal digits in [0, 65535].
 inline bool parse_port(std::string_view text, std::uint16_t& port) noexcept {
   if (text.empty() || text.size() > 5) return false;
@@ -166,8 +173,7 @@ inline const char* Address::set_ipv4(std::string_view ip, std::uint16_t port) no
   char buf[INET_ADDRSTRLEN];
   sockaddr_in sin{};
   if (!detail::copy_c_string(ip, buf) || inet_pton(AF_INET, buf, &sin.sin_addr) != 1)
-    return ip.find(':') != std::string_view::npos ? "is an IPv6 address, not IPv4"
-                                                   : "is not an IPv4 address";
+    return detail::is_ip_literal(AF_INET6, ip) ? "is an IPv6 address, not IPv4" : "is not an IPv4 address";
   sin.sin_family = AF_INET;
   sin.sin_port = htons(port);
   std::memcpy(&storage_, &sin, sizeof sin);
@@ -182,9 +188,7 @@ inline const char* Address::set_ipv6(std::string_view ip, std::uint16_t port) no
   const std::string_view host = ip.substr(0, percent);
   char buf[INET6_ADDRSTRLEN];
   if (!detail::copy_c_string(host, buf) || inet_pton(AF_INET6, buf, &sin6.sin6_addr) != 1)
-    return host.find(':') == std::string_view::npos && host.find('.') != std::string_view::npos
-               ? "is an IPv4 address, not IPv6"
-               : "is not an IPv6 address";
+    return detail::is_ip_literal(AF_INET, host) ? "is an IPv4 address, not IPv6" : "is not an IPv6 address";
   if (percent != std::string_view::npos) {
     const std::string_view scope = ip.substr(percent + 1);
     if (scope.empty()) return "has an empty scope after '%'";
@@ -216,7 +220,8 @@ inline const char* Address::set_unix(std::string_view path) noexcept {
   if (abstract && !detail::sys::has_abstract_unix)
     return "is an abstract Unix name (\"@...\"), which only Linux has";
   // A path needs its terminating NUL; an abstract name has a leading one.
-  if (path.size() + 1 > unix_path_capacity)
+  // A path needs room for its NUL; an abstract name's '@' becomes the leading NUL.
+  if (path.size() + (abstract ? 0 : 1) > unix_path_capacity)
     return abstract ? "is too long for an abstract Unix name (it must fit in sun_path after a NUL)"
                     : "is too long for a Unix socket path (it must fit in sun_path with its NUL)";
   auto* sun = reinterpret_cast<unix_sockaddr*>(&storage_);
@@ -257,23 +262,29 @@ inline const char* Address::set_any(Family family, std::uint16_t port, bool loop
 }
 
 inline const char* Address::set_parsed(std::string_view text) noexcept {
+  constexpr const char* no_port = "has no \":port\" (write \"1.2.3.4:80\", \"[::1]:80\" or \"unix:/path\")";
+  constexpr const char* bad_port = "has a port that is not a number in 0-65535";
   if (detail::has_nul(text)) return "contains a NUL byte";
   constexpr std::string_view unix_prefix = "unix:";
   if (text.substr(0, unix_prefix.size()) == unix_prefix) return set_unix(text.substr(unix_prefix.size()));
   if (text.empty()) return "is empty";
-  const std::size_t colon = text.rfind(':');
-  if (colon == std::string_view::npos) return "has no \":port\" (write \"1.2.3.4:80\", \"[::1]:80\" or \"unix:/path\")";
   std::uint16_t port = 0;
-  if (!detail::parse_port(text.substr(colon + 1), port)) return "has a port that is not a number in 0-65535";
-  const std::string_view host = text.substr(0, colon);
-  if (!host.empty() && host.front() == '[') {
-    if (host.size() < 2 || host.back() != ']') return "has an unclosed '['";
-    const char* why = set_ipv6(host.substr(1, host.size() - 2), port);
-    return why ? "is not a valid \"[IPv6]:port\" address" : nullptr;
+  if (text.front() == '[') {  // "[IPv6]:port"
+    const std::size_t close = text.find(']');
+    if (close == std::string_view::npos) return "has an unclosed '['";
+    if (close + 1 == text.size()) return no_port;
+    if (text[close + 1] != ':') return "has something other than \":port\" after ']'";
+    if (!detail::parse_port(text.substr(close + 2), port)) return bad_port;
+    return set_ipv6(text.substr(1, close - 1), port);
   }
-  if (host.find(':') != std::string_view::npos) return "has an IPv6 address without brackets (write \"[::1]:80\")";
-  if (set_ipv4(host, port) == nullptr) return nullptr;
-  return "is not a numeric address (use outlet::resolve for host names)";
+  const std::size_t colon = text.find(':');  // "IPv4:port"
+  if (colon == std::string_view::npos) return no_port;
+  if (text.find(':', colon + 1) != std::string_view::npos)
+    return "has an IPv6 address without brackets (write \"[::1]:80\")";
+  if (!detail::parse_port(text.substr(colon + 1), port)) return bad_port;
+  if (set_ipv4(text.substr(0, colon), port) != nullptr)
+    return "is not a numeric address (use outlet::resolve for host names)";
+  return nullptr;
 }
 
 inline const char* Address::set_native(const sockaddr* address, socklen_t size) noexcept {
@@ -553,7 +564,7 @@ inline std::vector<Address> resolve(std::string_view host, std::uint16_t port) {
   std::vector<Address> out;
   std::error_code ec = detail::resolve_into(host, port, out);
   if (ec == std::errc::invalid_argument)
-    detail::throw_invalid("resolve", host, host.empty() ? "is an empty host name" : "contains a NUL byte");
+    detail::throw_invalid("resolve", host, detail::has_nul(host) ? "contains a NUL byte" : "is an empty host name");
   if (ec) detail::throw_error(ec, "resolve " + detail::quote(host));
   return out;
 }
