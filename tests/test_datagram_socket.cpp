@@ -18,7 +18,6 @@
 
 #if !defined(_WIN32)
 #include <cerrno>
-#include <fcntl.h>
 #endif  // !defined(_WIN32)
 
 using outlet::Address;
@@ -27,6 +26,9 @@ using outlet::Family;
 using namespace std::chrono_literals;
 
 namespace {
+
+using outlet_test::Joiner;
+using outlet_test::thrown_by;
 
 // A lost datagram fails the test after this long instead of hanging it.
 constexpr auto guard_timeout = std::chrono::seconds(10);
@@ -54,31 +56,6 @@ std::string payload(std::size_t size, unsigned seed) {
 bool same_bytes(const std::vector<char>& buf, std::size_t n, const std::string& expected) {
   return n == expected.size() && std::equal(expected.begin(), expected.end(), buf.begin());
 }
-
-// Runs f, which should throw std::system_error; returns its code and what().
-template <class F>
-std::pair<std::error_code, std::string> thrown_by(F&& f) {
-  try {
-    f();
-  } catch (const std::system_error& e) {
-    return {e.code(), e.what()};
-  }
-  return {std::error_code{}, "(nothing was thrown)"};
-}
-
-// Joins a thread when the scope ends, also when a REQUIRE fails first.
-class Joiner {
-public:
-  explicit Joiner(std::thread& t) : thread_(t) {}
-  ~Joiner() {
-    if (thread_.joinable()) thread_.join();
-  }
-  Joiner(const Joiner&) = delete;
-  Joiner& operator=(const Joiner&) = delete;
-
-private:
-  std::thread& thread_;
-};
 
 // What the echo server thread saw (it must not use Catch assertions).
 struct EchoLog {
@@ -143,8 +120,7 @@ EchoLog run_echo(DatagramSocket& server, DatagramSocket& client, bool connected)
   server.set_receive_timeout(guard_timeout);
   client.set_receive_timeout(guard_timeout);
   EchoLog log;
-  std::thread thread([&server, &log] { echo_datagrams(server, echo_count, log); });
-  Joiner joiner(thread);
+  Joiner thread(std::thread([&server, &log] { echo_datagrams(server, echo_count, log); }));
   if (connected) {
     echo_connected(client);
   } else {
@@ -209,8 +185,8 @@ void check_truncation(DatagramSocket& receiver, DatagramSocket& sender) {
   REQUIRE(sender.send_to(payload(1000, 2), to) == 1000);
   Address from2;
   const auto error = thrown_by([&] { (void)receiver.receive_from(small, sizeof small, from2); });
-  REQUIRE(error.first == std::errc::message_size);
-  std::string message = error.second;
+  REQUIRE(error.code == std::errc::message_size);
+  std::string message = error.what;
   const std::string sender_text = sender_address.to_string();  // its port may contain "100"
   for (std::size_t at = message.find(sender_text); at != std::string::npos; at = message.find(sender_text))
     message.erase(at, sender_text.size());
@@ -224,7 +200,7 @@ void check_truncation(DatagramSocket& receiver, DatagramSocket& sender) {
   REQUIRE(ec == std::errc::message_size);
   REQUIRE(std::string(small, sizeof small) == third.substr(0, sizeof small));
   REQUIRE(sender.send_to(payload(1000, 4), to) == 1000);
-  REQUIRE(thrown_by([&] { (void)receiver.receive(small, sizeof small); }).first == std::errc::message_size);
+  REQUIRE(thrown_by([&] { (void)receiver.receive(small, sizeof small); }).code == std::errc::message_size);
 
   // The next datagram arrives whole: nothing of the cut ones is left over.
   const std::string next = payload(50, 5);
@@ -357,7 +333,7 @@ TEST_CASE("DatagramSocket receive timeout fails with timed_out", "[datagram_sock
     const auto start = std::chrono::steady_clock::now();
     const auto error = thrown_by([&] { (void)socket.receive(buf, sizeof buf); });
     const auto elapsed = std::chrono::steady_clock::now() - start;
-    REQUIRE(error.first == std::errc::timed_out);
+    REQUIRE(error.code == std::errc::timed_out);
     REQUIRE(elapsed >= 100ms);
     REQUIRE(elapsed < 5s);
   }
@@ -376,7 +352,7 @@ TEST_CASE("Non-blocking DatagramSocket receive with nothing queued would block",
   REQUIRE(ec == std::errc::operation_would_block);
   REQUIRE(socket.receive(buf, sizeof buf, ec) == 0);
   REQUIRE(ec == std::errc::operation_would_block);
-  REQUIRE(thrown_by([&] { (void)socket.receive(buf, sizeof buf); }).first == std::errc::operation_would_block);
+  REQUIRE(thrown_by([&] { (void)socket.receive(buf, sizeof buf); }).code == std::errc::operation_would_block);
   REQUIRE(std::chrono::steady_clock::now() - start < 2s);
 }
 
@@ -453,8 +429,8 @@ TEST_CASE("DatagramSocket send without connect fails", "[datagram_socket]") {
   REQUIRE(ec == std::errc::destination_address_required);
 #endif  // defined(__linux__)
   const auto error = thrown_by([&] { socket.send("nowhere"); });
-  REQUIRE(error.first == ec);
-  REQUIRE(error.second.find("send") != std::string::npos);
+  REQUIRE(error.code == ec);
+  REQUIRE(error.what.find("send") != std::string::npos);
 }
 
 // --- constructors, bind(), connect() on a closed socket ----------------------------
@@ -512,8 +488,8 @@ TEST_CASE("DatagramSocket(Address) on a port in use throws", "[datagram_socket]"
   const DatagramSocket first(Address::loopback(Family::ipv4, 0));
   const Address taken = first.local_address();
   const auto error = thrown_by([&] { const DatagramSocket second(taken); });
-  REQUIRE(error.first == std::errc::address_in_use);
-  REQUIRE(error.second.find(taken.to_string()) != std::string::npos);
+  REQUIRE(error.code == std::errc::address_in_use);
+  REQUIRE(error.what.find(taken.to_string()) != std::string::npos);
 }
 
 // bind() and connect() on a closed socket open one of the address's family.
@@ -643,15 +619,15 @@ TEST_CASE("Closed or moved-from DatagramSocket fails with bad_file_descriptor", 
   (void)socket.local_address(ec);
   REQUIRE(ec == bad);
 
-  REQUIRE(thrown_by([&] { socket.send_to("x", to); }).first == bad);
-  REQUIRE(thrown_by([&] { socket.send_to(buf, sizeof buf, to); }).first == bad);
-  REQUIRE(thrown_by([&] { (void)socket.receive_from(buf, sizeof buf, from); }).first == bad);
-  REQUIRE(thrown_by([&] { socket.send("x"); }).first == bad);
-  REQUIRE(thrown_by([&] { socket.send(buf, sizeof buf); }).first == bad);
-  REQUIRE(thrown_by([&] { (void)socket.receive(buf, sizeof buf); }).first == bad);
-  REQUIRE(thrown_by([&] { socket.set_broadcast(true); }).first == bad);
-  REQUIRE(thrown_by([&] { (void)socket.broadcast(); }).first == bad);
-  REQUIRE(thrown_by([&] { (void)socket.local_address(); }).first == bad);
+  REQUIRE(thrown_by([&] { socket.send_to("x", to); }).code == bad);
+  REQUIRE(thrown_by([&] { socket.send_to(buf, sizeof buf, to); }).code == bad);
+  REQUIRE(thrown_by([&] { (void)socket.receive_from(buf, sizeof buf, from); }).code == bad);
+  REQUIRE(thrown_by([&] { socket.send("x"); }).code == bad);
+  REQUIRE(thrown_by([&] { socket.send(buf, sizeof buf); }).code == bad);
+  REQUIRE(thrown_by([&] { (void)socket.receive(buf, sizeof buf); }).code == bad);
+  REQUIRE(thrown_by([&] { socket.set_broadcast(true); }).code == bad);
+  REQUIRE(thrown_by([&] { (void)socket.broadcast(); }).code == bad);
+  REQUIRE(thrown_by([&] { (void)socket.local_address(); }).code == bad);
   REQUIRE_FALSE(socket.is_open());
 }
 
@@ -660,7 +636,7 @@ TEST_CASE("Closed or moved-from DatagramSocket fails with bad_file_descriptor", 
 #if !defined(_WIN32)
 // Every way of opening a DatagramSocket sets FD_CLOEXEC.
 TEST_CASE("DatagramSocket is created close-on-exec", "[datagram_socket]") {
-  const auto cloexec = [](const DatagramSocket& s) { return (::fcntl(s.native_handle(), F_GETFD) & FD_CLOEXEC) != 0; };
+  const auto cloexec = [](const DatagramSocket& s) { return outlet_test::close_on_exec(s.native_handle()); };
   REQUIRE(cloexec(DatagramSocket(Family::ipv4)));
   REQUIRE(cloexec(DatagramSocket(Family::ipv6)));
   REQUIRE(cloexec(DatagramSocket(Family::unix_domain)));

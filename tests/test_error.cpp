@@ -25,50 +25,12 @@ using outlet::Family;
 
 namespace {
 
-/// What a throwing call threw.
-struct Thrown {
-  std::error_code code;
-  std::string what;
-};
-
-/// Runs a call that must throw std::system_error; returns its code and what().
-template <class Call>
-Thrown thrown_by(Call&& call) {
-  try {
-    call();
-  } catch (const std::system_error& e) {
-    return {e.code(), e.what()};
-  }
-  FAIL("expected std::system_error");
-  return {};
-}
-
-bool starts_with(const std::string& text, const std::string& prefix) { return text.rfind(prefix, 0) == 0; }
-
-/// A client connected over IPv4 loopback, with its listener and accepted peer.
-struct LoopbackPair {
-  outlet::ServerSocket server;
-  outlet::Socket client;
-  outlet::Socket accepted;
-};
-
-LoopbackPair loopback_pair() {
-  LoopbackPair p;
-  p.server = outlet::ServerSocket(Address::loopback(Family::ipv4, 0));
-  p.client = outlet::Socket(p.server.local_address());
-  p.accepted = p.server.accept();
-  return p;
-}
-
-/// An IPv4 loopback address whose port is bound but not listening, so a
-/// connect() to it is refused. The returned socket holds the port.
-outlet::ServerSocket bound_not_listening(Address& target) {
-  outlet::ServerSocket holder(Family::ipv4);
-  holder.bind(Address::loopback(Family::ipv4, 0));
-  target = holder.local_address();
-  REQUIRE(target.port() != 0);
-  return holder;
-}
+using outlet_test::connected_pair;
+using outlet_test::Pair;
+using outlet_test::refused_address;
+using outlet_test::starts_with;
+using outlet_test::Thrown;
+using outlet_test::thrown_by;
 
 #if !defined(_WIN32)
 /// How many send() calls the fault hook below has failed.
@@ -109,8 +71,9 @@ TEST_CASE("resolve_category is a single named category with EAI messages", "[err
 
 // A refused connect is the native error in system_category, equal to connection_refused.
 TEST_CASE("a refused connect reports connection_refused in system_category", "[error]") {
-  Address target;
-  const outlet::ServerSocket holder = bound_not_listening(target);
+  outlet::ServerSocket holder;
+  const Address target = refused_address(holder);
+  REQUIRE(target.port() != 0);
 
   std::error_code ec;
   outlet::Socket client(Family::ipv4);
@@ -130,29 +93,34 @@ TEST_CASE("a refused connect reports connection_refused in system_category", "[e
 
 // The throwing forms say "connect <address>: <message>".
 TEST_CASE("a refused connect throws with the address in what()", "[error]") {
-  Address target;
-  const outlet::ServerSocket holder = bound_not_listening(target);
+  outlet::ServerSocket holder;
+  const Address target = refused_address(holder);
+  REQUIRE(target.port() != 0);
   const std::string prefix = "connect " + target.to_string() + ": ";
 
   const Thrown member = thrown_by([&] {
     outlet::Socket client(Family::ipv4);
     client.connect(target);
   });
+  REQUIRE(member.thrown);
   INFO("what(): " << member.what);
   CHECK(member.code == std::errc::connection_refused);
   CHECK(member.code.category() == std::system_category());
   CHECK(member.what == prefix + member.code.message());
 
   const Thrown constructor = thrown_by([&] { outlet::Socket client(target); });
+  REQUIRE(constructor.thrown);
   CHECK(constructor.code == std::errc::connection_refused);
   CHECK(starts_with(constructor.what, prefix));
 
   const Thrown with_deadline = thrown_by([&] { outlet::Socket client(target, std::chrono::seconds(10)); });
+  REQUIRE(with_deadline.thrown);
   CHECK(with_deadline.code == std::errc::connection_refused);
   CHECK(starts_with(with_deadline.what, prefix));
 
   // The free connect() names the host it was given and the port.
   const Thrown free_connect = thrown_by([&] { (void)outlet::connect("127.0.0.1", target.port()); });
+  REQUIRE(free_connect.thrown);
   INFO("what(): " << free_connect.what);
   CHECK(free_connect.code == std::errc::connection_refused);
   CHECK(starts_with(free_connect.what, "connect \"127.0.0.1\" port " + std::to_string(target.port()) + ": "));
@@ -170,6 +138,7 @@ TEST_CASE("bind to a port in use reports address_in_use with the address", "[err
   CHECK(ec == std::errc::address_in_use);
 
   const Thrown t = thrown_by([&] { outlet::ServerSocket third(taken); });
+  REQUIRE(t.thrown);
   INFO("what(): " << t.what);
   CHECK(t.code == std::errc::address_in_use);
   CHECK(starts_with(t.what, "bind " + taken.to_string() + ": "));
@@ -178,7 +147,7 @@ TEST_CASE("bind to a port in use reports address_in_use with the address", "[err
 #if !defined(_WIN32)
 // An error the OS gives (here injected by the fault hook) keeps its native value.
 TEST_CASE("an OS error from send keeps its native value in system_category", "[error]") {
-  LoopbackPair p = loopback_pair();
+  Pair p = connected_pair();
   sends_failed = 0;
   const outlet_test::ScopedFaultHook hook(fail_sends_with_reset);
   std::error_code ec;
@@ -188,6 +157,7 @@ TEST_CASE("an OS error from send keeps its native value in system_category", "[e
   CHECK(ec == std::errc::connection_reset);
 
   const Thrown t = thrown_by([&] { (void)p.client.send("x"); });
+  REQUIRE(t.thrown);
   CHECK(t.code == std::errc::connection_reset);
   CHECK(t.what == "send: " + t.code.message());
   CHECK(sends_failed == 2);
@@ -215,13 +185,14 @@ TEST_CASE("accept with an expired deadline reports timed_out", "[error]") {
   CHECK(ec != std::errc::operation_would_block);
 
   const Thrown t = thrown_by([&] { (void)server.accept(std::chrono::milliseconds(20)); });
+  REQUIRE(t.thrown);
   CHECK(t.code == std::errc::timed_out);
   CHECK(t.what == "accept: " + t.code.message());
 }
 
 // A non-blocking call that cannot proceed fails with operation_would_block.
 TEST_CASE("non-blocking receive and accept report operation_would_block", "[error]") {
-  LoopbackPair p = loopback_pair();
+  Pair p = connected_pair();
   p.client.set_non_blocking(true);
   char buf[16];
   std::error_code ec;
@@ -231,6 +202,7 @@ TEST_CASE("non-blocking receive and accept report operation_would_block", "[erro
   CHECK(ec.category() == std::system_category());
 
   const Thrown t = thrown_by([&] { (void)p.client.receive(buf, sizeof buf); });
+  REQUIRE(t.thrown);
   CHECK(t.code == std::errc::operation_would_block);
   CHECK(t.what == "receive: " + t.code.message());
 
@@ -242,7 +214,7 @@ TEST_CASE("non-blocking receive and accept report operation_would_block", "[erro
 
 // A blocking receive that runs out of time is timed_out, never a bare EAGAIN.
 TEST_CASE("blocking receive past its timeout reports timed_out", "[error]") {
-  LoopbackPair p = loopback_pair();
+  Pair p = connected_pair();
   p.client.set_receive_timeout(std::chrono::milliseconds(20));
   char buf[16];
   std::error_code ec;
@@ -251,6 +223,7 @@ TEST_CASE("blocking receive past its timeout reports timed_out", "[error]") {
   CHECK(ec != std::errc::operation_would_block);
 
   const Thrown t = thrown_by([&] { (void)p.client.receive(buf, sizeof buf); });
+  REQUIRE(t.thrown);
   CHECK(t.code == std::errc::timed_out);
   CHECK(starts_with(t.what, "receive: "));
 
@@ -279,8 +252,10 @@ TEST_CASE("errors on a closed socket name the operation in what()", "[error]") {
   const Thrown on_name = thrown_by([&] { (void)closed.local_address(); });
   const Thrown on_accept = thrown_by([&] { (void)closed_server.accept(); });
   const Thrown on_listen = thrown_by([&] { closed_server.listen(); });
-  for (const Thrown* t : {&on_send, &on_receive, &on_shutdown, &on_name, &on_accept, &on_listen})
+  for (const Thrown* t : {&on_send, &on_receive, &on_shutdown, &on_name, &on_accept, &on_listen}) {
+    REQUIRE(t->thrown);
     CHECK(t->code == std::errc::bad_file_descriptor);
+  }
   CHECK(on_send.what == "send: " + on_send.code.message());
   CHECK(on_receive.what == "receive: " + on_receive.code.message());
   CHECK(on_shutdown.what == "shutdown: " + on_shutdown.code.message());
@@ -293,6 +268,7 @@ TEST_CASE("errors on a closed socket name the operation in what()", "[error]") {
 TEST_CASE("invalid input messages quote the input and say why before the message", "[error]") {
   const std::string invalid = std::make_error_code(std::errc::invalid_argument).message();
   const Thrown parse = thrown_by([] { (void)Address::parse("1.2.3.4"); });
+  REQUIRE(parse.thrown);
   INFO("what(): " << parse.what);
   CHECK(parse.code == std::errc::invalid_argument);
   CHECK(starts_with(parse.what, "Address::parse \"1.2.3.4\": has no \":port\""));
@@ -300,6 +276,7 @@ TEST_CASE("invalid input messages quote the input and say why before the message
   CHECK(parse.what.compare(parse.what.size() - invalid.size() - 2, std::string::npos, ": " + invalid) == 0);
 
   const Thrown direct = thrown_by([] { outlet::detail::throw_invalid("op", std::string_view("a\0b", 3), "why"); });
+  REQUIRE(direct.thrown);
   CHECK(direct.code == std::errc::invalid_argument);
   CHECK(direct.what == "op \"a\\x00b\": why: " + invalid);
 }
@@ -308,11 +285,13 @@ TEST_CASE("invalid input messages quote the input and say why before the message
 TEST_CASE("detail::throw_error and throw_if format context then message", "[error]") {
   const std::error_code refused = std::make_error_code(std::errc::connection_refused);
   const Thrown t = thrown_by([&] { outlet::detail::throw_error(refused, "connect 127.0.0.1:1"); });
+  REQUIRE(t.thrown);
   CHECK(t.code == refused);
   CHECK(t.what == "connect 127.0.0.1:1: " + refused.message());
 
   CHECK_NOTHROW(outlet::detail::throw_if(std::error_code{}, "never"));
   const Thrown u = thrown_by([&] { outlet::detail::throw_if(refused, "accept"); });
+  REQUIRE(u.thrown);
   CHECK(u.code == refused);
   CHECK(u.what == "accept: " + refused.message());
 }

@@ -7,7 +7,6 @@
 
 #include <outlet/outlet.hpp>
 
-#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <string>
@@ -28,29 +27,19 @@ using outlet::Family;
 using outlet::ServerSocket;
 using outlet::Socket;
 using outlet::detail::SysCall;
-using Clock = std::chrono::steady_clock;
+using outlet_test::arm_hook;
+using outlet_test::Clock;
+#if !defined(_WIN32)
+using outlet_test::close_on_exec;
+#endif  // !defined(_WIN32)
+using outlet_test::counting_hook;
+using outlet_test::hook_calls;
+using outlet_test::ms_since;
+using outlet_test::starts_with;
+using outlet_test::Thrown;
+using outlet_test::thrown_by;
 
 // --- helpers ------------------------------------------------------------------
-
-/// Milliseconds since `start`.
-long long ms_since(Clock::time_point start) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
-}
-
-/// Whether `text` begins with `prefix`.
-bool starts_with(const std::string& text, const std::string& prefix) { return text.rfind(prefix, 0) == 0; }
-
-/// Runs f, which should throw std::system_error, and returns what it threw
-/// (an error-free system_error if it threw nothing).
-template <class F>
-std::system_error thrown_by(F&& f) {
-  try {
-    f();
-  } catch (const std::system_error& e) {
-    return e;
-  }
-  return std::system_error(std::error_code(), "nothing thrown");
-}
 
 /// "" if a byte goes from `client` to `served` and back, else what went wrong.
 std::string exchange(Socket& client, Socket& served) {
@@ -67,37 +56,6 @@ std::string serves_a_client(ServerSocket& server) {
   Socket client(server.local_address());
   Socket served = server.accept(5s);
   return exchange(client, served);
-}
-
-#if !defined(_WIN32)
-/// Whether fd is open and close-on-exec.
-bool close_on_exec(int fd) {
-  const int flags = ::fcntl(fd, F_GETFD);
-  return flags != -1 && (flags & FD_CLOEXEC) != 0;
-}
-#endif  // !defined(_WIN32)
-
-// State for the fault hook below: a hook is a plain function pointer.
-std::atomic<outlet::native_handle_type> hook_handle{outlet::detail::sys::invalid_handle};
-std::atomic<SysCall> hook_call{SysCall::accept};
-std::atomic<int> hook_failures{0};  // how many of the matching calls to fail
-std::atomic<int> hook_error{0};     // with this native error
-std::atomic<int> hook_calls{0};     // matching calls seen
-
-/// Fails the first hook_failures calls of hook_call on hook_handle with hook_error.
-int counting_hook(SysCall call, outlet::native_handle_type h) {
-  if (call != hook_call.load() || h != hook_handle.load()) return 0;
-  const int n = ++hook_calls;
-  return n <= hook_failures.load() ? hook_error.load() : 0;
-}
-
-/// Sets up counting_hook's state (call before installing it).
-void arm_hook(SysCall call, outlet::native_handle_type h, int failures, int error) {
-  hook_call = call;
-  hook_handle = h;
-  hook_failures = failures;
-  hook_error = error;
-  hook_calls = 0;
 }
 
 }  // namespace
@@ -213,13 +171,13 @@ TEST_CASE("ServerSocket bind to a port in use", "[server_socket]") {
   second.bind(taken, ec);
   REQUIRE(ec == std::errc::address_in_use);
 
-  const std::system_error member = thrown_by([&] { second.bind(taken); });
-  REQUIRE(member.code() == std::errc::address_in_use);
-  REQUIRE(starts_with(member.what(), prefix));
+  const Thrown member = thrown_by([&] { second.bind(taken); });
+  REQUIRE(member.code == std::errc::address_in_use);
+  REQUIRE(starts_with(member.what, prefix));
 
-  const std::system_error ctor = thrown_by([&] { ServerSocket third(taken); });
-  REQUIRE(ctor.code() == std::errc::address_in_use);
-  REQUIRE(starts_with(ctor.what(), prefix));
+  const Thrown ctor = thrown_by([&] { ServerSocket third(taken); });
+  REQUIRE(ctor.code == std::errc::address_in_use);
+  REQUIRE(starts_with(ctor.what, prefix));
 }
 
 // --- accept ----------------------------------------------------------------------------
@@ -291,13 +249,13 @@ TEST_CASE("ServerSocket accept timeout", "[server_socket]") {
   REQUIRE(ms_since(start) < 5000);
 
   start = Clock::now();
-  const std::system_error e = thrown_by([&] { (void)server.accept(100ms); });
-  REQUIRE(e.code() == std::errc::timed_out);
-  REQUIRE(starts_with(e.what(), "accept"));
+  const Thrown e = thrown_by([&] { (void)server.accept(100ms); });
+  REQUIRE(e.code == std::errc::timed_out);
+  REQUIRE(starts_with(e.what, "accept"));
   REQUIRE(ms_since(start) >= 90);
   REQUIRE(ms_since(start) < 5000);
 
-  REQUIRE(thrown_by([&] { (void)server.accept(peer, 100ms); }).code() == std::errc::timed_out);
+  REQUIRE(thrown_by([&] { (void)server.accept(peer, 100ms); }).code == std::errc::timed_out);
   REQUIRE(serves_a_client(server) == "");  // still listening afterwards
 }
 
@@ -313,7 +271,7 @@ TEST_CASE("ServerSocket receive timeout applies to accept", "[server_socket]") {
   REQUIRE(ms_since(start) < 5000);
 
   start = Clock::now();
-  REQUIRE(thrown_by([&] { (void)server.accept(); }).code() == std::errc::timed_out);
+  REQUIRE(thrown_by([&] { (void)server.accept(); }).code == std::errc::timed_out);
   REQUIRE(ms_since(start) >= 90);
 
   start = Clock::now();
@@ -336,7 +294,7 @@ TEST_CASE("ServerSocket non-blocking accept", "[server_socket]") {
   REQUIRE(ec == std::errc::operation_would_block);
   (void)server.accept(2s, ec);
   REQUIRE(ec == std::errc::operation_would_block);
-  REQUIRE(thrown_by([&] { (void)server.accept(); }).code() == std::errc::operation_would_block);
+  REQUIRE(thrown_by([&] { (void)server.accept(); }).code == std::errc::operation_would_block);
   REQUIRE(ms_since(start) < 1000);
 
 #if !defined(_WIN32)
@@ -478,9 +436,9 @@ TEST_CASE("ServerSocket bind to a Unix path in use", "[server_socket]") {
     std::error_code ec;
     second.bind(Address::unix_domain(path), ec);
     REQUIRE(ec == std::errc::address_in_use);
-    const std::system_error e = thrown_by([&] { ServerSocket third(Address::unix_domain(path)); });
-    REQUIRE(e.code() == std::errc::address_in_use);
-    REQUIRE(starts_with(e.what(), "bind unix:" + path));
+    const Thrown e = thrown_by([&] { ServerSocket third(Address::unix_domain(path)); });
+    REQUIRE(e.code == std::errc::address_in_use);
+    REQUIRE(starts_with(e.what, "bind unix:" + path));
   }
   REQUIRE(outlet_test::file_exists(path));
   REQUIRE(serves_a_client(first) == "");
@@ -526,10 +484,10 @@ TEST_CASE("ServerSocket operations on a closed server", "[server_socket]") {
     REQUIRE(ec == std::errc::bad_file_descriptor);
     (void)s->local_address(ec);
     REQUIRE(ec == std::errc::bad_file_descriptor);
-    REQUIRE(thrown_by([&] { (void)s->accept(); }).code() == std::errc::bad_file_descriptor);
-    REQUIRE(thrown_by([&] { (void)s->accept(peer); }).code() == std::errc::bad_file_descriptor);
-    REQUIRE(thrown_by([&] { (void)s->accept(1s); }).code() == std::errc::bad_file_descriptor);
-    REQUIRE(thrown_by([&] { s->listen(); }).code() == std::errc::bad_file_descriptor);
+    REQUIRE(thrown_by([&] { (void)s->accept(); }).code == std::errc::bad_file_descriptor);
+    REQUIRE(thrown_by([&] { (void)s->accept(peer); }).code == std::errc::bad_file_descriptor);
+    REQUIRE(thrown_by([&] { (void)s->accept(1s); }).code == std::errc::bad_file_descriptor);
+    REQUIRE(thrown_by([&] { s->listen(); }).code == std::errc::bad_file_descriptor);
   }
   REQUIRE(serves_a_client(new_owner) == "");
 }
@@ -543,7 +501,7 @@ TEST_CASE("ServerSocket negative accept timeout", "[server_socket]") {
   REQUIRE(ec == std::errc::invalid_argument);
   (void)server.accept(peer, -1ms, ec);
   REQUIRE(ec == std::errc::invalid_argument);
-  REQUIRE(thrown_by([&] { (void)server.accept(-1ms); }).code() == std::errc::invalid_argument);
+  REQUIRE(thrown_by([&] { (void)server.accept(-1ms); }).code == std::errc::invalid_argument);
   REQUIRE(serves_a_client(server) == "");
 }
 

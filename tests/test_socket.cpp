@@ -40,32 +40,24 @@ using outlet::ServerSocket;
 using outlet::Shutdown;
 using outlet::Socket;
 using outlet::detail::SysCall;
-using Clock = std::chrono::steady_clock;
+using outlet_test::arm_hook;
+using outlet_test::Clock;
+#if !defined(_WIN32)
+using outlet_test::close_on_exec;
+#endif  // !defined(_WIN32)
+using outlet_test::connected_pair;
+using outlet_test::contains;
+using outlet_test::counting_hook;
+using outlet_test::hook_calls;
+using outlet_test::Joiner;
+using outlet_test::ms_since;
+using outlet_test::Pair;
+using outlet_test::refused_address;
+using outlet_test::starts_with;
+using outlet_test::Thrown;
+using outlet_test::thrown_by;
 
 // --- helpers ------------------------------------------------------------------
-
-/// Milliseconds since `start`.
-long long ms_since(Clock::time_point start) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
-}
-
-/// Whether `text` begins with `prefix`.
-bool starts_with(const std::string& text, const std::string& prefix) { return text.rfind(prefix, 0) == 0; }
-
-/// Whether `text` contains `needle`.
-bool contains(const std::string& text, const std::string& needle) { return text.find(needle) != std::string::npos; }
-
-/// Runs f, which should throw std::system_error, and returns what it threw
-/// (an error-free system_error if it threw nothing).
-template <class F>
-std::system_error thrown_by(F&& f) {
-  try {
-    f();
-  } catch (const std::system_error& e) {
-    return e;
-  }
-  return std::system_error(std::error_code(), "nothing thrown");
-}
 
 /// Deterministic pseudo-random bytes (xorshift64*); another seed, other bytes.
 std::string pattern(std::size_t size, std::uint64_t seed) {
@@ -103,21 +95,6 @@ public:
 private:
   mutable std::mutex mutex_;
   std::string text_;
-};
-
-/// Joins a thread when it goes out of scope, so a failed REQUIRE unwinds cleanly.
-class Joiner {
-public:
-  explicit Joiner(std::thread thread) : thread_(std::move(thread)) {}
-  ~Joiner() { join(); }
-  Joiner(const Joiner&) = delete;
-  Joiner& operator=(const Joiner&) = delete;
-  void join() {
-    if (thread_.joinable()) thread_.join();
-  }
-
-private:
-  std::thread thread_;
 };
 
 /// Echoes everything `connection` receives until the peer closes; returns the first error.
@@ -231,30 +208,6 @@ void echo_loop(const Address& local) {
   REQUIRE(server.finish() == "");
 }
 
-/// A listener, a client connected to it, and the accepted end.
-struct Pair {
-  ServerSocket server;
-  Socket client;
-  Socket accepted;
-};
-
-/// A connected pair through a listener at `local` (port 0 / a fresh path).
-Pair connected_pair(const Address& local = Address::loopback(Family::ipv4, 0)) {
-  Pair p;
-  p.server = ServerSocket(local);
-  p.client = Socket(p.server.local_address());
-  p.accepted = p.server.accept();
-  return p;
-}
-
-/// A TCP address where connect() is refused: a socket bound to the port but
-/// not listening holds it, so nothing else can take it while `holder` lives.
-Address refused_address(ServerSocket& holder) {
-  holder = ServerSocket(Family::ipv4);
-  holder.bind(Address::loopback(Family::ipv4, 0));
-  return holder.local_address();
-}
-
 #if defined(__linux__)
 /// The outcome of connecting until a connect times out.
 struct TimedOutConnect {
@@ -279,37 +232,6 @@ TimedOutConnect connect_until_timed_out(outlet::duration timeout) {
   return {};
 }
 #endif  // defined(__linux__)
-
-#if !defined(_WIN32)
-/// Whether fd is open and close-on-exec.
-bool close_on_exec(int fd) {
-  const int flags = ::fcntl(fd, F_GETFD);
-  return flags != -1 && (flags & FD_CLOEXEC) != 0;
-}
-#endif  // !defined(_WIN32)
-
-// State for the fault hook below: a hook is a plain function pointer.
-std::atomic<outlet::native_handle_type> hook_handle{outlet::detail::sys::invalid_handle};
-std::atomic<SysCall> hook_call{SysCall::receive};
-std::atomic<int> hook_failures{0};  // how many of the matching calls to fail
-std::atomic<int> hook_error{0};     // with this native error
-std::atomic<int> hook_calls{0};     // matching calls seen
-
-/// Fails the first hook_failures calls of hook_call on hook_handle with hook_error.
-int counting_hook(SysCall call, outlet::native_handle_type h) {
-  if (call != hook_call.load() || h != hook_handle.load()) return 0;
-  const int n = ++hook_calls;
-  return n <= hook_failures.load() ? hook_error.load() : 0;
-}
-
-/// Sets up counting_hook's state (call before installing it).
-void arm_hook(SysCall call, outlet::native_handle_type h, int failures, int error) {
-  hook_call = call;
-  hook_handle = h;
-  hook_failures = failures;
-  hook_error = error;
-  hook_calls = 0;
-}
 
 }  // namespace
 
@@ -426,7 +348,7 @@ TEST_CASE("Socket default and Family constructors", "[socket]") {
     const Address peer = s.peer_address(ec);
     REQUIRE(ec == std::errc::not_connected);
     REQUIRE(peer.empty());
-    REQUIRE(thrown_by([&] { (void)s.peer_address(); }).code() == std::errc::not_connected);
+    REQUIRE(thrown_by([&] { (void)s.peer_address(); }).code == std::errc::not_connected);
   }
 }
 
@@ -485,17 +407,17 @@ TEST_CASE("Socket connect refused", "[socket]") {
   t.connect(target, 2s, ec);
   REQUIRE(ec == std::errc::connection_refused);
 
-  const std::system_error plain = thrown_by([&] { Socket u(target); });
-  REQUIRE(plain.code() == std::errc::connection_refused);
-  REQUIRE(starts_with(plain.what(), prefix));
+  const Thrown plain = thrown_by([&] { Socket u(target); });
+  REQUIRE(plain.code == std::errc::connection_refused);
+  REQUIRE(starts_with(plain.what, prefix));
 
-  const std::system_error timed = thrown_by([&] { Socket u(target, 2s); });
-  REQUIRE(timed.code() == std::errc::connection_refused);
-  REQUIRE(starts_with(timed.what(), prefix));
+  const Thrown timed = thrown_by([&] { Socket u(target, 2s); });
+  REQUIRE(timed.code == std::errc::connection_refused);
+  REQUIRE(starts_with(timed.what, prefix));
 
-  const std::system_error member = thrown_by([&] { Socket u; u.connect(target); });
-  REQUIRE(member.code() == std::errc::connection_refused);
-  REQUIRE(starts_with(member.what(), prefix));
+  const Thrown member = thrown_by([&] { Socket u; u.connect(target); });
+  REQUIRE(member.code == std::errc::connection_refused);
+  REQUIRE(starts_with(member.what, prefix));
 }
 
 #if defined(__linux__)
@@ -509,12 +431,12 @@ TEST_CASE("Socket connect with a deadline times out", "[socket]") {
   // The throwing form says which address timed out.
   ServerSocket server(Address::loopback(Family::ipv4, 0), 1);
   std::vector<Socket> queued;
-  std::system_error error(std::error_code(), "none");
-  for (int attempt = 0; attempt < 64 && !error.code(); ++attempt) {
+  Thrown error;
+  for (int attempt = 0; attempt < 64 && !error.code; ++attempt) {
     error = thrown_by([&] { queued.emplace_back(server.local_address(), 200ms); });
   }
-  REQUIRE(error.code() == std::errc::timed_out);
-  REQUIRE(starts_with(error.what(), "connect " + server.local_address().to_string()));
+  REQUIRE(error.code == std::errc::timed_out);
+  REQUIRE(starts_with(error.what, "connect " + server.local_address().to_string()));
 }
 #endif  // defined(__linux__)
 
@@ -525,7 +447,7 @@ TEST_CASE("Socket connect with a negative timeout", "[socket]") {
   Socket s;
   s.connect(server.local_address(), -1ms, ec);
   REQUIRE(ec == std::errc::invalid_argument);
-  REQUIRE(thrown_by([&] { Socket t(server.local_address(), -1ms); }).code() == std::errc::invalid_argument);
+  REQUIRE(thrown_by([&] { Socket t(server.local_address(), -1ms); }).code == std::errc::invalid_argument);
 }
 
 // The free connect(host, port) resolves and connects, in every form.
@@ -573,30 +495,30 @@ TEST_CASE("Free connect() errors", "[socket]") {
   REQUIRE(ec == std::errc::connection_refused);
 
   for (int with_timeout = 0; with_timeout < 2; ++with_timeout) {
-    const std::system_error e = thrown_by([&] {
+    const Thrown e = thrown_by([&] {
       if (with_timeout != 0) {
         (void)outlet::connect("127.0.0.1", port, 2s);
       } else {
         (void)outlet::connect("127.0.0.1", port);
       }
     });
-    REQUIRE(e.code() == std::errc::connection_refused);
-    REQUIRE(contains(e.what(), "\"127.0.0.1\""));
-    REQUIRE(contains(e.what(), std::to_string(port)));
+    REQUIRE(e.code == std::errc::connection_refused);
+    REQUIRE(contains(e.what, "\"127.0.0.1\""));
+    REQUIRE(contains(e.what, std::to_string(port)));
   }
 
   ec.clear();
   s = outlet::connect("127.0.0.1", port, -5ms, ec);
   REQUIRE(ec == std::errc::invalid_argument);
-  const std::system_error negative = thrown_by([&] { (void)outlet::connect("127.0.0.1", port, -5ms); });
-  REQUIRE(negative.code() == std::errc::invalid_argument);
+  const Thrown negative = thrown_by([&] { (void)outlet::connect("127.0.0.1", port, -5ms); });
+  REQUIRE(negative.code == std::errc::invalid_argument);
 
   ec.clear();
   s = outlet::connect("", port, ec);
   REQUIRE(ec == std::errc::invalid_argument);
-  const std::system_error empty = thrown_by([&] { (void)outlet::connect("", port); });
-  REQUIRE(empty.code() == std::errc::invalid_argument);
-  REQUIRE(contains(empty.what(), "\"\""));
+  const Thrown empty = thrown_by([&] { (void)outlet::connect("", port); });
+  REQUIRE(empty.code == std::errc::invalid_argument);
+  REQUIRE(contains(empty.what, "\"\""));
 }
 
 // --- receive and send ------------------------------------------------------------
@@ -640,7 +562,7 @@ TEST_CASE("Socket receive timeout", "[socket]") {
   REQUIRE(ms_since(start) < 5000);
 
   start = Clock::now();
-  REQUIRE(thrown_by([&] { (void)p.client.receive(buffer, sizeof buffer); }).code() == std::errc::timed_out);
+  REQUIRE(thrown_by([&] { (void)p.client.receive(buffer, sizeof buffer); }).code == std::errc::timed_out);
   REQUIRE(ms_since(start) >= 90);
   REQUIRE(ms_since(start) < 5000);
 
@@ -654,8 +576,8 @@ TEST_CASE("Socket receive timeout", "[socket]") {
   REQUIRE(ms_since(start) < 5000);
 
   start = Clock::now();
-  const std::system_error e = thrown_by([&] { (void)p.client.receive_exact(buffer, sizeof buffer); });
-  REQUIRE(e.code() == std::errc::timed_out);
+  const Thrown e = thrown_by([&] { (void)p.client.receive_exact(buffer, sizeof buffer); });
+  REQUIRE(e.code == std::errc::timed_out);
   REQUIRE(ms_since(start) >= 90);
   REQUIRE(ms_since(start) < 5000);
 
@@ -689,13 +611,13 @@ TEST_CASE("Socket send timeout", "[socket]") {
   REQUIRE(ms_since(start) < 10000);
 
   start = Clock::now();
-  const std::system_error e = thrown_by([&] { client.send_all(std::string_view(data)); });
-  REQUIRE(e.code() == std::errc::timed_out);
-  REQUIRE(contains(e.what(), "bytes sent"));
+  const Thrown e = thrown_by([&] { client.send_all(std::string_view(data)); });
+  REQUIRE(e.code == std::errc::timed_out);
+  REQUIRE(contains(e.what, "bytes sent"));
   REQUIRE(ms_since(start) >= 90);
   REQUIRE(ms_since(start) < 10000);
 
-  REQUIRE(thrown_by([&] { (void)client.send(data.data(), data.size()); }).code() == std::errc::timed_out);
+  REQUIRE(thrown_by([&] { (void)client.send(data.data(), data.size()); }).code == std::errc::timed_out);
 }
 
 // --- EINTR, EAGAIN and non-blocking mode (through the fault hook) ---------------
@@ -803,7 +725,7 @@ TEST_CASE("Socket non-blocking receive", "[socket]") {
   REQUIRE(ec == std::errc::operation_would_block);
   REQUIRE(p.client.receive_exact(buffer, sizeof buffer, ec) == 0);
   REQUIRE(ec == std::errc::operation_would_block);
-  REQUIRE(thrown_by([&] { (void)p.client.receive(buffer, sizeof buffer); }).code() ==
+  REQUIRE(thrown_by([&] { (void)p.client.receive(buffer, sizeof buffer); }).code ==
           std::errc::operation_would_block);
   REQUIRE(ms_since(start) < 1000);
 
@@ -918,7 +840,7 @@ TEST_CASE("Socket shutdown receive and both", "[socket]") {
   std::error_code ec;
   closed.shutdown(Shutdown::send, ec);
   REQUIRE(ec == std::errc::bad_file_descriptor);
-  REQUIRE(thrown_by([&] { closed.shutdown(Shutdown::both); }).code() == std::errc::bad_file_descriptor);
+  REQUIRE(thrown_by([&] { closed.shutdown(Shutdown::both); }).code == std::errc::bad_file_descriptor);
 }
 
 // --- move semantics and closed sockets ------------------------------------------------
@@ -1048,7 +970,7 @@ std::string throwing_forms_not_failing_closed(Socket& s) {
   };
   std::string failing;
   for (const auto& op : ops) {
-    if (thrown_by(op.second).code() != std::errc::bad_file_descriptor) failing += std::string(op.first) + " ";
+    if (thrown_by(op.second).code != std::errc::bad_file_descriptor) failing += std::string(op.first) + " ";
   }
   return failing;
 }
@@ -1121,12 +1043,12 @@ TEST_CASE("Socket negative timeouts", "[socket]") {
   s.set_send_timeout(-5ms, ec);
   REQUIRE(ec == std::errc::invalid_argument);
 
-  const std::system_error r = thrown_by([&] { s.set_receive_timeout(-5ms); });
-  REQUIRE(r.code() == std::errc::invalid_argument);
-  REQUIRE(contains(r.what(), "-5000000"));
-  const std::system_error w = thrown_by([&] { s.set_send_timeout(-7ms); });
-  REQUIRE(w.code() == std::errc::invalid_argument);
-  REQUIRE(contains(w.what(), "-7000000"));
+  const Thrown r = thrown_by([&] { s.set_receive_timeout(-5ms); });
+  REQUIRE(r.code == std::errc::invalid_argument);
+  REQUIRE(contains(r.what, "-5000000"));
+  const Thrown w = thrown_by([&] { s.set_send_timeout(-7ms); });
+  REQUIRE(w.code == std::errc::invalid_argument);
+  REQUIRE(contains(w.what, "-7000000"));
 
   REQUIRE(s.receive_timeout() == outlet::duration(1s));
   REQUIRE(s.send_timeout() == outlet::duration(2s));
@@ -1160,9 +1082,9 @@ TEST_CASE("Socket leaks no descriptors", "[socket]") {
       Socket s;
       s.connect(refused, ec);
       REQUIRE(ec == std::errc::connection_refused);
-      REQUIRE(thrown_by([&] { Socket t(refused); }).code() == std::errc::connection_refused);
-      REQUIRE(thrown_by([&] { Socket t(refused, 1s); }).code() == std::errc::connection_refused);
-      REQUIRE(thrown_by([&] { (void)outlet::connect("127.0.0.1", refused.port()); }).code() ==
+      REQUIRE(thrown_by([&] { Socket t(refused); }).code == std::errc::connection_refused);
+      REQUIRE(thrown_by([&] { Socket t(refused, 1s); }).code == std::errc::connection_refused);
+      REQUIRE(thrown_by([&] { (void)outlet::connect("127.0.0.1", refused.port()); }).code ==
               std::errc::connection_refused);
     }
     REQUIRE(connect_until_timed_out(100ms).ec == std::errc::timed_out);

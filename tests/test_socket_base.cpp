@@ -7,8 +7,8 @@
 #include "catch.hpp"
 #include "test_support.hpp"
 
-#include <atomic>
 #include <chrono>
+#include <climits>
 #include <string>
 #include <system_error>
 #include <utility>
@@ -27,6 +27,15 @@ using outlet::Socket;
 using namespace std::chrono_literals;
 
 namespace {
+
+using outlet::detail::SysCall;
+using outlet_test::arm_hook;
+using outlet_test::contains;
+using outlet_test::counting_hook;
+using outlet_test::hook_calls;
+using outlet_test::hook_handle;
+using outlet_test::Thrown;
+using outlet_test::thrown_by;
 
 // How each class is opened for these tests, and its SO_TYPE.
 template <class S>
@@ -60,19 +69,6 @@ void for_each_socket_class(F&& check) {
   SECTION("DatagramSocket") { check(Tag<DatagramSocket>{}); }
 }
 
-// Runs f, which should throw std::system_error; returns its code and what().
-template <class F>
-std::pair<std::error_code, std::string> thrown_by(F&& f) {
-  try {
-    f();
-  } catch (const std::system_error& e) {
-    return {e.code(), e.what()};
-  }
-  return {std::error_code{}, "(nothing was thrown)"};
-}
-
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
-
 // An error that no successful ec call leaves behind.
 std::error_code stale_error() { return std::make_error_code(std::errc::io_error); }
 
@@ -90,17 +86,6 @@ int close_native(outlet::native_handle_type h) {
 bool descriptor_closed(int fd) {
   errno = 0;
   return ::fcntl(fd, F_GETFD) == -1 && errno == EBADF;
-}
-
-// Fault hook state: fail close() of one handle with one errno value.
-std::atomic<int> close_fault_handle{-1};
-std::atomic<int> close_fault_error{0};
-std::atomic<int> close_fault_calls{0};
-
-int fail_close(outlet::detail::SysCall call, outlet::native_handle_type h) {
-  if (call != outlet::detail::SysCall::close || h != close_fault_handle.load()) return 0;
-  ++close_fault_calls;
-  return close_fault_error.load();
 }
 #endif  // !defined(_WIN32)
 
@@ -313,11 +298,11 @@ TEST_CASE("BasicSocket receive and send timeouts", "[socket_base]") {
     socket.set_send_timeout(-5s, ec);
     REQUIRE(ec == std::errc::invalid_argument);
     const auto receive_error = thrown_by([&] { socket.set_receive_timeout(-1ms); });
-    REQUIRE(receive_error.first == std::errc::invalid_argument);
-    REQUIRE(contains(receive_error.second, "-1000000"));
+    REQUIRE(receive_error.code == std::errc::invalid_argument);
+    REQUIRE(contains(receive_error.what, "-1000000"));
     const auto send_error = thrown_by([&] { socket.set_send_timeout(-5s); });
-    REQUIRE(send_error.first == std::errc::invalid_argument);
-    REQUIRE(contains(send_error.second, "-5000000000"));
+    REQUIRE(send_error.code == std::errc::invalid_argument);
+    REQUIRE(contains(send_error.what, "-5000000000"));
     // A rejected value leaves the old one in place.
     REQUIRE(socket.receive_timeout() == 300ms);
     REQUIRE(socket.send_timeout() == 400ms);
@@ -361,8 +346,8 @@ TEST_CASE("BasicSocket v6_only round trip", "[socket_base]") {
     (void)v4.v6_only(ec);
     REQUIRE(ec);
     const auto error = thrown_by([&] { (void)v4.v6_only(); });
-    REQUIRE(error.first == ec);
-    REQUIRE(contains(error.second, "getsockopt("));
+    REQUIRE(error.code == ec);
+    REQUIRE(contains(error.what, "getsockopt("));
   });
 }
 
@@ -387,11 +372,11 @@ TEST_CASE("BasicSocket buffer sizes", "[socket_base]") {
     socket.set_send_buffer_size(-1, ec);
     REQUIRE(ec == std::errc::invalid_argument);
     const auto receive_error = thrown_by([&] { socket.set_receive_buffer_size(-4096); });
-    REQUIRE(receive_error.first == std::errc::invalid_argument);
-    REQUIRE(contains(receive_error.second, "-4096"));
+    REQUIRE(receive_error.code == std::errc::invalid_argument);
+    REQUIRE(contains(receive_error.what, "-4096"));
     const auto send_error = thrown_by([&] { socket.set_send_buffer_size(-4096); });
-    REQUIRE(send_error.first == std::errc::invalid_argument);
-    REQUIRE(contains(send_error.second, "-4096"));
+    REQUIRE(send_error.code == std::errc::invalid_argument);
+    REQUIRE(contains(send_error.what, "-4096"));
     // Nothing was changed by the rejected sizes.
     REQUIRE(socket.receive_buffer_size() == receive_size);
     REQUIRE(socket.send_buffer_size() == send_size);
@@ -432,11 +417,11 @@ TEST_CASE("BasicSocket set_option and get_option", "[socket_base]") {
     REQUIRE(socket.template get_option<int>(SOL_SOCKET, unknown, ec) == 0);
     REQUIRE(ec);
     const auto set_error = thrown_by([&] { socket.set_option(SOL_SOCKET, unknown, 1); });
-    REQUIRE(set_error.first);
-    REQUIRE(contains(set_error.second, "setsockopt("));
+    REQUIRE(set_error.code);
+    REQUIRE(contains(set_error.what, "setsockopt("));
     const auto get_error = thrown_by([&] { (void)socket.template get_option<int>(SOL_SOCKET, unknown); });
-    REQUIRE(get_error.first);
-    REQUIRE(contains(get_error.second, "getsockopt("));
+    REQUIRE(get_error.code);
+    REQUIRE(contains(get_error.what, "getsockopt("));
   });
 }
 
@@ -533,24 +518,24 @@ TEST_CASE("BasicSocket members on a closed socket fail with bad_file_descriptor"
     REQUIRE(none.l_onoff == 0);
     REQUIRE(none.l_linger == 0);
 
-    REQUIRE(thrown_by([&] { (void)socket.local_address(); }).first == bad);
-    REQUIRE(thrown_by([&] { socket.set_non_blocking(true); }).first == bad);
-    REQUIRE(thrown_by([&] { socket.set_receive_timeout(1s); }).first == bad);
-    REQUIRE(thrown_by([&] { socket.set_send_timeout(1s); }).first == bad);
-    REQUIRE(thrown_by([&] { socket.set_reuse_address(true); }).first == bad);
-    REQUIRE(thrown_by([&] { (void)socket.reuse_address(); }).first == bad);
-    REQUIRE(thrown_by([&] { socket.set_v6_only(true); }).first == bad);
-    REQUIRE(thrown_by([&] { (void)socket.v6_only(); }).first == bad);
-    REQUIRE(thrown_by([&] { socket.set_receive_buffer_size(4096); }).first == bad);
-    REQUIRE(thrown_by([&] { (void)socket.receive_buffer_size(); }).first == bad);
-    REQUIRE(thrown_by([&] { socket.set_send_buffer_size(4096); }).first == bad);
-    REQUIRE(thrown_by([&] { (void)socket.send_buffer_size(); }).first == bad);
+    REQUIRE(thrown_by([&] { (void)socket.local_address(); }).code == bad);
+    REQUIRE(thrown_by([&] { socket.set_non_blocking(true); }).code == bad);
+    REQUIRE(thrown_by([&] { socket.set_receive_timeout(1s); }).code == bad);
+    REQUIRE(thrown_by([&] { socket.set_send_timeout(1s); }).code == bad);
+    REQUIRE(thrown_by([&] { socket.set_reuse_address(true); }).code == bad);
+    REQUIRE(thrown_by([&] { (void)socket.reuse_address(); }).code == bad);
+    REQUIRE(thrown_by([&] { socket.set_v6_only(true); }).code == bad);
+    REQUIRE(thrown_by([&] { (void)socket.v6_only(); }).code == bad);
+    REQUIRE(thrown_by([&] { socket.set_receive_buffer_size(4096); }).code == bad);
+    REQUIRE(thrown_by([&] { (void)socket.receive_buffer_size(); }).code == bad);
+    REQUIRE(thrown_by([&] { socket.set_send_buffer_size(4096); }).code == bad);
+    REQUIRE(thrown_by([&] { (void)socket.send_buffer_size(); }).code == bad);
     const auto set_error = thrown_by([&] { socket.set_option(SOL_SOCKET, SO_KEEPALIVE, 1); });
-    REQUIRE(set_error.first == bad);
-    REQUIRE(contains(set_error.second, "setsockopt("));
+    REQUIRE(set_error.code == bad);
+    REQUIRE(contains(set_error.what, "setsockopt("));
     const auto get_error = thrown_by([&] { (void)socket.template get_option<int>(SOL_SOCKET, SO_TYPE); });
-    REQUIRE(get_error.first == bad);
-    REQUIRE(contains(get_error.second, "getsockopt("));
+    REQUIRE(get_error.code == bad);
+    REQUIRE(contains(get_error.what, "getsockopt("));
     REQUIRE_FALSE(socket.is_open());
   });
 }
@@ -601,12 +586,12 @@ TEST_CASE("BasicSocket leaks no descriptor", "[socket_base]") {
     REQUIRE(close_native(DatagramSocket(Family::ipv6).release()) == 0);
 
     // Failed constructions close what they had opened.
-    REQUIRE(thrown_by([&] { const ServerSocket s(busy_tcp_address); }).first == std::errc::address_in_use);
-    REQUIRE(thrown_by([&] { const DatagramSocket s(busy_udp_address); }).first == std::errc::address_in_use);
-    REQUIRE(thrown_by([&] { const Socket s(refused); }).first == std::errc::connection_refused);
-    REQUIRE(thrown_by([&] { const Socket s(refused, 5s); }).first == std::errc::connection_refused);
-    REQUIRE(thrown_by([&] { const Socket s(no_such_dir); }).first);
-    REQUIRE(thrown_by([&] { const DatagramSocket s(no_such_dir); }).first);
+    REQUIRE(thrown_by([&] { const ServerSocket s(busy_tcp_address); }).code == std::errc::address_in_use);
+    REQUIRE(thrown_by([&] { const DatagramSocket s(busy_udp_address); }).code == std::errc::address_in_use);
+    REQUIRE(thrown_by([&] { const Socket s(refused); }).code == std::errc::connection_refused);
+    REQUIRE(thrown_by([&] { const Socket s(refused, 5s); }).code == std::errc::connection_refused);
+    REQUIRE(thrown_by([&] { const Socket s(no_such_dir); }).code);
+    REQUIRE(thrown_by([&] { const DatagramSocket s(no_such_dir); }).code);
     std::error_code ec;
     ServerSocket failed;
     failed.bind(busy_tcp_address, ec);
@@ -625,27 +610,25 @@ TEST_CASE("BasicSocket close reports an error and still closes", "[socket_base]"
     using S = typename decltype(tag)::type;
     S socket = Kind<S>::open(Family::ipv4);
     const int fd = socket.native_handle();
-    close_fault_handle = fd;
-    close_fault_error = EIO;
-    close_fault_calls = 0;
+    arm_hook(SysCall::close, fd, INT_MAX, EIO);  // every close() of fd fails
     std::error_code ec;
-    std::pair<std::error_code, std::string> error;
+    Thrown error;
     {
-      const outlet_test::ScopedFaultHook hook(&fail_close);
+      const outlet_test::ScopedFaultHook hook(counting_hook);
       SECTION("ec form") {
         socket.close(ec);
         REQUIRE(ec == std::errc::io_error);
       }
       SECTION("throwing form") {
         error = thrown_by([&] { socket.close(); });
-        REQUIRE(error.first == std::errc::io_error);
-        REQUIRE(contains(error.second, "close"));
+        REQUIRE(error.code == std::errc::io_error);
+        REQUIRE(contains(error.what, "close"));
       }
       // The socket gave up the handle: closing again does not retry it.
       socket.close();
     }
-    close_fault_handle = -1;
-    REQUIRE(close_fault_calls == 1);
+    hook_handle = outlet::detail::sys::invalid_handle;
+    REQUIRE(hook_calls == 1);
     REQUIRE_FALSE(socket.is_open());
     // The hook skipped the real close(): the descriptor is still ours to close.
     REQUIRE(::close(fd) == 0);
@@ -658,18 +641,16 @@ TEST_CASE("BasicSocket close treats EINTR as closed", "[socket_base]") {
     using S = typename decltype(tag)::type;
     S socket = Kind<S>::open(Family::ipv4);
     const int fd = socket.native_handle();
-    close_fault_handle = fd;
-    close_fault_error = EINTR;
-    close_fault_calls = 0;
+    arm_hook(SysCall::close, fd, INT_MAX, EINTR);  // every close() of fd fails
     std::error_code ec = stale_error();
     {
-      const outlet_test::ScopedFaultHook hook(&fail_close);
+      const outlet_test::ScopedFaultHook hook(counting_hook);
       socket.close(ec);
       REQUIRE_NOTHROW(socket.close());
     }
-    close_fault_handle = -1;
+    hook_handle = outlet::detail::sys::invalid_handle;
     REQUIRE_FALSE(ec);
-    REQUIRE(close_fault_calls == 1);
+    REQUIRE(hook_calls == 1);
     REQUIRE_FALSE(socket.is_open());
     REQUIRE(::close(fd) == 0);  // the hook skipped the real close()
   });
