@@ -652,3 +652,41 @@ TEST_CASE("DatagramSocket is created close-on-exec", "[datagram_socket]") {
   REQUIRE(cloexec(connected));
 }
 #endif  // !defined(_WIN32)
+
+#if defined(__linux__)
+namespace {
+std::atomic<int> polls_seen{0};
+int count_polls(outlet::detail::SysCall call, outlet::native_handle_type) {
+  if (call == outlet::detail::SysCall::poll) ++polls_seen;
+  return 0;
+}
+}  // namespace
+
+// An unbound Unix datagram sender to a full receiver: poll() keeps saying
+// "writable" while sendto() keeps failing with EWOULDBLOCK. A timed send
+// backs off instead of spinning on poll(), and still ends at its deadline.
+TEST_CASE("DatagramSocket timed send to a full Unix receiver backs off", "[datagram_socket]") {
+  const Address to = Address::unix_domain(outlet_test::unique_unix_path("full"));
+  DatagramSocket receiver(to);
+  DatagramSocket sender(Family::unix_domain);
+  sender.set_non_blocking(true);
+  std::error_code ec;
+  for (int i = 0; i < 100000 && !ec; ++i) (void)sender.send_to("x", to, ec);
+  REQUIRE(ec == std::errc::operation_would_block);
+  sender.set_non_blocking(false);
+  sender.set_send_timeout(300ms);
+  polls_seen = 0;
+  const auto start = std::chrono::steady_clock::now();
+  {
+    outlet_test::ScopedFaultHook hook(count_polls);
+    (void)sender.send_to("x", to, ec);
+  }
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  REQUIRE(ec == std::errc::timed_out);
+  REQUIRE(elapsed >= 290ms);
+  REQUIRE(elapsed < 5s);
+  // 1 + 2 + 4 ... 64 ms steps: a few dozen polls at most, not a busy loop.
+  REQUIRE(polls_seen.load() > 0);
+  REQUIRE(polls_seen.load() < 100);
+}
+#endif  // defined(__linux__)

@@ -17,6 +17,9 @@
 #if !defined(_WIN32)
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #endif  // !defined(_WIN32)
 
 namespace {
@@ -518,5 +521,85 @@ TEST_CASE("ServerSocket listening socket is close-on-exec", "[server_socket]") {
   ServerSocket lazy;
   lazy.bind(Address::loopback(Family::ipv4, 0));
   REQUIRE(close_on_exec(lazy.native_handle()));
+}
+#endif  // !defined(_WIN32)
+
+#if !defined(_WIN32)
+// Another thread may take the connection poll() saw; the fault hook plays
+// that thread by accepting it first, right before outlet's own accept().
+namespace {
+std::atomic<outlet::native_handle_type> steal_from{outlet::detail::sys::invalid_handle};
+std::atomic<int> stolen{-1};
+int steal_connection(SysCall call, outlet::native_handle_type h) {
+  if (call == SysCall::accept && h == steal_from.load()) {
+    steal_from = outlet::detail::sys::invalid_handle;
+    stolen = ::accept(h, nullptr, nullptr);
+  }
+  return 0;
+}
+}  // namespace
+
+// A timed accept whose connection is taken between poll() and accept()
+// still ends at its deadline (it never blocks in accept()).
+TEST_CASE("ServerSocket timed accept never blocks past its deadline", "[server_socket]") {
+  ServerSocket server(Address::loopback(Family::ipv4, 0));
+  Socket client(server.local_address());
+  std::error_code ec;
+  const auto start = Clock::now();
+  {
+    outlet_test::ScopedFaultHook hook(steal_connection);
+    steal_from = server.native_handle();
+    (void)server.accept(300ms, ec);
+  }
+  const long long elapsed = ms_since(start);
+  REQUIRE(stolen.load() >= 0);
+  ::close(stolen.exchange(-1));
+  REQUIRE(ec == std::errc::timed_out);
+  REQUIRE(elapsed >= 290);
+  REQUIRE(elapsed < 5000);
+  // The caller's view is unchanged: still a blocking server socket.
+  REQUIRE_FALSE(server.non_blocking());
+  REQUIRE(serves_a_client(server) == "");
+}
+
+// After a timed accept, a plain accept() still waits for its client: an
+// EWOULDBLOCK (forced here) waits in poll() instead of failing.
+TEST_CASE("ServerSocket plain accept waits after a timed accept", "[server_socket]") {
+  ServerSocket server(Address::loopback(Family::ipv4, 0));
+  std::error_code ec;
+  (void)server.accept(10ms, ec);
+  REQUIRE(ec == std::errc::timed_out);
+  Socket client(server.local_address());
+  arm_hook(SysCall::accept, server.native_handle(), 1, outlet::detail::sys::err_would_block);
+  Socket served;
+  {
+    outlet_test::ScopedFaultHook hook(counting_hook);
+    served = server.accept(ec);
+  }
+  REQUIRE_FALSE(ec);
+  REQUIRE(hook_calls.load() == 2);
+  REQUIRE(served.peer_address() == client.local_address());
+}
+
+// A forked child closing its copy of a Unix server leaves the parent's socket
+// file alone (the pre-fork server pattern); the parent's close removes it.
+TEST_CASE("ServerSocket socket file survives a forked child's close", "[server_socket]") {
+  const std::string path = outlet_test::unique_unix_path("fork");
+  ServerSocket server(Address::unix_domain(path));
+  const pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    std::error_code ignored;
+    server.close(ignored);
+    ::_exit(outlet_test::file_exists(path) ? 0 : 1);
+  }
+  int status = -1;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  REQUIRE(WIFEXITED(status));
+  REQUIRE(WEXITSTATUS(status) == 0);
+  REQUIRE(outlet_test::file_exists(path));
+  REQUIRE(serves_a_client(server) == "");
+  server.close();
+  REQUIRE_FALSE(outlet_test::file_exists(path));
 }
 #endif  // !defined(_WIN32)

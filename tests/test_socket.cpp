@@ -1097,3 +1097,26 @@ TEST_CASE("Socket leaks no descriptors", "[socket]") {
   REQUIRE(outlet_test::open_descriptor_count() == before);
 }
 #endif  // defined(__linux__)
+
+#if defined(__linux__)
+// A Unix listener whose queue is full makes connect() fail with EAGAIN on
+// Linux; with a deadline outlet retries until it, then reports timed_out.
+TEST_CASE("Socket connect to a full Unix listen queue times out", "[socket]") {
+  ServerSocket server(Address::unix_domain(outlet_test::unique_unix_path("full")), 1);
+  const Address target = server.local_address();
+  std::vector<Socket> queued;
+  std::error_code ec;
+  long long elapsed = 0;
+  for (int i = 0; i < 64 && !ec; ++i) {
+    Socket s;
+    const auto start = Clock::now();
+    s.connect(target, 200ms, ec);
+    elapsed = ms_since(start);
+    if (!ec) queued.push_back(std::move(s));
+  }
+  REQUIRE(ec == std::errc::timed_out);
+  REQUIRE(elapsed >= 190);
+  REQUIRE(elapsed < 5000);
+  REQUIRE_FALSE(queued.empty());
+}
+#endif  // defined(__linux__)

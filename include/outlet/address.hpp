@@ -29,29 +29,29 @@ public:
   Address() noexcept = default;
 
   /// An IPv4 address from dotted-quad text ("127.0.0.1"), via inet_pton.
-  static Address ipv4(std::string_view ip, std::uint16_t port);
-  static Address ipv4(std::string_view ip, std::uint16_t port, std::error_code& ec) noexcept;
+  [[nodiscard]] static Address ipv4(std::string_view ip, std::uint16_t port);
+  [[nodiscard]] static Address ipv4(std::string_view ip, std::uint16_t port, std::error_code& ec) noexcept;
   /// An IPv6 address from text ("::1", "fe80::1%eth0" with a scope), via inet_pton.
-  static Address ipv6(std::string_view ip, std::uint16_t port);
-  static Address ipv6(std::string_view ip, std::uint16_t port, std::error_code& ec) noexcept;
+  [[nodiscard]] static Address ipv6(std::string_view ip, std::uint16_t port);
+  [[nodiscard]] static Address ipv6(std::string_view ip, std::uint16_t port, std::error_code& ec) noexcept;
   /// A Unix-domain address: a filesystem path, or "@name" for Linux's
   /// abstract namespace; "" is the unnamed address.
-  static Address unix_domain(std::string_view path);
-  static Address unix_domain(std::string_view path, std::error_code& ec) noexcept;
+  [[nodiscard]] static Address unix_domain(std::string_view path);
+  [[nodiscard]] static Address unix_domain(std::string_view path, std::error_code& ec) noexcept;
   /// The wildcard address, 0.0.0.0 or ::, for binding on every interface.
-  static Address any(Family family, std::uint16_t port);
-  static Address any(Family family, std::uint16_t port, std::error_code& ec) noexcept;
+  [[nodiscard]] static Address any(Family family, std::uint16_t port);
+  [[nodiscard]] static Address any(Family family, std::uint16_t port, std::error_code& ec) noexcept;
   /// The loopback address, 127.0.0.1 or ::1.
-  static Address loopback(Family family, std::uint16_t port);
-  static Address loopback(Family family, std::uint16_t port, std::error_code& ec) noexcept;
+  [[nodiscard]] static Address loopback(Family family, std::uint16_t port);
+  [[nodiscard]] static Address loopback(Family family, std::uint16_t port, std::error_code& ec) noexcept;
   /// Parses what to_string() prints: "1.2.3.4:80", "[::1]:80",
   /// "[fe80::1%eth0]:80", "unix:/path", "unix:@name". Numeric only: use
   /// outlet::resolve() for host names.
-  static Address parse(std::string_view text);
-  static Address parse(std::string_view text, std::error_code& ec) noexcept;
+  [[nodiscard]] static Address parse(std::string_view text);
+  [[nodiscard]] static Address parse(std::string_view text, std::error_code& ec) noexcept;
   /// Copies a native sockaddr of `size` bytes (as accept/getsockname fill it).
-  static Address from_native(const sockaddr* address, socklen_t size);
-  static Address from_native(const sockaddr* address, socklen_t size, std::error_code& ec) noexcept;
+  [[nodiscard]] static Address from_native(const sockaddr* address, socklen_t size);
+  [[nodiscard]] static Address from_native(const sockaddr* address, socklen_t size, std::error_code& ec) noexcept;
 
   /// True for a default-constructed (or failed) Address.
   bool empty() const noexcept { return size_ == 0; }
@@ -66,7 +66,7 @@ public:
   /// The inverse of parse(): "1.2.3.4:80", "[::1]:80", "unix:/path".
   std::string to_string() const;
   /// A copy with the port replaced (unchanged for unix_domain).
-  Address with_port(std::uint16_t port) const noexcept;
+  [[nodiscard]] Address with_port(std::uint16_t port) const noexcept;
   /// The native sockaddr, for passing to OS calls.
   const sockaddr* native() const noexcept { return reinterpret_cast<const sockaddr*>(&storage_); }
   /// The length of native() in bytes; 0 when empty.
@@ -125,8 +125,8 @@ std::basic_ostream<CharT, Traits>& operator<<(std::basic_ostream<CharT, Traits>&
 
 /// Every address getaddrinfo() gives for host (a name or a numeric
 /// literal, "[::1]" allowed), each with `port`, in the resolver's order.
-std::vector<Address> resolve(std::string_view host, std::uint16_t port);
-std::vector<Address> resolve(std::string_view host, std::uint16_t port, std::error_code& ec) noexcept;
+[[nodiscard]] std::vector<Address> resolve(std::string_view host, std::uint16_t port);
+[[nodiscard]] std::vector<Address> resolve(std::string_view host, std::uint16_t port, std::error_code& ec) noexcept;
 
 // ---------------------------------------------------------------------------
 // Implementation
@@ -192,13 +192,13 @@ inline const char* Address::set_ipv6(std::string_view ip, std::uint16_t port) no
   if (percent != std::string_view::npos) {
     const std::string_view scope = ip.substr(percent + 1);
     if (scope.empty()) return "has an empty scope after '%'";
-    unsigned long index = 0;
+    std::uint64_t index = 0;
     bool numeric = scope.size() <= 10;
     for (char c : scope) {
       if (c < '0' || c > '9') numeric = false;
-      if (numeric) index = index * 10 + static_cast<unsigned long>(c - '0');
+      if (numeric) index = index * 10 + static_cast<std::uint64_t>(c - '0');
     }
-    if (numeric && index > 0xffffffffUL) return "has a scope id out of range";
+    if (numeric && index > 0xffffffffULL) return "has a scope id out of range";
     if (!numeric) {
       char name[64];
       if (!detail::copy_c_string(scope, name)) return "names an unknown network interface";
@@ -288,7 +288,8 @@ inline const char* Address::set_parsed(std::string_view text) noexcept {
 }
 
 inline const char* Address::set_native(const sockaddr* address, socklen_t size) noexcept {
-  if (address == nullptr || size < static_cast<socklen_t>(sizeof(address->sa_family)))
+  // (BSD puts sa_len first, so sa_family may not start at offset 0.)
+  if (address == nullptr || size < static_cast<socklen_t>(offsetof(sockaddr, sa_family) + sizeof(address->sa_family)))
     return "is too short to hold an address family";
   // sa_family is read through memcpy: `address` may point into any buffer.
   decltype(address->sa_family) family{};

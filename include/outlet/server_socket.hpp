@@ -105,14 +105,23 @@ inline Socket ServerSocket::accept_until(Address* peer, duration timeout, std::e
     return {};
   }
   const detail::Deadline deadline = deadline_for(timeout.count() > 0 ? timeout : receive_timeout_);
-  Socket socket(detail::accept(handle_, peer, deadline.is_set() ? &deadline : nullptr, ec));
+  // accept() has no per-call "don't wait" flag, and another thread may take
+  // the connection poll() saw: a timed accept needs a non-blocking handle.
+  // It stays so (one ioctl, once); untimed accepts then wait in poll().
+  if (deadline.is_set() && !non_blocking_ && !internal_non_blocking_) {
+    if ((ec = detail::set_non_blocking(handle_, true))) return {};
+    internal_non_blocking_ = true;
+  }
+  const bool wait = !non_blocking_ && internal_non_blocking_;
+  Socket socket(detail::accept(handle_, peer, deadline.is_set() ? &deadline : nullptr, wait, ec));
   if (ec) {
     ec = blocking_error(ec);
     return {};
   }
   // Where accepted sockets inherit O_NONBLOCK (BSD accept(), Windows), give
   // the caller the blocking socket it gets everywhere else.
-  if (detail::sys::accept_inherits_non_blocking && non_blocking_) ec = detail::set_non_blocking(socket.handle_, false);
+  if (detail::sys::accept_inherits_non_blocking && (non_blocking_ || internal_non_blocking_))
+    ec = detail::set_non_blocking(socket.handle_, false);
   return ec ? Socket() : std::move(socket);
 }
 

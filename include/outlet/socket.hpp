@@ -317,9 +317,11 @@ namespace detail {
 /// Tries each resolved address in turn until one connects, within one
 /// deadline; `first_error` is the first address's error.
 inline Socket connect_any(std::string_view host, std::uint16_t port, duration timeout, std::error_code& ec) {
+  // The deadline starts before the lookup (getaddrinfo itself cannot be
+  // cut short, but its time counts).
+  const Deadline deadline = timeout.count() > 0 ? Deadline(timeout) : Deadline();
   const std::vector<Address> addresses = resolve(host, port, ec);
   if (ec) return {};
-  const Deadline deadline = timeout.count() > 0 ? Deadline(timeout) : Deadline();
   std::error_code first_error;
   for (const Address& address : addresses) {
     Socket socket;

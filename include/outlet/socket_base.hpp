@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstring>
 #include <string>
 #include <system_error>
 #include <type_traits>
@@ -26,8 +27,9 @@ inline constexpr int default_backlog = detail::sys::max_backlog;
 namespace detail {
 
 /// A Unix socket file this socket created by bind(), removed by close().
+/// A fixed buffer: recording it allocates nothing (bind's ec form is noexcept).
 struct BoundFile {
-  std::string path;
+  char path[sizeof(sys::unix_sockaddr::sun_path) + 1] = {};
   sys::FileIdentity identity{};
 };
 
@@ -147,6 +149,9 @@ protected:
   duration receive_timeout_{};
   duration send_timeout_{};
   detail::BoundFile bound_file_;
+  /// The handle is non-blocking at the OS level although non_blocking_ may
+  /// be false: set by ServerSocket's first timed accept (see accept_until).
+  bool internal_non_blocking_ = false;
 
 private:
   std::error_code set_flag(int level, int name, bool on) noexcept;
@@ -163,7 +168,8 @@ inline BasicSocket::BasicSocket(BasicSocket&& other) noexcept
       non_blocking_(other.non_blocking_),
       receive_timeout_(other.receive_timeout_),
       send_timeout_(other.send_timeout_),
-      bound_file_(std::move(other.bound_file_)) {
+      bound_file_(other.bound_file_),
+      internal_non_blocking_(other.internal_non_blocking_) {
   other.reset();
 }
 
@@ -175,7 +181,8 @@ inline BasicSocket& BasicSocket::operator=(BasicSocket&& other) noexcept {
     non_blocking_ = other.non_blocking_;
     receive_timeout_ = other.receive_timeout_;
     send_timeout_ = other.send_timeout_;
-    bound_file_ = std::move(other.bound_file_);
+    bound_file_ = other.bound_file_;
+    internal_non_blocking_ = other.internal_non_blocking_;
     other.reset();
   }
   return *this;
@@ -191,8 +198,8 @@ inline void BasicSocket::reset() noexcept {
   non_blocking_ = false;
   receive_timeout_ = duration::zero();
   send_timeout_ = duration::zero();
-  bound_file_.path.clear();
-  bound_file_.identity = {};
+  bound_file_ = {};
+  internal_non_blocking_ = false;
 }
 
 inline native_handle_type BasicSocket::release() noexcept {
@@ -205,7 +212,7 @@ inline void BasicSocket::close(std::error_code& ec) noexcept {
   ec.clear();
   if (!is_open()) return;
   // Remove the socket file first, so no client finds a path nobody serves.
-  if (!bound_file_.path.empty()) detail::sys::remove_unix_path(bound_file_.path.c_str(), bound_file_.identity);
+  if (bound_file_.path[0] != '\0') detail::sys::remove_unix_path(bound_file_.path, bound_file_.identity);
   ec = detail::close(handle_);
   reset();
 }
@@ -232,7 +239,12 @@ inline Address BasicSocket::local_address() const {
 }
 
 inline void BasicSocket::set_non_blocking(bool on, std::error_code& ec) noexcept {
-  ec = is_open() ? detail::set_non_blocking(handle_, on) : detail::not_open();
+  if (!is_open()) {
+    ec = detail::not_open();
+    return;
+  }
+  // A handle outlet keeps non-blocking for its own timed calls stays so.
+  ec = on || !internal_non_blocking_ ? detail::set_non_blocking(handle_, on) : std::error_code{};
   if (!ec) non_blocking_ = on;
 }
 
@@ -401,10 +413,12 @@ inline std::error_code BasicSocket::prepare_bind(const Address& local, bool list
 inline std::error_code BasicSocket::bind_address(const Address& local) noexcept {
   if (!is_open()) return detail::not_open();
   if (std::error_code ec = detail::bind(handle_, local)) return ec;
-  const std::string path = local.family() == Family::unix_domain ? local.path() : std::string();
-  if (!path.empty() && path.front() != '@') {
-    bound_file_.identity = detail::sys::unix_path_identity(path.c_str());
-    bound_file_.path = path;
+  // A Unix path (not an abstract "@name", not unnamed) now names a new file.
+  const auto offset = offsetof(detail::sys::unix_sockaddr, sun_path);
+  const char* name = reinterpret_cast<const detail::sys::unix_sockaddr*>(local.native())->sun_path;
+  if (local.family() == Family::unix_domain && local.native_size() > offset && name[0] != '\0') {
+    std::memcpy(bound_file_.path, name, local.native_size() - offset);  // with its NUL
+    bound_file_.identity = detail::sys::unix_path_identity(bound_file_.path);
   }
   return {};
 }

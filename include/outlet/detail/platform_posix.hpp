@@ -208,6 +208,12 @@ inline io_result recv_datagram(native_handle h, void* data, std::size_t size, ::
 #endif  // defined(__linux__)
 }
 
+/// Sleeps `ms` milliseconds: poll(2) with no descriptors (EINTR just ends it early).
+inline void sleep_ms(int ms) noexcept { ::poll(nullptr, 0, ms); }
+
+/// EAGAIN from connect(2): a Unix-domain listener's backlog is full (Linux).
+inline bool connect_backlog_full(int e) noexcept { return e == EAGAIN; }
+
 /// poll(2) on one socket. Returns >0 ready, 0 timed out, -1 error.
 inline int poll_one(native_handle h, short events, int timeout_ms, short& revents) noexcept {
   ::pollfd p{h, events, 0};
@@ -218,10 +224,12 @@ inline int poll_one(native_handle h, short events, int timeout_ms, short& revent
 
 // --- Unix-domain socket files ----------------------------------------------
 
-/// Which file a bound Unix socket created, so close() removes only that one.
+/// Which file a bound Unix socket created, and which process created it, so
+/// close() removes only that file, and a forked child's copy removes nothing.
 struct FileIdentity {
   ::dev_t device = 0;
   ::ino_t inode = 0;
+  ::pid_t owner = 0;
   bool valid = false;
 };
 
@@ -229,14 +237,15 @@ struct FileIdentity {
 inline FileIdentity unix_path_identity(const char* path) noexcept {
   struct ::stat st{};
   if (::lstat(path, &st) != 0 || !S_ISSOCK(st.st_mode)) return {};
-  return {st.st_dev, st.st_ino, true};
+  return {st.st_dev, st.st_ino, ::getpid(), true};
 }
 
-/// unlink(2) the socket file, but only if it is still the one we created.
+/// unlink(2) the socket file, but only from the process that created it and
+/// only if it is still the file it created.
 inline void remove_unix_path(const char* path, const FileIdentity& created) noexcept {
-  FileIdentity now = unix_path_identity(path);
-  if (now.valid && created.valid && now.device == created.device && now.inode == created.inode)
-    ::unlink(path);
+  if (!created.valid || created.owner != ::getpid()) return;
+  const FileIdentity now = unix_path_identity(path);
+  if (now.valid && now.device == created.device && now.inode == created.inode) ::unlink(path);
 }
 
 // --- names ----------------------------------------------------------------

@@ -156,6 +156,12 @@ inline io_result recv_datagram(native_handle h, void* data, std::size_t size, ::
   return truncated ? clamp_size(size) : n;
 }
 
+/// Sleep().
+inline void sleep_ms(int ms) noexcept { ::Sleep(static_cast<DWORD>(ms)); }
+
+/// Winsock has no "backlog full, try again" from connect().
+inline bool connect_backlog_full(int) noexcept { return false; }
+
 /// WSAPoll on one socket. Returns >0 ready, 0 timed out, -1 error.
 inline int poll_one(native_handle h, short events, int timeout_ms, short& revents) noexcept {
   ::WSAPOLLFD p{h, events, 0};
@@ -166,15 +172,18 @@ inline int poll_one(native_handle h, short events, int timeout_ms, short& revent
 
 // --- Unix-domain socket files ----------------------------------------------
 
+/// Whether bind() created a socket file (Windows keeps no inode to compare).
 struct FileIdentity {
   bool valid = false;
 };
 
+/// GetFileAttributesA: whether a file exists at path.
 inline FileIdentity unix_path_identity(const char* path) noexcept {
   DWORD attributes = ::GetFileAttributesA(path);
   return {attributes != INVALID_FILE_ATTRIBUTES};
 }
 
+/// DeleteFileA the socket file bind() created.
 inline void remove_unix_path(const char* path, const FileIdentity& created) noexcept {
   if (created.valid) ::DeleteFileA(path);
 }
@@ -184,6 +193,7 @@ inline void remove_unix_path(const char* path, const FileIdentity& created) noex
 /// Numeric scope ids only: interface names need iphlpapi.
 inline unsigned interface_index(const char*) noexcept { return 0; }
 inline constexpr std::size_t interface_name_size = 16;
+/// No interface names (see interface_index): scopes print as numbers.
 inline bool interface_name(unsigned, char*) noexcept { return false; }
 
 /// gai_strerrorA.

@@ -74,6 +74,15 @@ private:
 inline std::error_code timed_out() noexcept { return std::make_error_code(std::errc::timed_out); }
 inline std::error_code not_open() noexcept { return std::make_error_code(std::errc::bad_file_descriptor); }
 
+/// Backs off before retrying something the OS keeps refusing for now (a full
+/// Unix listen queue, readiness that keeps turning out false): 1, 2, 4 ...
+/// 64 ms, never past the deadline. Without it such a retry would spin.
+inline void back_off(const Deadline& deadline, int attempt) noexcept {
+  const int step = 1 << (attempt < 6 ? attempt : 6);
+  const int left = deadline.poll_timeout_ms();
+  sys::sleep_ms(left >= 0 && left < step ? left : step);
+}
+
 /// poll(): waits until h is ready for `events` or the deadline passes,
 /// retrying EINTR with the time that is left.
 inline std::error_code wait_ready(handle h, short events, const Deadline& deadline) noexcept {
@@ -181,18 +190,30 @@ inline Address socket_name(handle h, bool peer, std::error_code& ec) noexcept {
 /// non-blocking for the attempt, poll() waits for it, SO_ERROR says how it
 /// ended, and blocking mode is restored. An interrupted blocking connect()
 /// goes on in the background, so after EINTR it is waited for, not retried.
+/// A full Unix listen queue (EAGAIN) is retried, backing off, until the deadline.
+inline std::error_code connect_once(handle h, const Address& peer, const Deadline& deadline) noexcept {
+  for (int attempt = 0;; ++attempt) {
+    const int r = sys_call(SysCall::connect, h, -1, [&] { return ::connect(h, peer.native(), peer.native_size()); });
+    if (r == 0) return {};
+    const int e = sys::last_error();
+    if (deadline.is_set() && sys::connect_backlog_full(e)) {  // a Unix listener's queue is full: try again
+      if (deadline.expired()) return timed_out();
+      back_off(deadline, attempt);
+      continue;
+    }
+    const bool pending = e == sys::err_interrupted || (deadline.is_set() && sys::connect_in_progress(e));
+    if (!pending) return sys::to_error_code(e);
+    if (std::error_code ec = wait_ready(h, sys::poll_out, deadline)) return ec;
+    return pending_error(h);
+  }
+}
+
+/// connect(), finished within `deadline` if one is set (see connect_once).
 inline std::error_code connect(handle h, const Address& peer, const Deadline& deadline) noexcept {
   if (deadline.is_set()) {
     if (std::error_code ec = set_non_blocking(h, true)) return ec;
   }
-  const int r = sys_call(SysCall::connect, h, -1, [&] { return ::connect(h, peer.native(), peer.native_size()); });
-  std::error_code ec;
-  if (r != 0) {
-    const int e = sys::last_error();
-    const bool pending = e == sys::err_interrupted || (deadline.is_set() && sys::connect_in_progress(e));
-    ec = pending ? wait_ready(h, sys::poll_out, deadline) : sys::to_error_code(e);
-    if (pending && !ec) ec = pending_error(h);
-  }
+  std::error_code ec = connect_once(h, peer, deadline);
   if (deadline.is_set()) {
     const std::error_code restore = set_non_blocking(h, false);
     if (!ec) ec = restore;
@@ -202,8 +223,11 @@ inline std::error_code connect(handle h, const Address& peer, const Deadline& de
 
 /// accept() (accept4 with SOCK_CLOEXEC where it exists). With a deadline,
 /// poll() waits for a pending connection first. EINTR and ECONNABORTED (a
-/// client that gave up while queued) are retried.
-inline handle accept(handle h, Address* peer, const Deadline* deadline, std::error_code& ec) noexcept {
+/// client that gave up while queued) are retried. `wait` says the caller
+/// blocks although the handle is non-blocking (so that no timed accept can
+/// block when another thread took the connection poll() saw): then
+/// EWOULDBLOCK waits in poll() too.
+inline handle accept(handle h, Address* peer, const Deadline* deadline, bool wait, std::error_code& ec) noexcept {
   for (;;) {
     if (deadline != nullptr) {
       if ((ec = wait_ready(h, sys::poll_in, *deadline))) return sys::invalid_handle;
@@ -222,12 +246,15 @@ inline handle accept(handle h, Address* peer, const Deadline* deadline, std::err
       return c;
     }
     const int e = sys::last_error();
+    const bool would_block = e == sys::err_would_block;
     const bool retry = e == sys::err_interrupted || e == sys::err_connect_aborted ||
-                       (deadline != nullptr && e == sys::err_would_block);
+                       (would_block && (deadline != nullptr || wait));
     if (!retry) {
       ec = sys::to_error_code(e);
       return sys::invalid_handle;
     }
+    if (would_block && deadline == nullptr && (ec = wait_ready(h, sys::poll_in, Deadline())))
+      return sys::invalid_handle;
     if (deadline != nullptr && deadline->expired()) {
       ec = timed_out();
       return sys::invalid_handle;
@@ -243,8 +270,11 @@ inline handle accept(handle h, Address* peer, const Deadline* deadline, std::err
 template <class Io>
 inline std::size_t transfer(handle h, SysCall which, short events, const Deadline* deadline, Io&& io,
                             std::error_code& ec) noexcept {
-  for (;;) {
+  for (int spurious = 0;; ++spurious) {
     if (deadline != nullptr) {
+      // poll() may keep saying "ready" while the call keeps failing with
+      // EWOULDBLOCK (a Unix datagram receiver with a full queue): back off.
+      if (spurious > 1) back_off(*deadline, spurious - 2);
       if ((ec = wait_ready(h, events, *deadline))) return 0;
     }
     const sys::io_result n = sys_call(which, h, sys::io_result(-1), [&] { return io(deadline != nullptr); });
