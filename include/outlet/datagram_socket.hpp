@@ -116,10 +116,11 @@ inline std::size_t DatagramSocket::send_impl(const void* data, std::size_t size,
   }
   std::size_t n = 0;
   if (send_timeout_.count() == 0 || non_blocking_) {
-    n = detail::send_to(handle_, data, size, to, nullptr, ec);
+    n = detail::send_to(handle_, data, size, to, nullptr, waits_in_poll(), ec);
   } else {
     const detail::Deadline deadline(send_timeout_);
-    n = detail::send_to(handle_, data, size, to, &deadline, ec);
+    if ((ec = prepare_timed_io(&deadline))) return 0;
+    n = detail::send_to(handle_, data, size, to, &deadline, waits_in_poll(), ec);
   }
   if (ec) ec = blocking_error(ec);
   return n;
@@ -133,10 +134,11 @@ inline std::size_t DatagramSocket::receive_impl(void* data, std::size_t size, Ad
   }
   std::size_t n = 0;
   if (receive_timeout_.count() == 0 || non_blocking_) {
-    n = detail::receive_from(handle_, data, size, from, nullptr, ec);
+    n = detail::receive_from(handle_, data, size, from, nullptr, waits_in_poll(), ec);
   } else {
     const detail::Deadline deadline(receive_timeout_);
-    n = detail::receive_from(handle_, data, size, from, &deadline, ec);
+    if ((ec = prepare_timed_io(&deadline))) return 0;
+    n = detail::receive_from(handle_, data, size, from, &deadline, waits_in_poll(), ec);
   }
   if (ec) ec = blocking_error(ec);
   return n;

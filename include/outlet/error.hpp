@@ -39,6 +39,17 @@ inline const std::error_category& resolve_category() noexcept {
   return category;
 }
 
+/// The category of every OS error outlet reports; values are the native
+/// codes (errno, WSAGetLastError()) and compare equal to std::errc.
+///
+/// On POSIX and with MSVC's standard library this is std::system_category()
+/// itself. MinGW-w64's libstdc++ maps no Winsock code to std::errc (there
+/// `std::error_code(WSAECONNREFUSED, std::system_category()) ==
+/// std::errc::connection_refused` is false), so on that runtime outlet uses
+/// its own category, "outlet.system": same values, FormatMessage texts, and
+/// the WSAE* to std::errc mapping added.
+inline const std::error_category& system_category() noexcept { return detail::sys::os_category(); }
+
 namespace detail {
 
 /// The portable error for input outlet rejects before any OS call.
@@ -46,7 +57,7 @@ inline std::error_code invalid_argument() noexcept {
   return std::make_error_code(std::errc::invalid_argument);
 }
 
-/// The last OS error, as a std::error_code in system_category.
+/// The last OS error, as a std::error_code in outlet::system_category().
 inline std::error_code last_error_code() noexcept { return sys::to_error_code(sys::last_error()); }
 
 /// `text` in double quotes, with quotes, backslashes and unprintable bytes

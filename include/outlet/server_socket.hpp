@@ -108,12 +108,8 @@ inline Socket ServerSocket::accept_until(Address* peer, duration timeout, std::e
   // accept() has no per-call "don't wait" flag, and another thread may take
   // the connection poll() saw: a timed accept needs a non-blocking handle.
   // It stays so (one ioctl, once); untimed accepts then wait in poll().
-  if (deadline.is_set() && !non_blocking_ && !internal_non_blocking_) {
-    if ((ec = detail::set_non_blocking(handle_, true))) return {};
-    internal_non_blocking_ = true;
-  }
-  const bool wait = !non_blocking_ && internal_non_blocking_;
-  Socket socket(detail::accept(handle_, peer, deadline.is_set() ? &deadline : nullptr, wait, ec));
+  if (deadline.is_set() && (ec = keep_non_blocking())) return {};
+  Socket socket(detail::accept(handle_, peer, deadline.is_set() ? &deadline : nullptr, waits_in_poll(), ec));
   if (ec) {
     ec = blocking_error(ec);
     return {};

@@ -119,7 +119,12 @@ inline Socket Socket::adopt(native_handle_type handle) noexcept { return Socket(
 inline void Socket::connect_until(const Address& peer, const detail::Deadline& deadline,
                                   std::error_code& ec) noexcept {
   if (!is_open() && (ec = open(peer.family(), SOCK_STREAM))) return;
-  ec = detail::connect(handle_, peer, deadline);
+  if (waits_in_poll() && !deadline.is_set()) {
+    // Non-blocking inside outlet (see keep_non_blocking): wait as long as it takes.
+    ec = detail::connect(handle_, peer, detail::Deadline((duration::max)()), true);
+    return;
+  }
+  ec = detail::connect(handle_, peer, deadline, internal_non_blocking_);
 }
 
 inline void Socket::connect(const Address& peer, std::error_code& ec) noexcept {
@@ -152,7 +157,8 @@ inline std::size_t Socket::send_some(const void* data, std::size_t size, const d
     ec = detail::not_open();
     return 0;
   }
-  const std::size_t n = detail::send(handle_, data, size, deadline, ec);
+  if ((ec = prepare_timed_io(deadline))) return 0;
+  const std::size_t n = detail::send(handle_, data, size, deadline, waits_in_poll(), ec);
   if (ec) ec = blocking_error(ec);
   return n;
 }
@@ -163,7 +169,8 @@ inline std::size_t Socket::receive_some(void* data, std::size_t size, const deta
     ec = detail::not_open();
     return 0;
   }
-  const std::size_t n = detail::receive(handle_, data, size, deadline, ec);
+  if ((ec = prepare_timed_io(deadline))) return 0;
+  const std::size_t n = detail::receive(handle_, data, size, deadline, waits_in_poll(), ec);
   if (ec) ec = blocking_error(ec);
   return n;
 }

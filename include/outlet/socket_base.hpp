@@ -81,9 +81,11 @@ public:
   void set_send_timeout(duration timeout, std::error_code& ec) noexcept;
   duration send_timeout() const noexcept { return send_timeout_; }
 
-  /// SO_REUSEADDR (SOL_SOCKET). ServerSocket's address constructor sets it
-  /// already (SO_EXCLUSIVEADDRUSE on Windows, where SO_REUSEADDR would let
-  /// other processes share the port).
+  /// SO_REUSEADDR (SOL_SOCKET): a server can rebind its port at once while
+  /// old connections linger in TIME_WAIT; datagram sockets may share a port.
+  /// ServerSocket's address constructor sets it already. On Windows a stream
+  /// socket uses SO_EXCLUSIVEADDRUSE instead (there SO_REUSEADDR would let
+  /// another process take over the port); datagram sockets use SO_REUSEADDR.
   void set_reuse_address(bool on);
   void set_reuse_address(bool on, std::error_code& ec) noexcept;
   [[nodiscard]] bool reuse_address() const;
@@ -136,6 +138,25 @@ protected:
   /// EWOULDBLOCK on a blocking socket can only mean an OS-level timeout
   /// (SO_RCVTIMEO set through the native handle): report it as timed_out.
   std::error_code blocking_error(std::error_code ec) const noexcept;
+  /// Makes the handle non-blocking at the OS level and keeps it so, once,
+  /// for calls that must not block past a deadline but cannot say so per
+  /// call: accept() everywhere, send()/recv() on Windows. The blocking calls
+  /// that follow wait in poll() instead (waits_in_poll()).
+  std::error_code keep_non_blocking() noexcept {
+    if (non_blocking_ || internal_non_blocking_) return {};
+    if (std::error_code ec = detail::set_non_blocking(handle_, true)) return ec;
+    internal_non_blocking_ = true;
+    return {};
+  }
+  /// For a timed send or receive: keep_non_blocking() where the platform
+  /// has no per-call "don't wait" flag.
+  std::error_code prepare_timed_io(const detail::Deadline* deadline) noexcept {
+    if (detail::sys::has_dont_wait_flag || deadline == nullptr) return {};
+    return keep_non_blocking();
+  }
+  /// Whether a blocking call must wait in poll() because the handle is
+  /// non-blocking only inside outlet.
+  bool waits_in_poll() const noexcept { return !non_blocking_ && internal_non_blocking_; }
   /// A deadline for a blocking call with this timeout; none in non-blocking mode.
   detail::Deadline deadline_for(duration timeout) const noexcept {
     return timeout.count() > 0 && !non_blocking_ ? detail::Deadline(timeout) : detail::Deadline();
@@ -150,13 +171,16 @@ protected:
   duration send_timeout_{};
   detail::BoundFile bound_file_;
   /// The handle is non-blocking at the OS level although non_blocking_ may
-  /// be false: set by ServerSocket's first timed accept (see accept_until).
+  /// be false: set by keep_non_blocking() (a timed accept; on Windows, a
+  /// timed send or receive).
   bool internal_non_blocking_ = false;
 
 private:
   std::error_code set_flag(int level, int name, bool on) noexcept;
   bool get_flag(int level, int name, std::error_code& ec) const noexcept;
   std::error_code set_timeout(duration& slot, duration timeout) noexcept;
+  /// The option behind set_reuse_address()/reuse_address() for this socket.
+  int reuse_option(std::error_code& ec) const noexcept;
   void reset() noexcept;
 };
 
@@ -295,8 +319,19 @@ inline bool BasicSocket::get_flag(int level, int name, std::error_code& ec) cons
   return get_option<int>(level, name, ec) != 0;
 }
 
+inline int BasicSocket::reuse_option(std::error_code& ec) const noexcept {
+  ec.clear();
+  if constexpr (detail::sys::listener_reuse_option == SO_REUSEADDR) return SO_REUSEADDR;
+  // Windows: a stream socket's "rebind at once" is SO_EXCLUSIVEADDRUSE (its
+  // SO_REUSEADDR lets another socket take the port); a datagram socket's
+  // "share the port" is SO_REUSEADDR, as on POSIX.
+  const int type = is_open() ? get_option<int>(SOL_SOCKET, SO_TYPE, ec) : 0;
+  return type == SOCK_DGRAM ? SO_REUSEADDR : detail::sys::listener_reuse_option;
+}
+
 inline void BasicSocket::set_reuse_address(bool on, std::error_code& ec) noexcept {
-  ec = set_flag(SOL_SOCKET, SO_REUSEADDR, on);
+  const int option = reuse_option(ec);
+  if (!ec) ec = set_flag(SOL_SOCKET, option, on);
 }
 inline void BasicSocket::set_reuse_address(bool on) {
   std::error_code ec;
@@ -304,7 +339,8 @@ inline void BasicSocket::set_reuse_address(bool on) {
   if (ec) fail(ec, "setsockopt(SO_REUSEADDR)");
 }
 inline bool BasicSocket::reuse_address(std::error_code& ec) const noexcept {
-  return get_flag(SOL_SOCKET, SO_REUSEADDR, ec);
+  const int option = reuse_option(ec);
+  return !ec && get_flag(SOL_SOCKET, option, ec);
 }
 inline bool BasicSocket::reuse_address() const {
   std::error_code ec;
@@ -414,10 +450,11 @@ inline std::error_code BasicSocket::bind_address(const Address& local) noexcept 
   if (!is_open()) return detail::not_open();
   if (std::error_code ec = detail::bind(handle_, local)) return ec;
   // A Unix path (not an abstract "@name", not unnamed) now names a new file.
-  const auto offset = offsetof(detail::sys::unix_sockaddr, sun_path);
+  const std::size_t offset = offsetof(detail::sys::unix_sockaddr, sun_path);
+  const auto size = static_cast<std::size_t>(local.native_size());
   const char* name = reinterpret_cast<const detail::sys::unix_sockaddr*>(local.native())->sun_path;
-  if (local.family() == Family::unix_domain && local.native_size() > offset && name[0] != '\0') {
-    std::memcpy(bound_file_.path, name, local.native_size() - offset);  // with its NUL
+  if (local.family() == Family::unix_domain && size > offset && name[0] != '\0') {
+    std::memcpy(bound_file_.path, name, size - offset);  // with its NUL
     bound_file_.identity = detail::sys::unix_path_identity(bound_file_.path);
   }
   return {};

@@ -7,13 +7,17 @@
 //   types      native_handle, socklen, io_result
 //   constants  invalid_handle, shut_receive / shut_send / shut_both,
 //              poll_in / poll_out / poll_err / poll_hup,
-//              has_abstract_unix (Linux's "@name" namespace)
-//   errors     last_error(), set_last_error(e), to_error_code(e),
+//              has_abstract_unix (Linux's "@name" namespace),
+//              has_dont_wait_flag (send/recv can be told not to block per call),
+//              accept_inherits_non_blocking
+//   errors     last_error(), set_last_error(e), os_category(), to_error_code(e),
 //              err_interrupted, err_would_block, err_connect_aborted,
+//              err_message_size, err_in_progress,
 //              connect_in_progress(e), eai_* helpers in resolve_error_message()
 //   calls      ensure_started(), open_socket(), accept_socket(), close_socket(),
 //              set_blocking_mode(), send_some(), recv_some(), send_datagram(),
-//              recv_datagram(), poll_one(), unix_path_identity(), remove_unix_path(),
+//              recv_datagram(), poll_one(), wait_connect(), sleep_ms(),
+//              unix_path_identity(), remove_unix_path(),
 //              interface_index(), interface_name(), listener_exclusive_option()
 #ifndef OUTLET_DETAIL_PLATFORM_HPP
 #define OUTLET_DETAIL_PLATFORM_HPP

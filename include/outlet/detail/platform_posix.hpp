@@ -57,6 +57,10 @@ inline constexpr bool accept_inherits_non_blocking = false;
 inline constexpr bool accept_inherits_non_blocking = true;
 #endif  // defined(SOCK_CLOEXEC)
 
+// send()/recv() take MSG_DONTWAIT (or poll() has just said "ready"), so
+// timed calls leave the handle's blocking mode alone.
+inline constexpr bool has_dont_wait_flag = true;
+
 // listen()'s default backlog: the system maximum (the kernel clamps it).
 inline constexpr int max_backlog = SOMAXCONN;
 
@@ -69,9 +73,13 @@ inline constexpr int err_interrupted = EINTR;
 inline constexpr int err_would_block = EWOULDBLOCK;
 inline constexpr int err_connect_aborted = ECONNABORTED;
 inline constexpr int err_message_size = EMSGSIZE;
+inline constexpr int err_in_progress = EINPROGRESS;
 
 inline int last_error() noexcept { return errno; }
 inline void set_last_error(int e) noexcept { errno = e; }
+
+/// POSIX's std::system_category() maps errno values to std::errc itself.
+inline const std::error_category& os_category() noexcept { return std::system_category(); }
 
 /// A native error in std::system_category(). EAGAIN is reported as
 /// EWOULDBLOCK so one value compares equal to operation_would_block on
@@ -220,6 +228,13 @@ inline int poll_one(native_handle h, short events, int timeout_ms, short& revent
   int r = ::poll(&p, 1, timeout_ms);
   revents = p.revents;
   return r;
+}
+
+/// poll(2) for a connect() in progress: POLLOUT when it finished, either way.
+/// Returns >0 finished (SO_ERROR says how), 0 timed out, -1 error.
+inline int wait_connect(native_handle h, int timeout_ms) noexcept {
+  short revents = 0;
+  return poll_one(h, POLLOUT, timeout_ms, revents);
 }
 
 // --- Unix-domain socket files ----------------------------------------------

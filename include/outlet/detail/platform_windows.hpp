@@ -6,6 +6,12 @@
 #define OUTLET_DETAIL_PLATFORM_WINDOWS_HPP
 #if defined(OUTLET_PLATFORM_WINDOWS)  // selected by platform.hpp
 
+// <winsock2.h> cannot follow Winsock 1's <winsock.h>, which <windows.h>
+// pulls in unless WIN32_LEAN_AND_MEAN is defined.
+#if defined(_WINSOCKAPI_) && !defined(_WINSOCK2API_)
+#error "outlet: <winsock.h> (Winsock 1) is already included, probably by <windows.h>; include <outlet/outlet.hpp> before <windows.h>, or define WIN32_LEAN_AND_MEAN before <windows.h>"
+#endif  // defined(_WINSOCKAPI_) && !defined(_WINSOCK2API_)
+
 // Keep <windows.h>'s min/max macros out of the user's code unless they
 // asked for them before including outlet.
 #if !defined(NOMINMAX)
@@ -23,6 +29,13 @@
 #undef OUTLET_DETAIL_UNDEF_NOMINMAX
 #endif  // defined(OUTLET_DETAIL_UNDEF_NOMINMAX)
 
+// WSAPoll, inet_ntop and IPV6_V6ONLY need Windows Vista's Winsock.
+#if defined(_WIN32_WINNT) && _WIN32_WINNT < 0x0600
+#error "outlet needs _WIN32_WINNT >= 0x0600 (Windows Vista or later); it is set lower"
+#endif  // defined(_WIN32_WINNT) && _WIN32_WINNT < 0x0600
+
+// MSVC users who copy the headers get ws2_32 without touching the linker
+// settings; define OUTLET_NO_PRAGMA_LIB to link it yourself.
 #if defined(_MSC_VER) && !defined(OUTLET_NO_PRAGMA_LIB)
 #pragma comment(lib, "ws2_32.lib")
 #endif  // defined(_MSC_VER) && !defined(OUTLET_NO_PRAGMA_LIB)
@@ -31,6 +44,7 @@
 #include <cstddef>
 #include <cstdio>
 #include <cstdlib>
+#include <string>
 #include <system_error>
 
 namespace outlet::detail::sys {
@@ -61,6 +75,9 @@ inline constexpr short poll_hup = POLLHUP;
 
 inline constexpr bool has_abstract_unix = false;
 inline constexpr bool accept_inherits_non_blocking = true;
+// send()/recv() take no "don't wait" flag: a timed call needs the handle
+// non-blocking (a blocking send() waits until all of its data is queued).
+inline constexpr bool has_dont_wait_flag = false;
 
 // listen()'s default backlog: SOMAXCONN asks Winsock for a reasonable maximum.
 inline constexpr int max_backlog = SOMAXCONN;
@@ -75,12 +92,109 @@ inline constexpr int err_interrupted = WSAEINTR;
 inline constexpr int err_would_block = WSAEWOULDBLOCK;
 inline constexpr int err_connect_aborted = WSAECONNABORTED;
 inline constexpr int err_message_size = WSAEMSGSIZE;
+inline constexpr int err_in_progress = WSAEINPROGRESS;
 
 inline int last_error() noexcept { return ::WSAGetLastError(); }
 inline void set_last_error(int e) noexcept { ::WSASetLastError(e); }
 
-/// A native Winsock error in std::system_category().
-inline std::error_code to_error_code(int e) noexcept { return {e, std::system_category()}; }
+#if defined(_MSVC_STL_VERSION)
+/// MSVC's std::system_category() already maps WSAE* codes to std::errc.
+inline const std::error_category& os_category() noexcept { return std::system_category(); }
+#else
+/// The std::errc condition a Winsock error corresponds to (0 if none), and
+/// a short description for runtimes whose FormatMessage has none (Wine).
+struct WinsockErrno {
+  int wsa;
+  std::errc condition;
+  const char* text;
+};
+
+inline const WinsockErrno* find_winsock_errno(int code) noexcept {
+  using E = std::errc;
+  static const WinsockErrno table[] = {
+      {WSAEINTR, E::interrupted, "Blocking call interrupted"},
+      {WSAEBADF, E::bad_file_descriptor, "Bad file descriptor"},
+      {WSAEACCES, E::permission_denied, "Permission denied"},
+      {WSAEFAULT, E::bad_address, "Bad address"},
+      {WSAEINVAL, E::invalid_argument, "Invalid argument"},
+      {WSAEMFILE, E::too_many_files_open, "Too many open sockets"},
+      {WSAEWOULDBLOCK, E::operation_would_block, "Operation would block"},
+      {WSAEINPROGRESS, E::operation_in_progress, "Operation now in progress"},
+      {WSAEALREADY, E::connection_already_in_progress, "Operation already in progress"},
+      {WSAENOTSOCK, E::not_a_socket, "Not a socket"},
+      {WSAEDESTADDRREQ, E::destination_address_required, "Destination address required"},
+      {WSAEMSGSIZE, E::message_size, "Message too long"},
+      {WSAEPROTOTYPE, E::wrong_protocol_type, "Protocol wrong type for socket"},
+      {WSAENOPROTOOPT, E::no_protocol_option, "Protocol not available"},
+      {WSAEPROTONOSUPPORT, E::protocol_not_supported, "Protocol not supported"},
+      {WSAESOCKTNOSUPPORT, E::not_supported, "Socket type not supported"},
+      {WSAEOPNOTSUPP, E::operation_not_supported, "Operation not supported"},
+      {WSAEPFNOSUPPORT, E::address_family_not_supported, "Protocol family not supported"},
+      {WSAEAFNOSUPPORT, E::address_family_not_supported, "Address family not supported"},
+      {WSAEADDRINUSE, E::address_in_use, "Address already in use"},
+      {WSAEADDRNOTAVAIL, E::address_not_available, "Cannot assign requested address"},
+      {WSAENETDOWN, E::network_down, "Network is down"},
+      {WSAENETUNREACH, E::network_unreachable, "Network is unreachable"},
+      {WSAENETRESET, E::network_reset, "Network dropped connection on reset"},
+      {WSAECONNABORTED, E::connection_aborted, "Software caused connection abort"},
+      {WSAECONNRESET, E::connection_reset, "Connection reset by peer"},
+      {WSAENOBUFS, E::no_buffer_space, "No buffer space available"},
+      {WSAEISCONN, E::already_connected, "Socket is already connected"},
+      {WSAENOTCONN, E::not_connected, "Socket is not connected"},
+      {WSAESHUTDOWN, E::broken_pipe, "Cannot send after socket shutdown"},
+      {WSAETIMEDOUT, E::timed_out, "Connection timed out"},
+      {WSAECONNREFUSED, E::connection_refused, "Connection refused"},
+      {WSAELOOP, E::too_many_symbolic_link_levels, "Too many levels of symbolic links"},
+      {WSAENAMETOOLONG, E::filename_too_long, "File name too long"},
+      {WSAEHOSTDOWN, E::host_unreachable, "Host is down"},
+      {WSAEHOSTUNREACH, E::host_unreachable, "No route to host"},
+  };
+  for (const WinsockErrno& entry : table) {
+    if (entry.wsa == code) return &entry;
+  }
+  return nullptr;
+}
+
+/// system_category() for Windows standard libraries that do not map WSAE*
+/// codes to std::errc (MinGW-w64's libstdc++, libc++): values are the
+/// native GetLastError()/WSAGetLastError() codes, messages come from
+/// FormatMessage, and default_error_condition() adds the Winsock mapping
+/// to the standard library's own.
+class WinsockCategory final : public std::error_category {
+public:
+  const char* name() const noexcept override { return "outlet.system"; }
+
+  std::error_condition default_error_condition(int code) const noexcept override {
+    if (const WinsockErrno* entry = find_winsock_errno(code)) return entry->condition;
+    const std::error_condition native = std::system_category().default_error_condition(code);
+    if (native.category() == std::generic_category()) return native;
+    return {code, *this};
+  }
+
+  std::string message(int code) const override {
+    char* buffer = nullptr;
+    const DWORD size = ::FormatMessageA(
+        FORMAT_MESSAGE_ALLOCATE_BUFFER | FORMAT_MESSAGE_FROM_SYSTEM | FORMAT_MESSAGE_IGNORE_INSERTS,
+        nullptr, static_cast<DWORD>(code), 0, reinterpret_cast<char*>(&buffer), 0, nullptr);
+    std::string text(buffer != nullptr ? buffer : "", size);
+    if (buffer != nullptr) ::LocalFree(buffer);
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) {
+      text.pop_back();
+    }
+    if (!text.empty()) return text;
+    if (const WinsockErrno* entry = find_winsock_errno(code)) return entry->text;
+    return "Unknown error " + std::to_string(code);
+  }
+};
+
+inline const std::error_category& os_category() noexcept {
+  static const WinsockCategory category;
+  return category;
+}
+#endif  // defined(_MSVC_STL_VERSION)
+
+/// A native Winsock or Windows error in os_category().
+inline std::error_code to_error_code(int e) noexcept { return {e, os_category()}; }
 
 /// A non-blocking connect() that has started reports WSAEWOULDBLOCK.
 inline bool connect_in_progress(int e) noexcept { return e == WSAEWOULDBLOCK || e == WSAEINPROGRESS; }
@@ -105,15 +219,29 @@ inline std::error_code ensure_started() noexcept {
 // --- sockets --------------------------------------------------------------
 
 /// WSASocketW with WSA_FLAG_NO_HANDLE_INHERIT: the close-on-exec equivalent.
+/// A UDP socket also gets SIO_UDP_CONNRESET turned off: otherwise an ICMP
+/// "port unreachable" for any datagram it sent fails its next recvfrom()
+/// with WSAECONNRESET, which POSIX never reports on an unconnected socket.
 inline native_handle open_socket(int family, int type, int protocol) noexcept {
   if (ensure_started()) return invalid_handle;
-  return ::WSASocketW(family, type, protocol, nullptr, 0,
-                      WSA_FLAG_OVERLAPPED | WSA_FLAG_NO_HANDLE_INHERIT);
+  const native_handle h = ::WSASocketW(family, type, protocol, nullptr, 0,
+                                       WSA_FLAG_OVERLAPPED | WSA_FLAG_NO_HANDLE_INHERIT);
+  if (h != invalid_handle && type == SOCK_DGRAM && family != AF_UNIX) {
+    BOOL report = FALSE;
+    DWORD returned = 0;
+    const DWORD udp_connreset = _WSAIOW(IOC_VENDOR, 12);  // SIO_UDP_CONNRESET (<mswsock.h>)
+    (void)::WSAIoctl(h, udp_connreset, &report, sizeof report, nullptr, 0, &returned, nullptr, nullptr);
+  }
+  return h;
 }
 
-/// accept(); the new socket inherits non-inheritability from the listener.
+/// accept(), then SetHandleInformation so that child processes do not
+/// inherit the connection (accept() has no WSA_FLAG_NO_HANDLE_INHERIT).
+/// Layered providers can refuse it; the socket is usable either way.
 inline native_handle accept_socket(native_handle h, ::sockaddr* addr, socklen* len) noexcept {
-  return ::accept(h, addr, len);
+  const native_handle c = ::accept(h, addr, len);
+  if (c != invalid_handle) (void)::SetHandleInformation(reinterpret_cast<HANDLE>(c), HANDLE_FLAG_INHERIT, 0);
+  return c;
 }
 
 /// closesocket().
@@ -141,10 +269,15 @@ inline io_result recv_some(native_handle h, void* data, std::size_t size, bool) 
   return ::recv(h, static_cast<char*>(data), clamp_size(size), 0);
 }
 
-/// sendto(); `to` may be null on a connected socket.
+/// sendto(); `to` may be null on a connected socket. A datagram cannot be
+/// split, so one longer than sendto()'s int length fails with WSAEMSGSIZE.
 inline io_result send_datagram(native_handle h, const void* data, std::size_t size,
                                const ::sockaddr* to, socklen to_len, bool) noexcept {
-  return ::sendto(h, static_cast<const char*>(data), clamp_size(size), 0, to, to_len);
+  if (size > static_cast<std::size_t>(INT_MAX)) {
+    ::WSASetLastError(WSAEMSGSIZE);
+    return SOCKET_ERROR;
+  }
+  return ::sendto(h, static_cast<const char*>(data), static_cast<int>(size), 0, to, to_len);
 }
 
 /// recvfrom(); Winsock fails a cut datagram with WSAEMSGSIZE after filling
@@ -170,22 +303,59 @@ inline int poll_one(native_handle h, short events, int timeout_ms, short& revent
   return r;
 }
 
-// --- Unix-domain socket files ----------------------------------------------
-
-/// Whether bind() created a socket file (Windows keeps no inode to compare).
-struct FileIdentity {
-  bool valid = false;
-};
-
-/// GetFileAttributesA: whether a file exists at path.
-inline FileIdentity unix_path_identity(const char* path) noexcept {
-  DWORD attributes = ::GetFileAttributesA(path);
-  return {attributes != INVALID_FILE_ATTRIBUTES};
+/// select() for a connect() in progress: writable when it succeeded, in the
+/// "except" set when it failed. Not WSAPoll: before Windows 10 2004, WSAPoll
+/// never reports a failed connect and waits out the whole timeout.
+/// Returns >0 finished (SO_ERROR says how), 0 timed out, -1 error.
+inline int wait_connect(native_handle h, int timeout_ms) noexcept {
+  ::fd_set writable{};
+  ::fd_set failed{};
+  writable.fd_count = 1;
+  writable.fd_array[0] = h;
+  failed.fd_count = 1;
+  failed.fd_array[0] = h;
+  ::timeval tv{};
+  tv.tv_sec = timeout_ms / 1000;
+  tv.tv_usec = (timeout_ms % 1000) * 1000;
+  return ::select(0, nullptr, &writable, &failed, timeout_ms < 0 ? nullptr : &tv);
 }
 
-/// DeleteFileA the socket file bind() created.
+// --- Unix-domain socket files ----------------------------------------------
+
+/// Which file bind() created: its volume and file index, so close()
+/// removes only that file and not one a later server put at the same path.
+struct FileIdentity {
+  bool valid = false;
+  DWORD volume = 0;
+  DWORD index_high = 0;
+  DWORD index_low = 0;
+};
+
+/// CreateFileA (the reparse point itself, not its target) and
+/// GetFileInformationByHandle: the identity of the file at path, if any.
+inline FileIdentity unix_path_identity(const char* path) noexcept {
+  const HANDLE file = ::CreateFileA(path, FILE_READ_ATTRIBUTES,
+                                    FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, nullptr,
+                                    OPEN_EXISTING, FILE_FLAG_OPEN_REPARSE_POINT | FILE_FLAG_BACKUP_SEMANTICS,
+                                    nullptr);
+  if (file == INVALID_HANDLE_VALUE) return {};
+  FileIdentity id;
+  ::BY_HANDLE_FILE_INFORMATION info{};
+  if (::GetFileInformationByHandle(file, &info)) {
+    id = {true, info.dwVolumeSerialNumber, info.nFileIndexHigh, info.nFileIndexLow};
+  }
+  ::CloseHandle(file);
+  return id;
+}
+
+/// DeleteFileA the socket file bind() created, if it is still that file.
 inline void remove_unix_path(const char* path, const FileIdentity& created) noexcept {
-  if (created.valid) ::DeleteFileA(path);
+  if (!created.valid) return;
+  const FileIdentity now = unix_path_identity(path);
+  if (now.valid && now.volume == created.volume && now.index_high == created.index_high &&
+      now.index_low == created.index_low) {
+    ::DeleteFileA(path);
+  }
 }
 
 // --- names ----------------------------------------------------------------

@@ -84,12 +84,15 @@ inline void back_off(const Deadline& deadline, int attempt) noexcept {
 }
 
 /// poll(): waits until h is ready for `events` or the deadline passes,
-/// retrying EINTR with the time that is left.
-inline std::error_code wait_ready(handle h, short events, const Deadline& deadline) noexcept {
+/// retrying EINTR with the time that is left. `connecting`: waits for a
+/// connect() in progress to end instead (sys::wait_connect).
+inline std::error_code wait_ready(handle h, short events, const Deadline& deadline, bool connecting = false) noexcept {
   for (;;) {
     short revents = 0;
     const int ms = deadline.poll_timeout_ms();
-    const int r = sys_call(SysCall::poll, h, -1, [&] { return sys::poll_one(h, events, ms, revents); });
+    const int r = sys_call(SysCall::poll, h, -1, [&] {
+      return connecting ? sys::wait_connect(h, ms) : sys::poll_one(h, events, ms, revents);
+    });
     if (r > 0) return {};  // ready, or an error the next call will report
     if (r == 0) return timed_out();
     const int e = sys::last_error();
@@ -187,10 +190,13 @@ inline Address socket_name(handle h, bool peer, std::error_code& ec) noexcept {
 // --- connect / accept ---------------------------------------------------------
 
 /// connect(), finished within `deadline` if one is set: the socket is made
-/// non-blocking for the attempt, poll() waits for it, SO_ERROR says how it
-/// ended, and blocking mode is restored. An interrupted blocking connect()
-/// goes on in the background, so after EINTR it is waited for, not retried.
-/// A full Unix listen queue (EAGAIN) is retried, backing off, until the deadline.
+/// non-blocking for the attempt, poll() (select() on Windows) waits for it,
+/// SO_ERROR says how it ended, and blocking mode is restored. An
+/// interrupted blocking connect() goes on in the background, so after EINTR
+/// it is waited for, not retried. A full Unix listen queue (EAGAIN) is
+/// retried, backing off, until the deadline. Without a deadline, a
+/// non-blocking socket's connect that has started fails with
+/// operation_in_progress on every platform (Winsock says WSAEWOULDBLOCK).
 inline std::error_code connect_once(handle h, const Address& peer, const Deadline& deadline) noexcept {
   for (int attempt = 0;; ++attempt) {
     const int r = sys_call(SysCall::connect, h, -1, [&] { return ::connect(h, peer.native(), peer.native_size()); });
@@ -202,19 +208,21 @@ inline std::error_code connect_once(handle h, const Address& peer, const Deadlin
       continue;
     }
     const bool pending = e == sys::err_interrupted || (deadline.is_set() && sys::connect_in_progress(e));
-    if (!pending) return sys::to_error_code(e);
-    if (std::error_code ec = wait_ready(h, sys::poll_out, deadline)) return ec;
+    if (!pending) return sys::to_error_code(sys::connect_in_progress(e) ? sys::err_in_progress : e);
+    if (std::error_code ec = wait_ready(h, sys::poll_out, deadline, true)) return ec;
     return pending_error(h);
   }
 }
 
 /// connect(), finished within `deadline` if one is set (see connect_once).
-inline std::error_code connect(handle h, const Address& peer, const Deadline& deadline) noexcept {
-  if (deadline.is_set()) {
+/// `stay_non_blocking`: the handle is non-blocking already and stays so.
+inline std::error_code connect(handle h, const Address& peer, const Deadline& deadline,
+                               bool stay_non_blocking = false) noexcept {
+  if (deadline.is_set() && !stay_non_blocking) {
     if (std::error_code ec = set_non_blocking(h, true)) return ec;
   }
   std::error_code ec = connect_once(h, peer, deadline);
-  if (deadline.is_set()) {
+  if (deadline.is_set() && !stay_non_blocking) {
     const std::error_code restore = set_non_blocking(h, false);
     if (!ec) ec = restore;
   }
@@ -266,9 +274,11 @@ inline handle accept(handle h, Address* peer, const Deadline* deadline, bool wai
 
 /// One I/O call, `io(dont_wait)`, retried after EINTR. With a deadline,
 /// poll() first waits for `events`, and a spurious wake-up (EWOULDBLOCK)
-/// waits again.
+/// waits again. `wait` says the caller blocks although the handle is
+/// non-blocking (kept so for timed calls where send/recv have no "don't
+/// wait" flag): then EWOULDBLOCK waits in poll() too.
 template <class Io>
-inline std::size_t transfer(handle h, SysCall which, short events, const Deadline* deadline, Io&& io,
+inline std::size_t transfer(handle h, SysCall which, short events, const Deadline* deadline, bool wait, Io&& io,
                             std::error_code& ec) noexcept {
   for (int spurious = 0;; ++spurious) {
     if (deadline != nullptr) {
@@ -283,11 +293,13 @@ inline std::size_t transfer(handle h, SysCall which, short events, const Deadlin
       return static_cast<std::size_t>(n);
     }
     const int e = sys::last_error();
-    const bool retry = e == sys::err_interrupted || (deadline != nullptr && e == sys::err_would_block);
+    const bool would_block = e == sys::err_would_block;
+    const bool retry = e == sys::err_interrupted || (would_block && (deadline != nullptr || wait));
     if (!retry) {
       ec = sys::to_error_code(e);
       return 0;
     }
+    if (would_block && deadline == nullptr && (ec = wait_ready(h, events, Deadline()))) return 0;
     if (deadline != nullptr && deadline->expired()) {
       ec = timed_out();
       return 0;
@@ -296,25 +308,25 @@ inline std::size_t transfer(handle h, SysCall which, short events, const Deadlin
 }
 
 /// send(), never raising SIGPIPE.
-inline std::size_t send(handle h, const void* data, std::size_t size, const Deadline* deadline,
+inline std::size_t send(handle h, const void* data, std::size_t size, const Deadline* deadline, bool wait,
                         std::error_code& ec) noexcept {
-  return transfer(h, SysCall::send, sys::poll_out, deadline,
+  return transfer(h, SysCall::send, sys::poll_out, deadline, wait,
                   [&](bool dont_wait) { return sys::send_some(h, data, size, dont_wait); }, ec);
 }
 
 /// recv().
-inline std::size_t receive(handle h, void* data, std::size_t size, const Deadline* deadline,
+inline std::size_t receive(handle h, void* data, std::size_t size, const Deadline* deadline, bool wait,
                            std::error_code& ec) noexcept {
-  return transfer(h, SysCall::receive, sys::poll_in, deadline,
+  return transfer(h, SysCall::receive, sys::poll_in, deadline, wait,
                   [&](bool dont_wait) { return sys::recv_some(h, data, size, dont_wait); }, ec);
 }
 
 /// sendto() (to == nullptr: the connected peer).
 inline std::size_t send_to(handle h, const void* data, std::size_t size, const Address* to,
-                           const Deadline* deadline, std::error_code& ec) noexcept {
+                           const Deadline* deadline, bool wait, std::error_code& ec) noexcept {
   const sockaddr* sa = to != nullptr ? to->native() : nullptr;
   const sys::socklen len = to != nullptr ? to->native_size() : 0;
-  return transfer(h, SysCall::send, sys::poll_out, deadline,
+  return transfer(h, SysCall::send, sys::poll_out, deadline, wait,
                   [&](bool dont_wait) { return sys::send_datagram(h, data, size, sa, len, dont_wait); }, ec);
 }
 
@@ -322,12 +334,12 @@ inline std::size_t send_to(handle h, const void* data, std::size_t size, const A
 /// longer than `size` fills the buffer and fails with EMSGSIZE
 /// (message_size): nothing is cut off silently.
 inline std::size_t receive_from(handle h, void* data, std::size_t size, Address* from,
-                                const Deadline* deadline, std::error_code& ec) noexcept {
+                                const Deadline* deadline, bool wait, std::error_code& ec) noexcept {
   sockaddr_storage storage{};
   auto len = static_cast<sys::socklen>(sizeof storage);
   auto* sa = from != nullptr ? reinterpret_cast<sockaddr*>(&storage) : nullptr;
   bool truncated = false;
-  const std::size_t n = transfer(h, SysCall::receive, sys::poll_in, deadline, [&](bool dont_wait) {
+  const std::size_t n = transfer(h, SysCall::receive, sys::poll_in, deadline, wait, [&](bool dont_wait) {
     return sys::recv_datagram(h, data, size, sa, from != nullptr ? &len : nullptr, dont_wait, truncated);
   }, ec);
   if (ec) return 0;
