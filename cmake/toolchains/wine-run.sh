@@ -17,7 +17,10 @@ if [ "$#" -lt 2 ]; then
   echo "usage: $0 <wineprefix> <program.exe> [args...]" >&2
   exit 2
 fi
-WINEPREFIX=$1
+case $1 in
+  /*) WINEPREFIX=$1 ;;
+  *) WINEPREFIX=$PWD/$1 ;;  # Wine wants an absolute path
+esac
 shift
 export WINEPREFIX
 export WINEDEBUG="${WINEDEBUG:--all}"
