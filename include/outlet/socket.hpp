@@ -66,6 +66,14 @@ public:
   [[nodiscard]] std::size_t receive_exact(void* data, std::size_t size);
   [[nodiscard]] std::size_t receive_exact(void* data, std::size_t size, std::error_code& ec) noexcept;
 
+  /// After a non-blocking connect() reported operation_in_progress and the
+  /// socket became writable (Poller, wait_writable()): getsockopt(SO_ERROR),
+  /// then getpeername(). Succeeds once connected; fails with how the connect
+  /// ended (connection_refused, timed_out, ...), or with
+  /// operation_in_progress while it is still going on.
+  void finish_connect();
+  void finish_connect(std::error_code& ec) noexcept;
+
   /// shutdown(): ends sending, receiving or both; the handle stays open.
   void shutdown(Shutdown how);
   void shutdown(Shutdown how, std::error_code& ec) noexcept;
@@ -264,6 +272,22 @@ inline void Socket::shutdown(Shutdown how) {
   std::error_code ec;
   shutdown(how, ec);
   if (ec) fail(ec, "shutdown");
+}
+
+inline void Socket::finish_connect(std::error_code& ec) noexcept {
+  if (!is_open()) {
+    ec = detail::not_open();
+    return;
+  }
+  if ((ec = detail::pending_error(handle_))) return;
+  (void)detail::socket_name(handle_, true, ec);
+  if (ec == std::errc::not_connected) ec = detail::sys::to_error_code(detail::sys::err_in_progress);
+}
+
+inline void Socket::finish_connect() {
+  std::error_code ec;
+  finish_connect(ec);
+  if (ec) fail(ec, "connect");
 }
 
 inline Address Socket::peer_address(std::error_code& ec) const noexcept {

@@ -69,6 +69,17 @@ public:
   /// Whether set_non_blocking(true) is in effect.
   bool non_blocking() const noexcept { return non_blocking_; }
 
+  /// poll() on this socket alone: true once a receive (or accept) would not
+  /// block, false if `timeout` passes first (not an error). EINTR is
+  /// retried with the time left. For many sockets, use a Poller.
+  [[nodiscard]] bool wait_readable(duration timeout) const;
+  [[nodiscard]] bool wait_readable(duration timeout, std::error_code& ec) const noexcept;
+  /// poll() (select() on Windows): true once a send would not block or a
+  /// non-blocking connect has ended (Socket::finish_connect() says how),
+  /// false if `timeout` passes first.
+  [[nodiscard]] bool wait_writable(duration timeout) const;
+  [[nodiscard]] bool wait_writable(duration timeout, std::error_code& ec) const noexcept;
+
   /// How long a receive (or accept) may wait; 0 = no limit. outlet enforces
   /// it with poll() before the call, as one deadline across EINTR retries
   /// and partial progress; expiry fails with std::errc::timed_out. A socket
@@ -179,6 +190,7 @@ private:
   std::error_code set_flag(int level, int name, bool on) noexcept;
   bool get_flag(int level, int name, std::error_code& ec) const noexcept;
   std::error_code set_timeout(duration& slot, duration timeout) noexcept;
+  bool wait_for(bool writable, duration timeout, std::error_code& ec) const noexcept;
   /// The option behind set_reuse_address()/reuse_address() for this socket.
   int reuse_option(std::error_code& ec) const noexcept;
   void reset() noexcept;
@@ -276,6 +288,46 @@ inline void BasicSocket::set_non_blocking(bool on) {
   std::error_code ec;
   set_non_blocking(on, ec);
   if (ec) fail(ec, "set_non_blocking");
+}
+
+inline bool BasicSocket::wait_for(bool writable, duration timeout, std::error_code& ec) const noexcept {
+  if (!is_open()) {
+    ec = detail::not_open();
+    return false;
+  }
+  if (timeout < duration::zero()) {
+    ec = detail::invalid_argument();
+    return false;
+  }
+  ec = detail::wait_ready(handle_, writable ? detail::sys::poll_out : detail::sys::poll_in,
+                          detail::Deadline(timeout), writable);
+  if (ec == std::errc::timed_out) {
+    ec.clear();
+    return false;
+  }
+  return !ec;
+}
+
+inline bool BasicSocket::wait_readable(duration timeout, std::error_code& ec) const noexcept {
+  return wait_for(false, timeout, ec);
+}
+
+inline bool BasicSocket::wait_readable(duration timeout) const {
+  std::error_code ec;
+  const bool ready = wait_for(false, timeout, ec);
+  if (ec) fail(ec, "wait_readable");
+  return ready;
+}
+
+inline bool BasicSocket::wait_writable(duration timeout, std::error_code& ec) const noexcept {
+  return wait_for(true, timeout, ec);
+}
+
+inline bool BasicSocket::wait_writable(duration timeout) const {
+  std::error_code ec;
+  const bool ready = wait_for(true, timeout, ec);
+  if (ec) fail(ec, "wait_writable");
+  return ready;
 }
 
 inline std::error_code BasicSocket::set_timeout(duration& slot, duration timeout) noexcept {

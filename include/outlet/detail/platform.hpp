@@ -6,7 +6,7 @@
 //
 //   types      native_handle, socklen, io_result
 //   constants  invalid_handle, shut_receive / shut_send / shut_both,
-//              poll_in / poll_out / poll_err / poll_hup,
+//              poll_in / poll_out / poll_err / poll_hup / poll_nval, pollfd_type,
 //              has_abstract_unix (Linux's "@name" namespace),
 //              has_dont_wait_flag (send/recv can be told not to block per call),
 //              accept_inherits_non_blocking
@@ -16,7 +16,7 @@
 //              connect_in_progress(e), eai_* helpers in resolve_error_message()
 //   calls      ensure_started(), open_socket(), accept_socket(), close_socket(),
 //              set_blocking_mode(), send_some(), recv_some(), send_datagram(),
-//              recv_datagram(), poll_one(), wait_connect(), sleep_ms(),
+//              recv_datagram(), poll_one(), poll_many(), wait_connect(), sleep_ms(),
 //              unix_path_identity(), remove_unix_path(),
 //              interface_index(), interface_name(), listener_exclusive_option()
 #ifndef OUTLET_DETAIL_PLATFORM_HPP

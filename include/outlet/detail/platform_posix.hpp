@@ -42,6 +42,7 @@ inline constexpr short poll_in = POLLIN;
 inline constexpr short poll_out = POLLOUT;
 inline constexpr short poll_err = POLLERR;
 inline constexpr short poll_hup = POLLHUP;
+inline constexpr short poll_nval = POLLNVAL;
 
 #if defined(__linux__)
 inline constexpr bool has_abstract_unix = true;
@@ -228,6 +229,14 @@ inline int poll_one(native_handle h, short events, int timeout_ms, short& revent
   int r = ::poll(&p, 1, timeout_ms);
   revents = p.revents;
   return r;
+}
+
+/// The element type of poll_many().
+using pollfd_type = ::pollfd;
+
+/// poll(2) on many sockets. Returns the number ready, 0 timed out, -1 error.
+inline int poll_many(pollfd_type* fds, std::size_t count, int timeout_ms) noexcept {
+  return ::poll(fds, static_cast<::nfds_t>(count), timeout_ms);
 }
 
 /// poll(2) for a connect() in progress: POLLOUT when it finished, either way.

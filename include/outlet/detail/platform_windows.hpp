@@ -72,6 +72,7 @@ inline constexpr short poll_in = POLLRDNORM;
 inline constexpr short poll_out = POLLWRNORM;
 inline constexpr short poll_err = POLLERR;
 inline constexpr short poll_hup = POLLHUP;
+inline constexpr short poll_nval = POLLNVAL;
 
 inline constexpr bool has_abstract_unix = false;
 inline constexpr bool accept_inherits_non_blocking = true;
@@ -301,6 +302,19 @@ inline int poll_one(native_handle h, short events, int timeout_ms, short& revent
   int r = ::WSAPoll(&p, 1, timeout_ms);
   revents = p.revents;
   return r;
+}
+
+/// The element type of poll_many().
+using pollfd_type = ::WSAPOLLFD;
+
+/// WSAPoll on many sockets. Returns the number ready, 0 timed out, -1 error.
+/// WSAPoll rejects an empty set, which poll() accepts as a plain wait: do that.
+inline int poll_many(pollfd_type* fds, std::size_t count, int timeout_ms) noexcept {
+  if (count == 0) {
+    ::Sleep(timeout_ms < 0 ? INFINITE : static_cast<DWORD>(timeout_ms));
+    return 0;
+  }
+  return ::WSAPoll(fds, static_cast<ULONG>(count), timeout_ms);
 }
 
 /// select() for a connect() in progress: writable when it succeeded, in the

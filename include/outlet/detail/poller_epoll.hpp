@@ -1,0 +1,124 @@
+// outlet — the epoll(7) Poller back end (Linux). See poller_contract.hpp.
+#ifndef OUTLET_DETAIL_POLLER_EPOLL_HPP
+#define OUTLET_DETAIL_POLLER_EPOLL_HPP
+
+#include <outlet/detail/poller_contract.hpp>
+
+#if defined(__linux__)
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstddef>
+#include <cstdint>
+#include <new>
+#include <system_error>
+#include <vector>
+
+namespace outlet::detail {
+
+/// One epoll instance; the kernel keeps the registrations and the token
+/// (epoll_event::data.u64), so add/modify/remove are one epoll_ctl each.
+class EpollBackend {
+public:
+  static constexpr const char* name = "epoll";
+
+  EpollBackend() noexcept = default;
+  EpollBackend(EpollBackend&& other) noexcept
+      : epoll_(other.epoll_), registered_(other.registered_), ready_(std::move(other.ready_)) {
+    other.epoll_ = -1;
+    other.registered_ = 0;
+  }
+  EpollBackend& operator=(EpollBackend&& other) noexcept {
+    if (this != &other) {
+      close();
+      epoll_ = other.epoll_;
+      registered_ = other.registered_;
+      ready_ = std::move(other.ready_);
+      other.epoll_ = -1;
+      other.registered_ = 0;
+    }
+    return *this;
+  }
+  EpollBackend(const EpollBackend&) = delete;
+  EpollBackend& operator=(const EpollBackend&) = delete;
+  ~EpollBackend() { close(); }
+
+  /// epoll_create1(EPOLL_CLOEXEC).
+  std::error_code open() noexcept {
+    epoll_ = ::epoll_create1(EPOLL_CLOEXEC);
+    return epoll_ < 0 ? sys::to_error_code(errno) : std::error_code{};
+  }
+  bool is_open() const noexcept { return epoll_ >= 0; }
+  /// close() on the epoll descriptor (the sockets stay open).
+  void close() noexcept {
+    if (epoll_ >= 0) ::close(epoll_);
+    epoll_ = -1;
+    registered_ = 0;
+  }
+
+  /// epoll_ctl(EPOLL_CTL_ADD).
+  std::error_code add(int h, unsigned interest, std::uint64_t token) noexcept {
+    if (std::error_code ec = grow(registered_ + 1)) return ec;
+    if (std::error_code ec = control(EPOLL_CTL_ADD, h, interest, token)) return ec;
+    ++registered_;
+    return {};
+  }
+  /// epoll_ctl(EPOLL_CTL_MOD).
+  std::error_code modify(int h, unsigned interest, std::uint64_t token) noexcept {
+    return control(EPOLL_CTL_MOD, h, interest, token);
+  }
+  /// epoll_ctl(EPOLL_CTL_DEL).
+  std::error_code remove(int h) noexcept {
+    ::epoll_event unused{};  // kernels before 2.6.9 want a non-null pointer
+    if (::epoll_ctl(epoll_, EPOLL_CTL_DEL, h, &unused) != 0) return sys::to_error_code(errno);
+    --registered_;
+    return {};
+  }
+  std::size_t reserve_hint() const noexcept { return ready_.size(); }
+
+  /// epoll_wait() into the reserved buffer.
+  int wait(int timeout_ms, std::vector<Event>& out) noexcept {
+    const int n = ::epoll_wait(epoll_, ready_.data(), static_cast<int>(ready_.size()), timeout_ms);
+    for (int i = 0; i < n; ++i) {
+      const auto& e = ready_[static_cast<std::size_t>(i)];
+      unsigned flags = 0;
+      if ((e.events & EPOLLIN) != 0) flags |= Event::in;
+      if ((e.events & EPOLLOUT) != 0) flags |= Event::out;
+      if ((e.events & EPOLLERR) != 0) flags |= Event::err;
+      if ((e.events & (EPOLLHUP | EPOLLRDHUP)) != 0) flags |= Event::hup | Event::in;
+      out.emplace_back(e.data.u64, flags);
+    }
+    return n;
+  }
+
+private:
+  std::error_code control(int op, int h, unsigned interest, std::uint64_t token) noexcept {
+    ::epoll_event e{};
+    e.events = 0;
+    if ((interest & interest_readable) != 0) e.events |= EPOLLIN | EPOLLRDHUP;
+    if ((interest & interest_writable) != 0) e.events |= EPOLLOUT;
+    e.data.u64 = token;
+    return ::epoll_ctl(epoll_, op, h, &e) == 0 ? std::error_code{} : sys::to_error_code(errno);
+  }
+
+  /// Room for one event per registered handle, so one wait sees them all.
+  std::error_code grow(std::size_t count) noexcept {
+    if (ready_.size() >= count) return {};
+    try {
+      ready_.resize(count < 64 ? 64 : count + count / 2);
+    } catch (const std::bad_alloc&) {
+      return std::make_error_code(std::errc::not_enough_memory);
+    }
+    return {};
+  }
+
+  int epoll_ = -1;
+  std::size_t registered_ = 0;
+  std::vector<::epoll_event> ready_;
+};
+
+}  // namespace outlet::detail
+
+#endif  // defined(__linux__)
+#endif  // OUTLET_DETAIL_POLLER_EPOLL_HPP

@@ -1,0 +1,157 @@
+// outlet — the kqueue(2) Poller back end (macOS, FreeBSD, NetBSD, OpenBSD,
+// DragonFly). See poller_contract.hpp. Not built in this project's CI, which
+// runs on Linux: written to the man pages, compiled where kqueue exists.
+#ifndef OUTLET_DETAIL_POLLER_KQUEUE_HPP
+#define OUTLET_DETAIL_POLLER_KQUEUE_HPP
+
+#include <outlet/detail/poller_contract.hpp>
+
+#if defined(__APPLE__) || defined(__FreeBSD__) || defined(__NetBSD__) || defined(__OpenBSD__) || \
+    defined(__DragonFly__)
+#include <sys/event.h>
+#include <sys/time.h>
+#include <sys/types.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstddef>
+#include <cstdint>
+#include <new>
+#include <system_error>
+#include <vector>
+
+namespace outlet::detail {
+
+/// One kqueue; a handle is one EVFILT_READ and/or one EVFILT_WRITE filter,
+/// each carrying the token in udata. Read and write readiness arrive as
+/// separate kevents, so one handle can appear twice in one wait's events.
+class KqueueBackend {
+public:
+  static constexpr const char* name = "kqueue";
+
+  KqueueBackend() noexcept = default;
+  KqueueBackend(KqueueBackend&& other) noexcept
+      : kq_(other.kq_), registered_(other.registered_), ready_(std::move(other.ready_)) {
+    other.kq_ = -1;
+    other.registered_ = 0;
+  }
+  KqueueBackend& operator=(KqueueBackend&& other) noexcept {
+    if (this != &other) {
+      close();
+      kq_ = other.kq_;
+      registered_ = other.registered_;
+      ready_ = std::move(other.ready_);
+      other.kq_ = -1;
+      other.registered_ = 0;
+    }
+    return *this;
+  }
+  KqueueBackend(const KqueueBackend&) = delete;
+  KqueueBackend& operator=(const KqueueBackend&) = delete;
+  ~KqueueBackend() { close(); }
+
+  /// kqueue(), then close-on-exec (kqueue descriptors are not inherited by
+  /// fork, but may be by exec on some systems).
+  std::error_code open() noexcept {
+    kq_ = ::kqueue();
+    if (kq_ < 0) return sys::to_error_code(errno);
+    (void)::fcntl(kq_, F_SETFD, FD_CLOEXEC);
+    return {};
+  }
+  bool is_open() const noexcept { return kq_ >= 0; }
+  void close() noexcept {
+    if (kq_ >= 0) ::close(kq_);
+    kq_ = -1;
+    registered_ = 0;
+  }
+
+  /// kevent(EV_ADD) for the wanted filters. A handle already registered
+  /// (either filter present) fails with file_exists.
+  std::error_code add(int h, unsigned interest, std::uint64_t token) noexcept {
+    if (registered(h)) return std::make_error_code(std::errc::file_exists);
+    if (std::error_code ec = grow(2 * (registered_ + 1))) return ec;
+    if (std::error_code ec = apply(h, interest, token)) return ec;
+    ++registered_;
+    return {};
+  }
+  /// kevent(EV_ADD / EV_DELETE) so that exactly the wanted filters remain.
+  std::error_code modify(int h, unsigned interest, std::uint64_t token) noexcept {
+    if (!registered(h)) return std::make_error_code(std::errc::no_such_file_or_directory);
+    return apply(h, interest, token);
+  }
+  /// kevent(EV_DELETE) for both filters.
+  std::error_code remove(int h) noexcept {
+    if (!registered(h)) return std::make_error_code(std::errc::no_such_file_or_directory);
+    (void)change(h, EVFILT_READ, EV_DELETE, 0);
+    (void)change(h, EVFILT_WRITE, EV_DELETE, 0);
+    --registered_;
+    return {};
+  }
+  std::size_t reserve_hint() const noexcept { return ready_.size(); }
+
+  /// kevent() for ready filters.
+  int wait(int timeout_ms, std::vector<Event>& out) noexcept {
+    ::timespec ts{};
+    ts.tv_sec = timeout_ms / 1000;
+    ts.tv_nsec = static_cast<long>(timeout_ms % 1000) * 1000000L;
+    const int n = ::kevent(kq_, nullptr, 0, ready_.data(), static_cast<int>(ready_.size()),
+                           timeout_ms < 0 ? nullptr : &ts);
+    for (int i = 0; i < n; ++i) {
+      const struct ::kevent& e = ready_[static_cast<std::size_t>(i)];
+      unsigned flags = 0;
+      if (e.filter == EVFILT_READ) flags |= Event::in;
+      if (e.filter == EVFILT_WRITE) flags |= Event::out;
+      if ((e.flags & EV_ERROR) != 0) flags |= Event::err;
+      if ((e.flags & EV_EOF) != 0) flags |= e.fflags != 0 ? Event::err | Event::hup : Event::hup;
+      out.emplace_back(static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(e.udata)), flags);
+    }
+    return n;
+  }
+
+private:
+  /// Whether h has a filter here: EV_RECEIPT reports per change, without
+  /// waiting; EV_ENABLE on a missing filter fails with ENOENT.
+  bool registered(int h) noexcept {
+    return probe(h, EVFILT_READ) || probe(h, EVFILT_WRITE);
+  }
+  bool probe(int h, short filter) noexcept {
+    struct ::kevent change_event;
+    struct ::kevent result;
+    EV_SET(&change_event, h, filter, EV_ENABLE | EV_RECEIPT, 0, 0, nullptr);
+    if (::kevent(kq_, &change_event, 1, &result, 1, nullptr) != 1) return false;
+    return (result.flags & EV_ERROR) != 0 && result.data == 0;
+  }
+  int change(int h, short filter, unsigned short flags, std::uint64_t token) noexcept {
+    struct ::kevent e;
+    EV_SET(&e, h, filter, flags, 0, 0, reinterpret_cast<void*>(static_cast<std::uintptr_t>(token)));
+    return ::kevent(kq_, &e, 1, nullptr, 0, nullptr);
+  }
+  std::error_code apply(int h, unsigned interest, std::uint64_t token) noexcept {
+    const bool read = (interest & interest_readable) != 0;
+    const bool write = (interest & interest_writable) != 0;
+    if (change(h, EVFILT_READ, read ? EV_ADD : EV_DELETE, token) != 0 && (read || errno != ENOENT))
+      return sys::to_error_code(errno);
+    if (change(h, EVFILT_WRITE, write ? EV_ADD : EV_DELETE, token) != 0 && (write || errno != ENOENT))
+      return sys::to_error_code(errno);
+    return {};
+  }
+  std::error_code grow(std::size_t count) noexcept {
+    if (ready_.size() >= count) return {};
+    try {
+      ready_.resize(count < 64 ? 64 : count + count / 2);
+    } catch (const std::bad_alloc&) {
+      return std::make_error_code(std::errc::not_enough_memory);
+    }
+    return {};
+  }
+
+  int kq_ = -1;
+  std::size_t registered_ = 0;
+  std::vector<struct ::kevent> ready_;
+};
+
+}  // namespace outlet::detail
+
+#endif  // kqueue systems
+#endif  // OUTLET_DETAIL_POLLER_KQUEUE_HPP

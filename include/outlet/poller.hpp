@@ -1,0 +1,286 @@
+// outlet — Poller: many sockets on one thread. Register sockets with an
+// interest and a token, then wait() reports which are ready.
+//
+//   outlet::Poller poller;
+//   poller.add(server, outlet::Interest::readable, 0);
+//   for (;;) {
+//     poller.wait();
+//     for (const outlet::Event& e : poller.events()) { ... e.token() ... }
+//   }
+//
+// Back ends, one file each behind detail/poller_contract.hpp: epoll on
+// Linux, kqueue on macOS and the BSDs, WSAPoll on Windows, poll() elsewhere.
+// Define OUTLET_FORCE_POLL to use poll() on every POSIX system.
+#ifndef OUTLET_POLLER_HPP
+#define OUTLET_POLLER_HPP
+
+#include <outlet/detail/poller_contract.hpp>
+#include <outlet/detail/socket_ops.hpp>
+#include <outlet/error.hpp>
+#include <outlet/socket_base.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <new>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+#if !defined(OUTLET_FORCE_POLL) && defined(__linux__)
+#include <outlet/detail/poller_epoll.hpp>
+#define OUTLET_DETAIL_POLLER_BACKEND EpollBackend
+#elif !defined(OUTLET_FORCE_POLL) && (defined(__APPLE__) || defined(__FreeBSD__) || defined(__NetBSD__) || \
+                                      defined(__OpenBSD__) || defined(__DragonFly__))
+#include <outlet/detail/poller_kqueue.hpp>
+#define OUTLET_DETAIL_POLLER_BACKEND KqueueBackend
+#else
+#include <outlet/detail/poller_poll.hpp>
+#define OUTLET_DETAIL_POLLER_BACKEND PollBackend
+#endif  // back end selection
+
+namespace outlet {
+
+namespace detail {
+/// The back end this build uses (see poller_contract.hpp).
+using PollerBackend = OUTLET_DETAIL_POLLER_BACKEND;
+}  // namespace detail
+#undef OUTLET_DETAIL_POLLER_BACKEND
+
+/// Readiness polling for many handles on one thread: epoll, kqueue, WSAPoll
+/// or poll(). Level-triggered: a handle is reported by every wait() while it
+/// stays ready. Move-only; not thread-safe (one thread adds, waits, removes).
+///
+/// A registration belongs to the handle, not to the socket object: moving a
+/// socket keeps it registered. Remove a socket before closing it. A handle
+/// closed while registered is dropped silently by epoll and kqueue, and
+/// reported with error() by the poll and WSAPoll back ends until removed;
+/// with any back end its number may be reused by the next socket opened.
+class Poller {
+public:
+  using duration = outlet::duration;
+
+  /// An empty poller. The OS object (epoll_create1, kqueue) is created by
+  /// the first add(), so this cannot fail.
+  Poller() noexcept = default;
+  /// The registrations move along; `other` is left empty.
+  Poller(Poller&& other) noexcept
+      : backend_(std::move(other.backend_)), events_(std::move(other.events_)), registered_(other.registered_) {
+    other.backend_.close();
+    other.events_.clear();
+    other.registered_ = 0;
+  }
+  Poller& operator=(Poller&& other) noexcept {
+    if (this != &other) {
+      backend_ = std::move(other.backend_);
+      events_ = std::move(other.events_);
+      registered_ = other.registered_;
+      other.backend_.close();
+      other.events_.clear();
+      other.registered_ = 0;
+    }
+    return *this;
+  }
+  Poller(const Poller&) = delete;
+  Poller& operator=(const Poller&) = delete;
+  ~Poller() = default;
+
+  /// Registers a socket (epoll_ctl ADD, kevent EV_ADD, or a new pollfd) for
+  /// `interest`; wait() reports it with `token`. Fails with file_exists if
+  /// it is registered already, bad_file_descriptor if the socket is closed.
+  void add(const BasicSocket& socket, Interest interest, std::uint64_t token);
+  void add(const BasicSocket& socket, Interest interest, std::uint64_t token, std::error_code& ec) noexcept;
+  /// The same for a handle outlet does not own.
+  void add(native_handle_type handle, Interest interest, std::uint64_t token);
+  void add(native_handle_type handle, Interest interest, std::uint64_t token, std::error_code& ec) noexcept;
+
+  /// Changes a registered socket's interest and token (epoll_ctl MOD, ...).
+  /// Fails with no_such_file_or_directory if it is not registered.
+  void modify(const BasicSocket& socket, Interest interest, std::uint64_t token);
+  void modify(const BasicSocket& socket, Interest interest, std::uint64_t token, std::error_code& ec) noexcept;
+  void modify(native_handle_type handle, Interest interest, std::uint64_t token);
+  void modify(native_handle_type handle, Interest interest, std::uint64_t token, std::error_code& ec) noexcept;
+
+  /// Forgets a socket (epoll_ctl DEL, ...). Fails with
+  /// no_such_file_or_directory if it is not registered.
+  void remove(const BasicSocket& socket);
+  void remove(const BasicSocket& socket, std::error_code& ec) noexcept;
+  void remove(native_handle_type handle);
+  void remove(native_handle_type handle, std::error_code& ec) noexcept;
+
+  /// Waits until at least one registered handle is ready (epoll_wait,
+  /// kevent, poll, WSAPoll), fills events() and returns how many there are.
+  /// EINTR is retried with the time that is left.
+  std::size_t wait();
+  std::size_t wait(std::error_code& ec) noexcept;
+  /// The same, for at most `timeout`: returns 0 when it passes (not an
+  /// error); 0 checks without waiting. A negative timeout is invalid_argument.
+  std::size_t wait(duration timeout);
+  std::size_t wait(duration timeout, std::error_code& ec) noexcept;
+
+  /// The ready handles found by the last wait(); reused by the next.
+  const std::vector<Event>& events() const noexcept { return events_; }
+  /// How many handles are registered.
+  std::size_t size() const noexcept { return registered_; }
+  /// The back end in use: "epoll", "kqueue", "poll" or "WSAPoll".
+  static constexpr const char* backend() noexcept { return detail::PollerBackend::name; }
+
+private:
+  std::error_code ensure_open() noexcept;
+  std::error_code reserve_events() noexcept;
+  std::size_t wait_until(const detail::Deadline& deadline, std::error_code& ec) noexcept;
+  [[noreturn]] static void fail(const std::error_code& ec, const char* op);
+
+  detail::PollerBackend backend_;
+  std::vector<Event> events_;
+  std::size_t registered_ = 0;
+};
+
+// ---------------------------------------------------------------------------
+// Implementation
+
+inline void Poller::fail(const std::error_code& ec, const char* op) { detail::throw_error(ec, op); }
+
+inline std::error_code Poller::ensure_open() noexcept {
+  if (backend_.is_open()) return {};
+  if (std::error_code ec = detail::sys::ensure_started()) return ec;
+  return backend_.open();
+}
+
+inline std::error_code Poller::reserve_events() noexcept {
+  try {
+    events_.reserve(backend_.reserve_hint());
+  } catch (const std::bad_alloc&) {
+    return std::make_error_code(std::errc::not_enough_memory);
+  }
+  return {};
+}
+
+inline void Poller::add(native_handle_type handle, Interest interest, std::uint64_t token,
+                        std::error_code& ec) noexcept {
+  if (handle == detail::sys::invalid_handle) {
+    ec = detail::not_open();
+    return;
+  }
+  if ((ec = ensure_open())) return;
+  if ((ec = backend_.add(handle, static_cast<unsigned>(interest), token))) return;
+  if ((ec = reserve_events())) {
+    (void)backend_.remove(handle);  // keep the promise that wait() never allocates
+    return;
+  }
+  ++registered_;
+}
+
+inline void Poller::add(native_handle_type handle, Interest interest, std::uint64_t token) {
+  std::error_code ec;
+  add(handle, interest, token, ec);
+  if (ec) fail(ec, "poller add");
+}
+
+inline void Poller::add(const BasicSocket& socket, Interest interest, std::uint64_t token,
+                        std::error_code& ec) noexcept {
+  add(socket.native_handle(), interest, token, ec);
+}
+
+inline void Poller::add(const BasicSocket& socket, Interest interest, std::uint64_t token) {
+  add(socket.native_handle(), interest, token);
+}
+
+inline void Poller::modify(native_handle_type handle, Interest interest, std::uint64_t token,
+                           std::error_code& ec) noexcept {
+  if (handle == detail::sys::invalid_handle) {
+    ec = detail::not_open();
+    return;
+  }
+  ec = backend_.is_open() ? backend_.modify(handle, static_cast<unsigned>(interest), token)
+                          : std::make_error_code(std::errc::no_such_file_or_directory);
+}
+
+inline void Poller::modify(native_handle_type handle, Interest interest, std::uint64_t token) {
+  std::error_code ec;
+  modify(handle, interest, token, ec);
+  if (ec) fail(ec, "poller modify");
+}
+
+inline void Poller::modify(const BasicSocket& socket, Interest interest, std::uint64_t token,
+                           std::error_code& ec) noexcept {
+  modify(socket.native_handle(), interest, token, ec);
+}
+
+inline void Poller::modify(const BasicSocket& socket, Interest interest, std::uint64_t token) {
+  modify(socket.native_handle(), interest, token);
+}
+
+inline void Poller::remove(native_handle_type handle, std::error_code& ec) noexcept {
+  if (handle == detail::sys::invalid_handle) {
+    ec = detail::not_open();
+    return;
+  }
+  ec = backend_.is_open() ? backend_.remove(handle) : std::make_error_code(std::errc::no_such_file_or_directory);
+  if (!ec) --registered_;
+}
+
+inline void Poller::remove(native_handle_type handle) {
+  std::error_code ec;
+  remove(handle, ec);
+  if (ec) fail(ec, "poller remove");
+}
+
+inline void Poller::remove(const BasicSocket& socket, std::error_code& ec) noexcept {
+  remove(socket.native_handle(), ec);
+}
+
+inline void Poller::remove(const BasicSocket& socket) { remove(socket.native_handle()); }
+
+inline std::size_t Poller::wait_until(const detail::Deadline& deadline, std::error_code& ec) noexcept {
+  events_.clear();
+  if ((ec = ensure_open())) return 0;
+  for (;;) {
+    const int ms = deadline.poll_timeout_ms();
+    const int n = detail::sys_call(detail::SysCall::poll, detail::sys::invalid_handle, -1,
+                                   [&] { return backend_.wait(ms, events_); });
+    if (n >= 0) {
+      ec.clear();
+      return events_.size();
+    }
+    const int e = detail::sys::last_error();
+    if (e != detail::sys::err_interrupted) {
+      ec = detail::sys::to_error_code(e);
+      return 0;
+    }
+    events_.clear();
+    if (deadline.expired()) {  // interrupted at the end: the time is up, nothing is ready
+      ec.clear();
+      return 0;
+    }
+  }
+}
+
+inline std::size_t Poller::wait(std::error_code& ec) noexcept { return wait_until(detail::Deadline(), ec); }
+
+inline std::size_t Poller::wait() {
+  std::error_code ec;
+  const std::size_t n = wait(ec);
+  if (ec) fail(ec, "poller wait");
+  return n;
+}
+
+inline std::size_t Poller::wait(duration timeout, std::error_code& ec) noexcept {
+  if (timeout < duration::zero()) {
+    ec = detail::invalid_argument();
+    events_.clear();
+    return 0;
+  }
+  return wait_until(detail::Deadline(timeout), ec);
+}
+
+inline std::size_t Poller::wait(duration timeout) {
+  std::error_code ec;
+  const std::size_t n = wait(timeout, ec);
+  if (ec) fail(ec, "poller wait");
+  return n;
+}
+
+}  // namespace outlet
+
+#endif  // OUTLET_POLLER_HPP
