@@ -7,6 +7,8 @@
 //
 // Prints "listening on <address>" first, then serves until Ctrl+C or SIGTERM.
 // One socket serves every client: datagrams carry their sender's address.
+// The loop has the shape of tcp_echo_server's (a Poller, a non-blocking
+// socket), so more sockets can join it the same way.
 #include <outlet/outlet.hpp>
 
 #include <chrono>
@@ -23,6 +25,30 @@ namespace {
 volatile std::sig_atomic_t stop_requested = 0;
 
 void request_stop(int) { stop_requested = 1; }
+
+// Echoes every datagram that has arrived, until none is left.
+void echo_waiting(outlet::DatagramSocket& socket, std::vector<char>& buffer) {
+  for (;;) {
+    outlet::Address from;
+    std::error_code ec;
+    const std::size_t n = socket.receive_from(buffer.data(), buffer.size(), from, ec);
+    if (ec == std::errc::operation_would_block) return;  // all taken
+    if (ec) {
+      // Not fatal: e.g. a datagram too big for the buffer (message_size), or
+      // Windows reporting that an earlier reply found no one (connection_reset).
+      std::cerr << "udp_echo_server: receive_from: " << ec.message() << '\n';
+      continue;
+    }
+    if (from.empty()) {  // a Unix datagram client that bound no path of its own
+      std::cerr << "udp_echo_server: a datagram from a sender with no address: cannot reply\n";
+      continue;
+    }
+    // Non-blocking: if the send buffer is full, the reply is dropped, as the
+    // network may drop any datagram. Waiting here would stall every client.
+    socket.send_to(buffer.data(), n, from, ec);
+    if (ec) std::cerr << "udp_echo_server: send_to " << from << ": " << ec.message() << '\n';
+  }
+}
 
 }  // namespace
 
@@ -41,31 +67,19 @@ int main(int argc, char* argv[]) {
 
   try {
     outlet::DatagramSocket socket(address);  // socket + bind
-    // A receive timeout wakes the loop regularly to look at the stop flag.
-    socket.set_receive_timeout(200ms);
+    socket.set_non_blocking(true);
     std::signal(SIGINT, request_stop);
     std::signal(SIGTERM, request_stop);
     std::cout << "listening on " << socket.local_address() << std::endl;  // endl flushes
 
+    outlet::Poller poller;
+    poller.add(socket, outlet::Interest::readable, 0);
     std::vector<char> buffer(65536);  // room for the largest UDP datagram
     while (stop_requested == 0) {
-      outlet::Address from;
-      std::error_code ec;
-      const std::size_t n = socket.receive_from(buffer.data(), buffer.size(), from, ec);
-      if (ec == std::errc::timed_out) continue;
-      if (ec) {
-        // Not fatal: e.g. a datagram too big for the buffer (message_size), or
-        // Windows reporting that an earlier reply found no one (connection_reset).
-        std::cerr << "udp_echo_server: receive_from: " << ec.message() << '\n';
-        continue;
-      }
-      if (from.empty()) {  // a Unix datagram client that bound no path of its own
-        std::cerr << "udp_echo_server: a datagram from a sender with no address: cannot reply\n";
-        continue;
-      }
-      socket.send_to(buffer.data(), n, from, ec);
-      if (ec) std::cerr << "udp_echo_server: send_to " << from << ": " << ec.message() << '\n';
+      // Waking every 200 ms to look at the stop flag works on every OS.
+      if (poller.wait(200ms) > 0) echo_waiting(socket, buffer);
     }
+    poller.remove(socket);  // out of the Poller before the socket closes
   } catch (const std::system_error& e) {
     std::cerr << e.what() << '\n';  // e.g. "bind 127.0.0.1:7000: Address already in use"
     return 1;

@@ -1,0 +1,410 @@
+#!/usr/bin/env python3
+"""Integration tests of the example servers, run by ctest (POSIX only).
+
+    test_examples.py tcp      <tcp_echo_server> <load_client>
+    test_examples.py tcp-unix <tcp_echo_server> <load_client>
+    test_examples.py udp      <udp_echo_server>
+    test_examples.py udp-unix <udp_echo_server>
+    test_examples.py chat     <chat_server> <chat_client>
+
+Each server is started on port 0 (or a Unix path in a fresh temporary
+directory), its "listening on <address>" line read back, checked to run on
+exactly one thread (/proc/<pid>/status) while it serves, then stopped with
+SIGTERM and expected to exit 0. Every wait is bounded; nothing sleeps to
+synchronise. Exit status: 0 passed, 1 failed, 77 skipped (ctest
+SKIP_RETURN_CODE).
+"""
+
+import os
+import queue
+import re
+import resource
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+STEP_TIMEOUT = 10.0  # seconds for any single expected event
+SKIP = 77
+
+
+class Failure(Exception):
+    pass
+
+
+def check(condition, message):
+    if not condition:
+        raise Failure(message)
+
+
+class LineReader:
+    """Collects a pipe's lines on a thread, so they can be awaited with a timeout."""
+
+    def __init__(self, pipe):
+        self.lines = queue.Queue()
+        self.thread = threading.Thread(target=self._run, args=(pipe,), daemon=True)
+        self.thread.start()
+
+    def _run(self, pipe):
+        for raw in iter(pipe.readline, b""):
+            self.lines.put(raw.decode("utf-8", "replace").rstrip("\n"))
+        self.lines.put(None)  # end of output
+
+    def next(self, what, timeout=STEP_TIMEOUT):
+        try:
+            line = self.lines.get(timeout=timeout)
+        except queue.Empty:
+            raise Failure(f"{what}: no line within {timeout} s") from None
+        check(line is not None, f"{what}: the output ended")
+        return line
+
+
+class Server:
+    """An example server process: started, its address read, stopped with SIGTERM."""
+
+    def __init__(self, program, address):
+        self.name = os.path.basename(program)
+        self.stderr = tempfile.TemporaryFile()
+        self.proc = subprocess.Popen([program, address], stdout=subprocess.PIPE, stderr=self.stderr)
+        self.out = LineReader(self.proc.stdout)
+        first = self.out.next(f"{self.name}'s first line")
+        match = re.fullmatch(r"listening on (\S+)", first)
+        check(match, f"{self.name}'s first line is {first!r}, not 'listening on <address>'")
+        self.address = match.group(1)
+        self.max_threads = 0
+        self.max_fds = 0
+
+    def sample(self):
+        """Records the server's thread and descriptor counts; it must be running."""
+        check(self.proc.poll() is None, f"{self.name} exited early with {self.proc.returncode}")
+        try:
+            with open(f"/proc/{self.proc.pid}/status") as status:
+                threads = int(re.search(r"^Threads:\s*(\d+)", status.read(), re.M).group(1))
+        except FileNotFoundError:
+            return  # no /proc (macOS, the BSDs): the thread count is checked on Linux only
+        self.max_threads = max(self.max_threads, threads)
+        try:
+            self.max_fds = max(self.max_fds, len(os.listdir(f"/proc/{self.proc.pid}/fd")))
+        except OSError:
+            pass  # informational only
+        check(threads == 1, f"{self.name} runs {threads} threads, not 1")
+
+    def stop(self):
+        """SIGTERM, then exit status 0 within the step timeout."""
+        self.sample()
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            code = self.proc.wait(timeout=STEP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            raise Failure(f"{self.name} still running {STEP_TIMEOUT} s after SIGTERM") from None
+        check(code == 0, f"{self.name} exited with {code} after SIGTERM, not 0")
+        threads = self.max_threads or "not checked (no /proc)"
+        print(f"{self.name}: exit status {code} after SIGTERM; threads seen: {threads}; "
+              f"most descriptors seen: {self.max_fds}")
+
+    def errors(self):
+        self.stderr.seek(0)
+        return self.stderr.read().decode("utf-8", "replace")
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        text = self.errors()
+        if text:
+            print(f"--- {self.name} stderr ---\n{text}", end="")
+
+
+def raise_descriptor_limit(needed):
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < needed:
+        print(f"outlet-test-skipped: needs {needed} descriptors, the hard limit is {hard}")
+        sys.exit(SKIP)
+    if soft != resource.RLIM_INFINITY and soft < needed:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # inherited by the servers
+
+
+# --- TCP echo: tcp_echo_server against load_client ----------------------------
+
+def run_load(server, load_client, connections, rounds, size):
+    """Runs load_client, sampling the server while it runs; checks its report."""
+    cmd = [load_client, server.address, "--connections", str(connections), "--rounds", str(rounds),
+           "--size", str(size), "--timeout-s", "60"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 90
+    while True:
+        server.sample()
+        try:
+            out, err = proc.communicate(timeout=0.02)
+            break
+        except subprocess.TimeoutExpired:
+            if time.monotonic() > deadline:
+                proc.kill()
+                proc.communicate()
+                raise Failure("load_client did not finish within 90 s") from None
+    out, err = out.decode(), err.decode()
+    check(proc.returncode == 0, f"load_client exited with {proc.returncode}: {err.strip()}")
+    print(out.strip())
+    pattern = (rf"connections={connections} rounds={rounds} size={size} round_trips=(\d+) "
+               rf"seconds=([\d.]+) round_trips_per_second=(\d+) verified_bytes=(\d+)")
+    match = re.fullmatch(pattern, out.strip())
+    check(match, f"load_client's report does not read as expected: {out!r}")
+    check(int(match.group(1)) == connections * rounds, "round_trips != connections * rounds")
+    check(int(match.group(4)) == connections * rounds * size, "verified_bytes != round trips * size")
+
+
+def test_tcp(args, unix):
+    server_program, load_client = args
+    connections = 500 if unix else 2000
+    raise_descriptor_limit(connections + 256)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "echo.sock")
+        server = Server(server_program, f"unix:{path}" if unix else "127.0.0.1:0")
+        try:
+            if unix:
+                check(server.address == f"unix:{path}", f"listening on {server.address}, not unix:{path}")
+                check(os.path.exists(path), "no socket file while listening")
+            else:
+                check(re.fullmatch(r"127\.0\.0\.1:\d+", server.address) and not server.address.endswith(":0"),
+                      f"listening on {server.address}: not the bound port")
+            run_load(server, load_client, connections, 5, 64)
+            # Messages bigger than the socket buffers: the server holds pending
+            # output and waits to be writable.
+            run_load(server, load_client, 20, 3, 1 << 20)
+            server.stop()
+            check(server.errors() == "", "tcp_echo_server wrote to stderr")
+            if unix:
+                check(not os.path.exists(path), "the socket file is still there after exit")
+        finally:
+            server.kill()
+
+
+# --- UDP echo ------------------------------------------------------------------
+
+def test_udp(args, unix):
+    (server_program,) = args
+    with tempfile.TemporaryDirectory() as tmp:
+        family = socket.AF_UNIX if unix else socket.AF_INET
+        server = Server(server_program, f"unix:{tmp}/echo.sock" if unix else "127.0.0.1:0")
+        try:
+            if unix:
+                target = os.path.join(tmp, "echo.sock")
+                check(server.address == f"unix:{target}", f"listening on {server.address}")
+            else:
+                host, port = server.address.rsplit(":", 1)
+                target = (host, int(port))
+                check(target[1] != 0, "listening on port 0: not the bound port")
+            clients = []
+            for n in range(2):
+                c = socket.socket(family, socket.SOCK_DGRAM)
+                c.bind(os.path.join(tmp, f"client{n}.sock") if unix else ("127.0.0.1", 0))
+                c.settimeout(2.0)
+                clients.append(c)
+            sizes = [0, 1, 100, 1400, 9000] if unix else [0, 1, 100, 1400, 9000, 60000]
+            for size in sizes:
+                for n, c in enumerate(clients):
+                    payload = os.urandom(size)
+                    echo_datagram(c, target, payload, f"client {n}, {size} bytes")
+                server.sample()
+            server.stop()
+            for c in clients:
+                c.close()
+        finally:
+            server.kill()
+
+
+def echo_datagram(sock, target, payload, what):
+    # Datagrams may be lost even on loopback (a full buffer): a few tries.
+    for _ in range(3):
+        sock.sendto(payload, target)
+        try:
+            reply, sender = sock.recvfrom(65536)
+        except socket.timeout:
+            continue
+        check(sender == target, f"{what}: reply from {sender!r}, not the server {target!r}")
+        check(reply == payload, f"{what}: the reply differs ({len(reply)} bytes)")
+        return
+    raise Failure(f"{what}: no reply after 3 tries")
+
+
+# --- chat ----------------------------------------------------------------------
+
+class Peer:
+    """A chat client made of a plain socket."""
+
+    def __init__(self, address, nick, receive_buffer=None):
+        host, port = address.rsplit(":", 1)
+        self.nick = nick
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        if receive_buffer:
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
+        self.sock.settimeout(STEP_TIMEOUT)
+        self.sock.connect((host, int(port)))
+        self.buffer = b""
+        self.say(nick)
+
+    def say(self, line):
+        self.sock.sendall(line.encode() + b"\n")
+
+    def next(self, what=""):
+        while b"\n" not in self.buffer:
+            try:
+                data = self.sock.recv(65536)
+            except socket.timeout:
+                raise Failure(f"{self.nick}: no line within {STEP_TIMEOUT} s ({what})") from None
+            check(data, f"{self.nick}: the server closed the connection ({what})")
+            self.buffer += data
+        line, self.buffer = self.buffer.split(b"\n", 1)
+        return line.decode()
+
+
+class ChatClientProcess:
+    """chat_client itself, fed through stdin, read through stdout."""
+
+    def __init__(self, program, address, nick):
+        self.nick = nick
+        self.proc = subprocess.Popen([program, address, nick], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        self.out = LineReader(self.proc.stdout)
+
+    def say(self, line):
+        self.proc.stdin.write(line.encode() + b"\n")
+        self.proc.stdin.flush()
+
+    def next(self, what=""):
+        return self.out.next(f"{self.nick} (chat_client) ({what})")
+
+
+def expect(peers, line):
+    """Each peer's next line must be `line`."""
+    for p in peers:
+        got = p.next(line)
+        check(got == line, f"{p.nick} got {got!r}, expected {line!r}")
+
+
+def test_chat(args):
+    server_program, client_program = args
+    server = Server(server_program, "127.0.0.1:0")
+    carol = None
+    try:
+        # Joining: a welcome for the newcomer, a notice for everyone already in.
+        alice = Peer(server.address, "alice")
+        expect([alice], "* welcome, alice")
+        bob = Peer(server.address, "bob")
+        expect([bob], "* welcome, bob")
+        expect([alice], "* bob joined")
+        carol = ChatClientProcess(client_program, server.address, "carol")
+        expect([carol], "* welcome, carol")
+        expect([alice, bob], "* carol joined")
+        dave = Peer(server.address, "dave")
+        expect([dave], "* welcome, dave")
+        expect([alice, bob, carol], "* dave joined")
+        server.sample()
+
+        # A line goes to every other client, never back to its sender: the
+        # sender's next line is the next one someone else says.
+        alice.say("hello from alice")
+        expect([bob, carol, dave], "alice: hello from alice")
+        bob.say("hi from bob")
+        expect([alice, carol, dave], "bob: hi from bob")
+        carol.say("hey from carol")
+        expect([alice, bob, dave], "carol: hey from carol")
+        dave.say("yo from dave")
+        expect([alice, bob, carol], "dave: yo from dave")
+        server.sample()
+
+        # A client that never reads: its output buffer fills and the server
+        # hangs up on it, while the others keep getting every line.
+        silent = Peer(server.address, "silent", receive_buffer=4096)
+        expect([alice, bob, carol, dave], "* silent joined")
+        flood(alice, [bob, carol, dave], server)
+        expect([alice], "* silent left")
+        alice.say("after the flood")
+        expect([bob, carol, dave], "alice: after the flood")
+        check(closed_by_server(silent.sock), "the silent client was not disconnected")
+        check("silent is not reading" in server.errors(), "chat_server did not say why it dropped silent")
+
+        # Leaving: a closed connection, and chat_client at the end of its stdin.
+        dave.sock.close()
+        expect([alice, bob, carol], "* dave left")
+        carol.proc.stdin.close()
+        try:
+            code = carol.proc.wait(timeout=STEP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            raise Failure("chat_client did not exit after its stdin ended") from None
+        check(code == 0, f"chat_client exited with {code}")
+        expect([alice, bob], "* carol left")
+        bob.say("bye")
+        expect([alice], "bob: bye")
+        server.stop()
+    finally:
+        if carol and carol.proc.poll() is None:
+            carol.proc.kill()
+            carol.proc.wait()
+        server.kill()
+
+
+def flood(talker, readers, server):
+    """`talker` sends numbered 1000-byte lines, in batches the readers drain,
+    until every reader has seen "* silent left"; checks order and content."""
+    pad = "x" * 980
+    sent = 0
+    left_seen = set()
+    while len(left_seen) < len(readers):
+        check(sent < 20000, "20000 lines sent and the silent client is still connected")
+        batch = range(sent, sent + 32)
+        talker.sock.sendall(b"".join(f"line {i:06d} {pad}\n".encode() for i in batch))
+        for r in readers:
+            for i in batch:
+                got = r.next(f"line {i}")
+                if got == "* silent left" and r.nick not in left_seen:
+                    left_seen.add(r.nick)
+                    got = r.next(f"line {i}")
+                want = f"alice: line {i:06d} {pad}"
+                check(got == want, f"{r.nick}: got {got[:40]!r}..., expected {want[:40]!r}...")
+        sent += 32
+        server.sample()
+    print(f"chat: the silent client was dropped after {sent} lines of {len(pad) + 20} bytes")
+
+
+def closed_by_server(sock):
+    """True once the socket reads end of stream (or a reset) within the timeout."""
+    sock.settimeout(STEP_TIMEOUT)
+    try:
+        while sock.recv(65536):
+            pass
+    except ConnectionResetError:
+        pass
+    except socket.timeout:
+        return False
+    return True
+
+
+def main():
+    if len(sys.argv) < 3:
+        print(__doc__)
+        return 2
+    mode, args = sys.argv[1], sys.argv[2:]
+    tests = {
+        "tcp": lambda: test_tcp(args, unix=False),
+        "tcp-unix": lambda: test_tcp(args, unix=True),
+        "udp": lambda: test_udp(args, unix=False),
+        "udp-unix": lambda: test_udp(args, unix=True),
+        "chat": lambda: test_chat(args),
+    }
+    if mode not in tests:
+        print(__doc__)
+        return 2
+    try:
+        tests[mode]()
+    except Failure as e:
+        print(f"FAILED ({mode}): {e}")
+        return 1
+    print(f"passed ({mode})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
