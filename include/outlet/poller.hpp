@@ -118,7 +118,8 @@ public:
   std::size_t wait(duration timeout);
   std::size_t wait(duration timeout, std::error_code& ec) noexcept;
 
-  /// The ready handles found by the last wait(); reused by the next.
+  /// The ready handles found by the last wait(). Valid until the next wait():
+  /// add(), modify() and remove() may be called while looping over them.
   const std::vector<Event>& events() const noexcept { return events_; }
   /// How many handles are registered.
   std::size_t size() const noexcept { return registered_; }
@@ -164,10 +165,6 @@ inline void Poller::add(native_handle_type handle, Interest interest, std::uint6
   }
   if ((ec = ensure_open())) return;
   if ((ec = backend_.add(handle, static_cast<unsigned>(interest), token))) return;
-  if ((ec = reserve_events())) {
-    (void)backend_.remove(handle);  // keep the promise that wait() never allocates
-    return;
-  }
   ++registered_;
 }
 
@@ -235,6 +232,9 @@ inline void Poller::remove(const BasicSocket& socket) { remove(socket.native_han
 inline std::size_t Poller::wait_until(const detail::Deadline& deadline, std::error_code& ec) noexcept {
   events_.clear();
   if ((ec = ensure_open())) return 0;
+  // Here, not in add(): events() must stay put while a caller adds sockets
+  // in its loop over them. Once the registrations stop growing, no wait allocates.
+  if ((ec = reserve_events())) return 0;
   for (;;) {
     const int ms = deadline.poll_timeout_ms();
     const int n = detail::sys_call(detail::SysCall::poll, detail::sys::invalid_handle, -1,

@@ -70,7 +70,8 @@ public:
   /// socket became writable (Poller, wait_writable()): getsockopt(SO_ERROR),
   /// then getpeername(). Succeeds once connected; fails with how the connect
   /// ended (connection_refused, timed_out, ...), or with
-  /// operation_in_progress while it is still going on.
+  /// operation_in_progress while it is still going on. SO_ERROR is read
+  /// once: asked again after a failure, it says not_connected.
   void finish_connect();
   void finish_connect(std::error_code& ec) noexcept;
 
@@ -281,7 +282,11 @@ inline void Socket::finish_connect(std::error_code& ec) noexcept {
   }
   if ((ec = detail::pending_error(handle_))) return;
   (void)detail::socket_name(handle_, true, ec);
-  if (ec == std::errc::not_connected) ec = detail::sys::to_error_code(detail::sys::err_in_progress);
+  if (ec != std::errc::not_connected) return;
+  // No pending error and no peer: still connecting, unless the attempt has
+  // ended (writable at once) and its error was read by an earlier call.
+  const bool ended = !detail::wait_ready(handle_, detail::sys::poll_out, detail::Deadline(duration::zero()), true);
+  if (!ended) ec = detail::sys::to_error_code(detail::sys::err_in_progress);
 }
 
 inline void Socket::finish_connect() {

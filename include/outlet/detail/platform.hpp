@@ -6,7 +6,8 @@
 //
 //   types      native_handle, socklen, io_result
 //   constants  invalid_handle, shut_receive / shut_send / shut_both,
-//              poll_in / poll_out / poll_err / poll_hup / poll_nval, pollfd_type,
+//              poll_in / poll_out / poll_err / poll_hup / poll_nval / poll_rdhup,
+//              pollfd_type,
 //              has_abstract_unix (Linux's "@name" namespace),
 //              has_dont_wait_flag (send/recv can be told not to block per call),
 //              accept_inherits_non_blocking

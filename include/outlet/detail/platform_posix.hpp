@@ -43,6 +43,12 @@ inline constexpr short poll_out = POLLOUT;
 inline constexpr short poll_err = POLLERR;
 inline constexpr short poll_hup = POLLHUP;
 inline constexpr short poll_nval = POLLNVAL;
+#if defined(POLLRDHUP)
+/// The peer shut down its sending side (Linux): reported as a hang-up, as epoll does.
+inline constexpr short poll_rdhup = POLLRDHUP;
+#else
+inline constexpr short poll_rdhup = 0;
+#endif  // defined(POLLRDHUP)
 
 #if defined(__linux__)
 inline constexpr bool has_abstract_unix = true;

@@ -73,6 +73,7 @@ inline constexpr short poll_out = POLLWRNORM;
 inline constexpr short poll_err = POLLERR;
 inline constexpr short poll_hup = POLLHUP;
 inline constexpr short poll_nval = POLLNVAL;
+inline constexpr short poll_rdhup = 0;  // WSAPoll reports POLLHUP only
 
 inline constexpr bool has_abstract_unix = false;
 inline constexpr bool accept_inherits_non_blocking = true;

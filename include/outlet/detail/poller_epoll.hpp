@@ -47,7 +47,8 @@ public:
   /// epoll_create1(EPOLL_CLOEXEC).
   std::error_code open() noexcept {
     epoll_ = ::epoll_create1(EPOLL_CLOEXEC);
-    return epoll_ < 0 ? sys::to_error_code(errno) : std::error_code{};
+    if (epoll_ < 0) return sys::to_error_code(errno);
+    return grow(1);  // epoll_wait wants room for one event even with nothing registered
   }
   bool is_open() const noexcept { return epoll_ >= 0; }
   /// close() on the epoll descriptor (the sockets stay open).

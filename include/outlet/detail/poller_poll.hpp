@@ -42,18 +42,23 @@ public:
 
   std::error_code add(sys::native_handle h, unsigned interest, std::uint64_t token) noexcept {
     if (index_.count(h) != 0) return std::make_error_code(std::errc::file_exists);
-    try {
-      fds_.reserve(fds_.size() + 1);
-      tokens_.reserve(fds_.size() + 1);
-      index_.emplace(h, fds_.size());
-    } catch (const std::bad_alloc&) {
-      return std::make_error_code(std::errc::not_enough_memory);
-    }
     sys::pollfd_type p{};
     p.fd = h;
     p.events = events_for(interest);
-    fds_.push_back(p);
-    tokens_.push_back(token);
+    // push_back grows geometrically; undo the parts done if memory runs out.
+    try {
+      fds_.push_back(p);
+    } catch (const std::bad_alloc&) {
+      return std::make_error_code(std::errc::not_enough_memory);
+    }
+    try {
+      tokens_.push_back(token);
+      index_.emplace(h, fds_.size() - 1);
+    } catch (const std::bad_alloc&) {
+      fds_.pop_back();
+      if (tokens_.size() > fds_.size()) tokens_.pop_back();
+      return std::make_error_code(std::errc::not_enough_memory);
+    }
     return {};
   }
 
@@ -97,7 +102,7 @@ public:
       if ((r & sys::poll_in) != 0) flags |= Event::in;
       if ((r & sys::poll_out) != 0) flags |= Event::out;
       if ((r & (sys::poll_err | sys::poll_nval)) != 0) flags |= Event::err;
-      if ((r & sys::poll_hup) != 0) flags |= Event::hup | Event::in;
+      if ((r & (sys::poll_hup | sys::poll_rdhup)) != 0) flags |= Event::hup | Event::in;
       out.emplace_back(tokens_[i], flags);
       ++reported;
     }
@@ -107,7 +112,7 @@ public:
 private:
   static short events_for(unsigned interest) noexcept {
     short events = 0;
-    if ((interest & interest_readable) != 0) events = static_cast<short>(events | sys::poll_in);
+    if ((interest & interest_readable) != 0) events = static_cast<short>(events | sys::poll_in | sys::poll_rdhup);
     if ((interest & interest_writable) != 0) events = static_cast<short>(events | sys::poll_out);
     return events;
   }
