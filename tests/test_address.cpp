@@ -2,11 +2,9 @@
 // the native sockaddr, parse/to_string, comparisons, hashing) and resolve().
 #include <outlet/address.hpp>
 #include <outlet/datagram_socket.hpp>  // only to have the kernel bind the longest abstract name
-#if defined(__linux__)
-#include <unistd.h>
-#endif  // defined(__linux__)
 
 #include "catch.hpp"
+#include "test_support.hpp"  // skipping, and the abstract names only Linux has
 
 #include <algorithm>
 #include <cstddef>
@@ -289,9 +287,9 @@ TEST_CASE("Address::ipv6 takes a numeric scope id", "[address]") {
   CHECK(native_in6(Address::ipv6("fe80::1%4294967295", 1)).sin6_scope_id == 4294967295u);
 }
 
-#if defined(__linux__)
 // An interface name scope ("%lo") becomes its index and prints as the name.
 TEST_CASE("Address::ipv6 takes the loopback interface name as scope", "[address]") {
+  if (!outlet_test::is_linux) OUTLET_TEST_SKIP("Linux only: the loopback interface is named \"lo\" there");
   const unsigned lo = outlet::detail::sys::interface_index("lo");
   REQUIRE(lo != 0);
   const Address a = Address::ipv6("fe80::1%lo", 80);
@@ -300,7 +298,6 @@ TEST_CASE("Address::ipv6 takes the loopback interface name as scope", "[address]
   CHECK(a.to_string() == "[fe80::1%lo]:80");
   CHECK(a == Address::ipv6("fe80::1%" + std::to_string(lo), 80));
 }
-#endif  // defined(__linux__)
 
 // Malformed IPv6 text and bad scopes fail in both forms, quoting the input.
 TEST_CASE("Address::ipv6 rejects malformed text and bad scopes", "[address]") {
@@ -389,9 +386,10 @@ TEST_CASE("Address::unix_domain rejects a path with an embedded NUL", "[address]
   CHECK(contains(what, "\"/tmp/a\\x00b.sock\""));
 }
 
-#if defined(__linux__)
 // "@name" is Linux's abstract namespace: a leading NUL and no trailing one.
 TEST_CASE("Address::unix_domain maps @name to the abstract namespace", "[address]") {
+  OUTLET_TEST_REQUIRE_ABSTRACT_UNIX_NAMES();
+  OUTLET_TEST_REQUIRE_UNIX_DATAGRAM_SOCKETS();  // binds the longest name at the end
   const Address a = Address::unix_domain("@outlet-abstract");
   CHECK(a.family() == Family::unix_domain);
   CHECK(a.path() == "@outlet-abstract");
@@ -412,17 +410,17 @@ TEST_CASE("Address::unix_domain maps @name to the abstract namespace", "[address
   CHECK(Address::unix_domain(longest).native_size() == static_cast<socklen_t>(unix_path_offset + unix_path_capacity));
   check_unix_rejects(padded("@", unix_path_capacity + 1), "too long");
   // The kernel accepts the longest name, and local_address() reads it back.
-  const std::string unique = "@outlet-max-" + std::to_string(::getpid()) + '-';
+  const std::string unique = "@outlet-max-" + std::to_string(outlet_test::process_id()) + '-';
   outlet::DatagramSocket bound(Address::unix_domain(padded(unique, unix_path_capacity)));
   CHECK(bound.local_address().path().size() == unix_path_capacity);
   check_unix_rejects(std::string_view("@abc\0def", 8), "NUL");
 }
-#else
+
 // Off Linux there is no abstract namespace, so "@name" is refused, not made a file.
 TEST_CASE("Address::unix_domain refuses @name where there is no abstract namespace", "[address]") {
+  if (outlet_test::has_abstract_unix_names) OUTLET_TEST_SKIP("Linux has the abstract namespace: \"@name\" is valid");
   check_unix_rejects("@outlet-abstract", "only Linux");
 }
-#endif  // defined(__linux__)
 
 // --- any / loopback ------------------------------------------------------------
 
@@ -651,9 +649,9 @@ TEST_CASE("Address::from_native reads the unnamed Unix address", "[address]") {
   CHECK(a.to_string() == "unix:");
 }
 
-#if defined(__linux__)
 // A leading NUL in sun_path is an abstract name, read to the given length.
 TEST_CASE("Address::from_native reads a Linux abstract name", "[address]") {
+  OUTLET_TEST_REQUIRE_ABSTRACT_UNIX_NAMES();
   const std::string name = "outlet-native-abstract";
   UnixSockaddr sun{};
   sun.sun_family = AF_UNIX;
@@ -663,7 +661,6 @@ TEST_CASE("Address::from_native reads a Linux abstract name", "[address]") {
   CHECK(a == Address::unix_domain("@" + name));
   CHECK(a.path() == "@" + name);
 }
-#endif  // defined(__linux__)
 
 // Null, too short, too long and unknown-family input fails in both forms.
 TEST_CASE("Address::from_native rejects null and short and unsupported input", "[address]") {

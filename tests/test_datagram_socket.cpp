@@ -16,10 +16,6 @@
 #include <utility>
 #include <vector>
 
-#if !defined(_WIN32)
-#include <cerrno>
-#endif  // !defined(_WIN32)
-
 using outlet::Address;
 using outlet::DatagramSocket;
 using outlet::Family;
@@ -37,13 +33,6 @@ constexpr auto guard_timeout = std::chrono::seconds(10);
 constexpr std::size_t echo_sizes[] = {0, 1, 100, 1400, 8000, 60000};
 constexpr int echo_rounds = 5;
 constexpr int echo_count = echo_rounds * static_cast<int>(sizeof echo_sizes / sizeof echo_sizes[0]);
-
-// The native error the fault hook returns for "interrupted".
-#if defined(_WIN32)
-constexpr int interrupted_error = WSAEINTR;
-#else
-constexpr int interrupted_error = EINTR;
-#endif  // defined(_WIN32)
 
 // `size` bytes that differ from one seed to the next.
 std::string payload(std::size_t size, unsigned seed) {
@@ -145,7 +134,6 @@ void ip_echo(Family family, bool connected) {
   REQUIRE(log.first_sender.port() == client.local_address().port());
 }
 
-#if !defined(_WIN32)
 // The echo loop over Unix datagram sockets bound to server_name / client_name.
 void unix_echo(const std::string& server_name, const std::string& client_name, bool connected) {
   const Address server_address = Address::unix_domain(server_name);
@@ -161,7 +149,6 @@ void unix_echo(const std::string& server_name, const std::string& client_name, b
   REQUIRE(log.one_sender);
   REQUIRE(log.first_sender == client_address);
 }
-#endif  // !defined(_WIN32)
 
 // A 1000-byte datagram into a 100-byte buffer: message_size, never a silent cut.
 void check_truncation(DatagramSocket& receiver, DatagramSocket& sender) {
@@ -224,7 +211,7 @@ int interrupt_receives(outlet::detail::SysCall call, outlet::native_handle_type 
   ++receive_calls;
   if (receive_faults_left.load() > 0) {
     --receive_faults_left;
-    return interrupted_error;
+    return outlet_test::native_error::interrupted;
   }
   return 0;
 }
@@ -247,9 +234,9 @@ TEST_CASE("UDP echo over 127.0.0.1 with a connected client", "[datagram_socket]"
 // UDP over ::1 with a connected client.
 TEST_CASE("UDP echo over ::1 with a connected client", "[datagram_socket]") { ip_echo(Family::ipv6, true); }
 
-#if !defined(_WIN32)
 // Unix datagram sockets bound to paths.
 TEST_CASE("Unix datagram echo between path-bound sockets", "[datagram_socket]") {
+  OUTLET_TEST_REQUIRE_UNIX_DATAGRAM_SOCKETS();
   SECTION("send_to and receive_from") {
     unix_echo(outlet_test::unique_unix_path("dgsrv"), outlet_test::unique_unix_path("dgcli"), false);
   }
@@ -262,6 +249,7 @@ TEST_CASE("Unix datagram echo between path-bound sockets", "[datagram_socket]") 
 // address to reply to (Linux gives a zero-length sockaddr, so `from` is
 // empty; an unnamed unix_domain address would do as well).
 TEST_CASE("Unix datagram from an unbound client arrives from the unnamed address", "[datagram_socket]") {
+  OUTLET_TEST_REQUIRE_UNIX_DATAGRAM_SOCKETS();
   const Address server_address = Address::unix_domain(outlet_test::unique_unix_path("dgsrv"));
   DatagramSocket server(server_address);
   server.set_receive_timeout(guard_timeout);
@@ -278,11 +266,11 @@ TEST_CASE("Unix datagram from an unbound client arrives from the unnamed address
   REQUIRE(from.path().empty());
   REQUIRE(from.to_string() == "unix:");
 }
-#endif  // !defined(_WIN32)
 
-#if defined(__linux__)
 // Unix datagram sockets in the Linux abstract namespace ("@name").
 TEST_CASE("Unix datagram echo between abstract-namespace sockets", "[datagram_socket]") {
+  OUTLET_TEST_REQUIRE_ABSTRACT_UNIX_NAMES();
+  OUTLET_TEST_REQUIRE_UNIX_DATAGRAM_SOCKETS();
   SECTION("send_to and receive_from") {
     unix_echo(outlet_test::unique_abstract_name("dgsrv"), outlet_test::unique_abstract_name("dgcli"), false);
   }
@@ -290,7 +278,6 @@ TEST_CASE("Unix datagram echo between abstract-namespace sockets", "[datagram_so
     unix_echo(outlet_test::unique_abstract_name("dgsrv"), outlet_test::unique_abstract_name("dgcli"), true);
   }
 }
-#endif  // defined(__linux__)
 
 // --- truncation ---------------------------------------------------------------
 
@@ -301,14 +288,13 @@ TEST_CASE("UDP datagram longer than the buffer fails with message_size", "[datag
   check_truncation(receiver, sender);
 }
 
-#if !defined(_WIN32)
 // Unix datagram: the same.
 TEST_CASE("Unix datagram longer than the buffer fails with message_size", "[datagram_socket]") {
+  OUTLET_TEST_REQUIRE_UNIX_DATAGRAM_SOCKETS();
   DatagramSocket receiver(Address::unix_domain(outlet_test::unique_unix_path("trrecv")));
   DatagramSocket sender(Address::unix_domain(outlet_test::unique_unix_path("trsend")));
   check_truncation(receiver, sender);
 }
-#endif  // !defined(_WIN32)
 
 // --- timeouts, non-blocking mode, EINTR -------------------------------------------
 
@@ -424,7 +410,7 @@ TEST_CASE("DatagramSocket send without connect fails", "[datagram_socket]") {
   std::error_code ec;
   REQUIRE(socket.send("nowhere", ec) == 0);
   REQUIRE(ec);
-  REQUIRE(ec.category() == std::system_category());
+  REQUIRE(ec.category() == outlet::system_category());
 #if defined(__linux__)
   REQUIRE(ec == std::errc::destination_address_required);
 #endif  // defined(__linux__)
@@ -458,12 +444,16 @@ TEST_CASE("DatagramSocket(Family) opens an unbound socket", "[datagram_socket]")
     REQUIRE(socket.send_to("x", sink.local_address()) == 1);
     REQUIRE(socket.local_address().port() != 0);
   }
-#if !defined(_WIN32)
+}
+
+// DatagramSocket(Family::unix_domain) is open and has no name.
+TEST_CASE("DatagramSocket(Family) opens an unbound Unix socket", "[datagram_socket]") {
+  OUTLET_TEST_REQUIRE_UNIX_DATAGRAM_SOCKETS();
   const DatagramSocket unix_socket(Family::unix_domain);
   REQUIRE(unix_socket.is_open());
+  REQUIRE(unix_socket.get_option<int>(SOL_SOCKET, SO_TYPE) == SOCK_DGRAM);
   REQUIRE(unix_socket.local_address().family() == Family::unix_domain);
   REQUIRE(unix_socket.local_address().path().empty());
-#endif  // !defined(_WIN32)
 }
 
 // DatagramSocket(Address) binds: port 0 becomes a real port; IPv6 is V6ONLY.
@@ -529,9 +519,9 @@ TEST_CASE("DatagramSocket bind and connect open a socket when closed", "[datagra
 
 // --- Unix socket files ------------------------------------------------------------------
 
-#if !defined(_WIN32)
 // A path-bound Unix datagram socket removes its file on close() and in its destructor.
 TEST_CASE("Unix DatagramSocket removes its socket file on close and destruction", "[datagram_socket]") {
+  OUTLET_TEST_REQUIRE_UNIX_DATAGRAM_SOCKETS();
   SECTION("close()") {
     const std::string path = outlet_test::unique_unix_path("dgfile");
     DatagramSocket socket(Address::unix_domain(path));
@@ -559,7 +549,6 @@ TEST_CASE("Unix DatagramSocket removes its socket file on close and destruction"
     REQUIRE_FALSE(outlet_test::file_exists(path));
   }
 }
-#endif  // !defined(_WIN32)
 
 // --- options ----------------------------------------------------------------------------
 
@@ -633,16 +622,14 @@ TEST_CASE("Closed or moved-from DatagramSocket fails with bad_file_descriptor", 
 
 // --- close-on-exec ---------------------------------------------------------------------------
 
-#if !defined(_WIN32)
-// Every way of opening a DatagramSocket sets FD_CLOEXEC.
+// Every way of opening a DatagramSocket sets FD_CLOEXEC (on Windows: no
+// HANDLE_FLAG_INHERIT), so child processes never inherit it.
 TEST_CASE("DatagramSocket is created close-on-exec", "[datagram_socket]") {
   const auto cloexec = [](const DatagramSocket& s) { return outlet_test::close_on_exec(s.native_handle()); };
   REQUIRE(cloexec(DatagramSocket(Family::ipv4)));
   REQUIRE(cloexec(DatagramSocket(Family::ipv6)));
-  REQUIRE(cloexec(DatagramSocket(Family::unix_domain)));
   REQUIRE(cloexec(DatagramSocket(Address::loopback(Family::ipv4, 0))));
   REQUIRE(cloexec(DatagramSocket(Address::loopback(Family::ipv6, 0))));
-  REQUIRE(cloexec(DatagramSocket(Address::unix_domain(outlet_test::unique_unix_path("dgexec")))));
   DatagramSocket bound;
   bound.bind(Address::loopback(Family::ipv4, 0));
   REQUIRE(cloexec(bound));
@@ -651,9 +638,18 @@ TEST_CASE("DatagramSocket is created close-on-exec", "[datagram_socket]") {
   connected.connect(peer.local_address());
   REQUIRE(cloexec(connected));
 }
-#endif  // !defined(_WIN32)
 
-#if defined(__linux__)
+// The same for Unix datagram sockets, unnamed and path-bound.
+TEST_CASE("Unix DatagramSocket is created close-on-exec", "[datagram_socket]") {
+  OUTLET_TEST_REQUIRE_UNIX_DATAGRAM_SOCKETS();
+  const auto cloexec = [](const DatagramSocket& s) { return outlet_test::close_on_exec(s.native_handle()); };
+  REQUIRE(cloexec(DatagramSocket(Family::unix_domain)));
+  REQUIRE(cloexec(DatagramSocket(Address::unix_domain(outlet_test::unique_unix_path("dgexec")))));
+  DatagramSocket bound;
+  bound.bind(Address::unix_domain(outlet_test::unique_unix_path("dgexec")));
+  REQUIRE(cloexec(bound));
+}
+
 namespace {
 std::atomic<int> polls_seen{0};
 int count_polls(outlet::detail::SysCall call, outlet::native_handle_type) {
@@ -663,9 +659,11 @@ int count_polls(outlet::detail::SysCall call, outlet::native_handle_type) {
 }  // namespace
 
 // An unbound Unix datagram sender to a full receiver: poll() keeps saying
-// "writable" while sendto() keeps failing with EWOULDBLOCK. A timed send
-// backs off instead of spinning on poll(), and still ends at its deadline.
+// "writable" while sendto() keeps failing with EWOULDBLOCK (Linux). A timed
+// send backs off instead of spinning on poll(), and still ends at its deadline.
 TEST_CASE("DatagramSocket timed send to a full Unix receiver backs off", "[datagram_socket]") {
+  if (!outlet_test::is_linux) OUTLET_TEST_SKIP("Linux only: a full Unix datagram receiver that poll() calls writable");
+  OUTLET_TEST_REQUIRE_UNIX_DATAGRAM_SOCKETS();
   const Address to = Address::unix_domain(outlet_test::unique_unix_path("full"));
   DatagramSocket receiver(to);
   DatagramSocket sender(Family::unix_domain);
@@ -689,4 +687,3 @@ TEST_CASE("DatagramSocket timed send to a full Unix receiver backs off", "[datag
   REQUIRE(polls_seen.load() > 0);
   REQUIRE(polls_seen.load() < 100);
 }
-#endif  // defined(__linux__)

@@ -23,6 +23,8 @@
 #include <string_view>
 #include <system_error>
 #include <type_traits>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 #if defined(_WIN32)

@@ -7,6 +7,7 @@
 
 #include <outlet/outlet.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <string>
@@ -15,9 +16,6 @@
 #include <utility>
 
 #if !defined(_WIN32)
-#include <fcntl.h>
-#include <poll.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #endif  // !defined(_WIN32)
@@ -32,9 +30,7 @@ using outlet::Socket;
 using outlet::detail::SysCall;
 using outlet_test::arm_hook;
 using outlet_test::Clock;
-#if !defined(_WIN32)
 using outlet_test::close_on_exec;
-#endif  // !defined(_WIN32)
 using outlet_test::counting_hook;
 using outlet_test::hook_calls;
 using outlet_test::ms_since;
@@ -59,6 +55,51 @@ std::string serves_a_client(ServerSocket& server) {
   Socket client(server.local_address());
   Socket served = server.accept(5s);
   return exchange(client, served);
+}
+
+/// accept(), accept(peer), accept(timeout) and accept(peer, timeout) on a
+/// server at `local` each return a connected, blocking socket; peer is the
+/// client's address.
+void check_accept_forms(const Address& local) {
+  ServerSocket server(local);
+  {
+    Socket client(server.local_address());
+    Socket served = server.accept();
+    REQUIRE_FALSE(served.non_blocking());
+    REQUIRE(served.local_address() == server.local_address());
+    REQUIRE(exchange(client, served) == "");
+  }
+  {
+    Socket client(server.local_address());
+    Address peer;
+    Socket served = server.accept(peer);
+    REQUIRE(peer == client.local_address());
+    REQUIRE(exchange(client, served) == "");
+  }
+  {
+    Socket client(server.local_address());
+    std::error_code ec = std::make_error_code(std::errc::io_error);
+    Socket served = server.accept(5s, ec);
+    REQUIRE_FALSE(ec);
+    REQUIRE(exchange(client, served) == "");
+  }
+  {
+    Socket client(server.local_address());
+    Address peer;
+    Socket served = server.accept(peer, 5s);
+    REQUIRE(peer == client.local_address());
+    REQUIRE(served.peer_address() == client.local_address());
+    REQUIRE(exchange(client, served) == "");
+  }
+  {
+    Socket client(server.local_address());
+    Address peer;
+    std::error_code ec = std::make_error_code(std::errc::io_error);
+    Socket served = server.accept(peer, ec);
+    REQUIRE_FALSE(ec);
+    REQUIRE(peer == client.local_address());
+    REQUIRE(exchange(client, served) == "");
+  }
 }
 
 }  // namespace
@@ -89,14 +130,6 @@ TEST_CASE("ServerSocket Family constructor then bind and listen", "[server_socke
     REQUIRE(s.local_address().port() != 0);
     REQUIRE(serves_a_client(s) == "");
   }
-  const std::string path = outlet_test::unique_unix_path("family");
-  ServerSocket u(Family::unix_domain);
-  u.bind(Address::unix_domain(path));
-  u.listen(4);
-  REQUIRE(u.local_address() == Address::unix_domain(path));
-  REQUIRE(serves_a_client(u) == "");
-  u.close();
-  REQUIRE_FALSE(outlet_test::file_exists(path));
 
   ServerSocket d;  // bind() opens a socket of the address's family
   d.bind(Address::loopback(Family::ipv6, 0));
@@ -108,8 +141,21 @@ TEST_CASE("ServerSocket Family constructor then bind and listen", "[server_socke
   REQUIRE(serves_a_client(d) == "");
 }
 
+// ServerSocket(Family::unix_domain), then bind() to a path and listen().
+TEST_CASE("ServerSocket Family constructor then bind and listen on a Unix path", "[server_socket]") {
+  OUTLET_TEST_REQUIRE_UNIX_SOCKETS();
+  const std::string path = outlet_test::unique_unix_path("family");
+  ServerSocket u(Family::unix_domain);
+  u.bind(Address::unix_domain(path));
+  u.listen(4);
+  REQUIRE(u.local_address() == Address::unix_domain(path));
+  REQUIRE(serves_a_client(u) == "");
+  u.close();
+  REQUIRE_FALSE(outlet_test::file_exists(path));
+}
+
 // ServerSocket(addr) binds and listens: port 0 reads back the real port;
-// SO_REUSEADDR is on for IP, IPV6_V6ONLY for IPv6.
+// SO_REUSEADDR (Windows: SO_EXCLUSIVEADDRUSE) is on for IP, IPV6_V6ONLY for IPv6.
 TEST_CASE("ServerSocket address constructor", "[server_socket]") {
   ServerSocket v4(Address::loopback(Family::ipv4, 0));
   REQUIRE(v4.local_address().ip() == "127.0.0.1");
@@ -126,7 +172,11 @@ TEST_CASE("ServerSocket address constructor", "[server_socket]") {
 
   ServerSocket backlog(Address::loopback(Family::ipv4, 0), 1);
   REQUIRE(serves_a_client(backlog) == "");
+}
 
+// ServerSocket(unix address) binds and listens at a path (and on Linux at an abstract name).
+TEST_CASE("ServerSocket address constructor for Unix addresses", "[server_socket]") {
+  OUTLET_TEST_REQUIRE_UNIX_SOCKETS();
   const std::string path = outlet_test::unique_unix_path("addr");
   ServerSocket unix_path(Address::unix_domain(path));
   REQUIRE(unix_path.local_address() == Address::unix_domain(path));
@@ -134,12 +184,12 @@ TEST_CASE("ServerSocket address constructor", "[server_socket]") {
   REQUIRE(outlet_test::file_exists(path));
   REQUIRE(serves_a_client(unix_path) == "");
 
-#if defined(__linux__)
-  const std::string name = outlet_test::unique_abstract_name("addr");
-  ServerSocket abstract(Address::unix_domain(name));
-  REQUIRE(abstract.local_address().path() == name);
-  REQUIRE(serves_a_client(abstract) == "");
-#endif  // defined(__linux__)
+  if (outlet_test::has_abstract_unix_names) {
+    const std::string name = outlet_test::unique_abstract_name("addr");
+    ServerSocket abstract(Address::unix_domain(name));
+    REQUIRE(abstract.local_address().path() == name);
+    REQUIRE(serves_a_client(abstract) == "");
+  }
 }
 
 // A restarted server rebinds its port at once, though the connection it
@@ -188,49 +238,14 @@ TEST_CASE("ServerSocket bind to a port in use", "[server_socket]") {
 // accept(), accept(peer), accept(timeout) and accept(peer, timeout) each
 // return a connected, blocking socket; peer is the client's address.
 TEST_CASE("ServerSocket accept forms", "[server_socket]") {
-  const std::string path = outlet_test::unique_unix_path("accept");
-  for (const Address& local :
-       {Address::loopback(Family::ipv4, 0), Address::loopback(Family::ipv6, 0), Address::unix_domain(path)}) {
-    ServerSocket server(local);
-    {
-      Socket client(server.local_address());
-      Socket served = server.accept();
-      REQUIRE_FALSE(served.non_blocking());
-      REQUIRE(served.local_address() == server.local_address());
-      REQUIRE(exchange(client, served) == "");
-    }
-    {
-      Socket client(server.local_address());
-      Address peer;
-      Socket served = server.accept(peer);
-      REQUIRE(peer == client.local_address());
-      REQUIRE(exchange(client, served) == "");
-    }
-    {
-      Socket client(server.local_address());
-      std::error_code ec = std::make_error_code(std::errc::io_error);
-      Socket served = server.accept(5s, ec);
-      REQUIRE_FALSE(ec);
-      REQUIRE(exchange(client, served) == "");
-    }
-    {
-      Socket client(server.local_address());
-      Address peer;
-      Socket served = server.accept(peer, 5s);
-      REQUIRE(peer == client.local_address());
-      REQUIRE(served.peer_address() == client.local_address());
-      REQUIRE(exchange(client, served) == "");
-    }
-    {
-      Socket client(server.local_address());
-      Address peer;
-      std::error_code ec = std::make_error_code(std::errc::io_error);
-      Socket served = server.accept(peer, ec);
-      REQUIRE_FALSE(ec);
-      REQUIRE(peer == client.local_address());
-      REQUIRE(exchange(client, served) == "");
-    }
-  }
+  check_accept_forms(Address::loopback(Family::ipv4, 0));
+  check_accept_forms(Address::loopback(Family::ipv6, 0));
+}
+
+// The same on a Unix stream server bound to a path.
+TEST_CASE("ServerSocket accept forms on a Unix path", "[server_socket]") {
+  OUTLET_TEST_REQUIRE_UNIX_SOCKETS();
+  check_accept_forms(Address::unix_domain(outlet_test::unique_unix_path("accept")));
 }
 
 // accept(timeout) with no client fails with timed_out after about the timeout.
@@ -300,17 +315,15 @@ TEST_CASE("ServerSocket non-blocking accept", "[server_socket]") {
   REQUIRE(thrown_by([&] { (void)server.accept(); }).code == std::errc::operation_would_block);
   REQUIRE(ms_since(start) < 1000);
 
-#if !defined(_WIN32)
-  // With a client queued (poll() says so), it accepts a blocking socket.
+  // With a client queued (poll() says so), it accepts a blocking socket
+  // (Winsock's accept() would hand on the listener's non-blocking mode).
   Socket client(server.local_address());
-  ::pollfd ready{server.native_handle(), POLLIN, 0};
-  REQUIRE(::poll(&ready, 1, 5000) == 1);
+  REQUIRE(outlet_test::wait_readable(server.native_handle(), 5000));
   Socket served = server.accept(ec);
   REQUIRE_FALSE(ec);
   REQUIRE_FALSE(served.non_blocking());
-  REQUIRE((::fcntl(served.native_handle(), F_GETFL) & O_NONBLOCK) == 0);
+  if (outlet_test::can_query_blocking_mode) REQUIRE_FALSE(outlet_test::native_non_blocking(served.native_handle()));
   REQUIRE(exchange(client, served) == "");
-#endif  // !defined(_WIN32)
 }
 
 // accept() interrupted twice (EINTR) is retried and the client accepted.
@@ -319,7 +332,7 @@ TEST_CASE("ServerSocket accept retries EINTR", "[server_socket]") {
   Socket client(server.local_address());  // queued before accept() starts
   std::error_code ec;
   Socket served;
-  arm_hook(SysCall::accept, server.native_handle(), 2, outlet::detail::sys::err_interrupted);
+  arm_hook(SysCall::accept, server.native_handle(), 2, outlet_test::native_error::interrupted);
   SECTION("without a deadline") {
     const outlet_test::ScopedFaultHook hook(counting_hook);
     served = server.accept(ec);
@@ -339,7 +352,7 @@ TEST_CASE("ServerSocket accept retries ECONNABORTED", "[server_socket]") {
   Socket client(server.local_address());
   std::error_code ec;
   Socket served;
-  arm_hook(SysCall::accept, server.native_handle(), 1, outlet::detail::sys::err_connect_aborted);
+  arm_hook(SysCall::accept, server.native_handle(), 1, outlet_test::native_error::connection_aborted);
   {
     const outlet_test::ScopedFaultHook hook(counting_hook);
     served = server.accept(ec);
@@ -354,6 +367,7 @@ TEST_CASE("ServerSocket accept retries ECONNABORTED", "[server_socket]") {
 // The socket file exists while the server is open, and is gone after
 // close() and after destruction.
 TEST_CASE("ServerSocket removes its Unix socket file", "[server_socket]") {
+  OUTLET_TEST_REQUIRE_UNIX_SOCKETS();
   const std::string path = outlet_test::unique_unix_path("file");
   ServerSocket closed(Address::unix_domain(path));
   REQUIRE(outlet_test::file_exists(path));
@@ -376,6 +390,7 @@ TEST_CASE("ServerSocket removes its Unix socket file", "[server_socket]") {
 
 // A moved server removes the file once, when its last owner closes.
 TEST_CASE("ServerSocket moved Unix server removes its file once", "[server_socket]") {
+  OUTLET_TEST_REQUIRE_UNIX_SOCKETS();
   const std::string path = outlet_test::unique_unix_path("move");
   ServerSocket a(Address::unix_domain(path));
   ServerSocket b(std::move(a));
@@ -399,6 +414,7 @@ TEST_CASE("ServerSocket moved Unix server removes its file once", "[server_socke
 
 // release() gives up the file too: it stays after the handle is closed.
 TEST_CASE("ServerSocket release leaves the Unix socket file", "[server_socket]") {
+  OUTLET_TEST_REQUIRE_UNIX_SOCKETS();
   const std::string path = outlet_test::unique_unix_path("release");
   outlet::native_handle_type handle = outlet::detail::sys::invalid_handle;
   {
@@ -418,6 +434,7 @@ TEST_CASE("ServerSocket release leaves the Unix socket file", "[server_socket]")
 
 // If another server's socket file replaced ours, closing ours leaves it alone.
 TEST_CASE("ServerSocket close keeps a replacing server's file", "[server_socket]") {
+  OUTLET_TEST_REQUIRE_UNIX_SOCKETS();
   const std::string path = outlet_test::unique_unix_path("replace");
   ServerSocket a(Address::unix_domain(path));
   REQUIRE(std::remove(path.c_str()) == 0);  // someone removes A's file ...
@@ -432,6 +449,7 @@ TEST_CASE("ServerSocket close keeps a replacing server's file", "[server_socket]
 // Binding a path a server still uses fails with address_in_use and leaves
 // that server's file in place.
 TEST_CASE("ServerSocket bind to a Unix path in use", "[server_socket]") {
+  OUTLET_TEST_REQUIRE_UNIX_SOCKETS();
   const std::string path = outlet_test::unique_unix_path("inuse");
   ServerSocket first(Address::unix_domain(path));
   {
@@ -447,9 +465,10 @@ TEST_CASE("ServerSocket bind to a Unix path in use", "[server_socket]") {
   REQUIRE(serves_a_client(first) == "");
 }
 
-#if defined(__linux__)
 // An abstract name creates no file, and is free again once the server closes.
 TEST_CASE("ServerSocket abstract names leave no file", "[server_socket]") {
+  OUTLET_TEST_REQUIRE_ABSTRACT_UNIX_NAMES();
+  OUTLET_TEST_REQUIRE_UNIX_SOCKETS();
   const std::string name = outlet_test::unique_abstract_name("nofile");
   ServerSocket s(Address::unix_domain(name));
   REQUIRE_FALSE(outlet_test::file_exists(name));
@@ -460,7 +479,6 @@ TEST_CASE("ServerSocket abstract names leave no file", "[server_socket]") {
   const ServerSocket again(Address::unix_domain(name));
   REQUIRE(again.local_address().path() == name);
 }
-#endif  // defined(__linux__)
 
 // --- closed servers and bad input --------------------------------------------------------
 
@@ -508,11 +526,9 @@ TEST_CASE("ServerSocket negative accept timeout", "[server_socket]") {
   REQUIRE(serves_a_client(server) == "");
 }
 
-#if !defined(_WIN32)
-// The listening socket is close-on-exec, however it was made.
+// The listening socket is close-on-exec (on Windows: not inheritable), however it was made.
 TEST_CASE("ServerSocket listening socket is close-on-exec", "[server_socket]") {
-  for (const Address& local : {Address::loopback(Family::ipv4, 0), Address::loopback(Family::ipv6, 0),
-                               Address::unix_domain(outlet_test::unique_unix_path("cloexec"))}) {
+  for (const Address& local : {Address::loopback(Family::ipv4, 0), Address::loopback(Family::ipv6, 0)}) {
     const ServerSocket s(local);
     REQUIRE(close_on_exec(s.native_handle()));
   }
@@ -522,14 +538,21 @@ TEST_CASE("ServerSocket listening socket is close-on-exec", "[server_socket]") {
   lazy.bind(Address::loopback(Family::ipv4, 0));
   REQUIRE(close_on_exec(lazy.native_handle()));
 }
-#endif  // !defined(_WIN32)
 
-#if !defined(_WIN32)
+// The same for a Unix stream listener.
+TEST_CASE("ServerSocket Unix listening socket is close-on-exec", "[server_socket]") {
+  OUTLET_TEST_REQUIRE_UNIX_SOCKETS();
+  const ServerSocket s(Address::unix_domain(outlet_test::unique_unix_path("cloexec")));
+  REQUIRE(close_on_exec(s.native_handle()));
+  ServerSocket manual(Family::unix_domain);
+  REQUIRE(close_on_exec(manual.native_handle()));
+}
+
 // Another thread may take the connection poll() saw; the fault hook plays
 // that thread by accepting it first, right before outlet's own accept().
 namespace {
 std::atomic<outlet::native_handle_type> steal_from{outlet::detail::sys::invalid_handle};
-std::atomic<int> stolen{-1};
+std::atomic<outlet::native_handle_type> stolen{outlet::detail::sys::invalid_handle};
 int steal_connection(SysCall call, outlet::native_handle_type h) {
   if (call == SysCall::accept && h == steal_from.load()) {
     steal_from = outlet::detail::sys::invalid_handle;
@@ -552,8 +575,9 @@ TEST_CASE("ServerSocket timed accept never blocks past its deadline", "[server_s
     (void)server.accept(300ms, ec);
   }
   const long long elapsed = ms_since(start);
-  REQUIRE(stolen.load() >= 0);
-  ::close(stolen.exchange(-1));
+  const outlet::native_handle_type taken = stolen.exchange(outlet::detail::sys::invalid_handle);
+  REQUIRE(taken != outlet::detail::sys::invalid_handle);
+  REQUIRE(outlet_test::close_handle(taken) == 0);
   REQUIRE(ec == std::errc::timed_out);
   REQUIRE(elapsed >= 290);
   REQUIRE(elapsed < 5000);
@@ -570,7 +594,7 @@ TEST_CASE("ServerSocket plain accept waits after a timed accept", "[server_socke
   (void)server.accept(10ms, ec);
   REQUIRE(ec == std::errc::timed_out);
   Socket client(server.local_address());
-  arm_hook(SysCall::accept, server.native_handle(), 1, outlet::detail::sys::err_would_block);
+  arm_hook(SysCall::accept, server.native_handle(), 1, outlet_test::native_error::would_block);
   Socket served;
   {
     outlet_test::ScopedFaultHook hook(counting_hook);
@@ -584,6 +608,10 @@ TEST_CASE("ServerSocket plain accept waits after a timed accept", "[server_socke
 // A forked child closing its copy of a Unix server leaves the parent's socket
 // file alone (the pre-fork server pattern); the parent's close removes it.
 TEST_CASE("ServerSocket socket file survives a forked child's close", "[server_socket]") {
+#if defined(_WIN32)
+  OUTLET_TEST_SKIP("POSIX only: fork()");
+#else
+  OUTLET_TEST_REQUIRE_UNIX_SOCKETS();
   const std::string path = outlet_test::unique_unix_path("fork");
   ServerSocket server(Address::unix_domain(path));
   const pid_t child = ::fork();
@@ -601,5 +629,5 @@ TEST_CASE("ServerSocket socket file survives a forked child's close", "[server_s
   REQUIRE(serves_a_client(server) == "");
   server.close();
   REQUIRE_FALSE(outlet_test::file_exists(path));
+#endif  // defined(_WIN32)
 }
-#endif  // !defined(_WIN32)

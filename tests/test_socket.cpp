@@ -23,14 +23,6 @@
 #include <utility>
 #include <vector>
 
-#if !defined(_WIN32)
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <csignal>
-#endif  // !defined(_WIN32)
-
 namespace {
 
 using namespace std::chrono_literals;
@@ -42,12 +34,11 @@ using outlet::Socket;
 using outlet::detail::SysCall;
 using outlet_test::arm_hook;
 using outlet_test::Clock;
-#if !defined(_WIN32)
 using outlet_test::close_on_exec;
-#endif  // !defined(_WIN32)
 using outlet_test::connected_pair;
 using outlet_test::contains;
 using outlet_test::counting_hook;
+using outlet_test::handle_closed;
 using outlet_test::hook_calls;
 using outlet_test::Joiner;
 using outlet_test::ms_since;
@@ -208,7 +199,6 @@ void echo_loop(const Address& local) {
   REQUIRE(server.finish() == "");
 }
 
-#if defined(__linux__)
 /// The outcome of connecting until a connect times out.
 struct TimedOutConnect {
   std::error_code ec;      // timed_out if one did
@@ -216,8 +206,10 @@ struct TimedOutConnect {
 };
 
 /// Fills a backlog-1 listener that never accepts until a connect with
-/// `timeout` times out (Linux drops SYNs once the accept queue is full).
-/// Bounded: at most 64 attempts.
+/// `timeout` fails: Linux drops SYNs once the accept queue is full, so it
+/// times out (see outlet_test::full_listen_queue_drops_connects); other
+/// systems may refuse it instead. Bounded: at most 64 attempts, and an
+/// empty ec if every one of them connected.
 TimedOutConnect connect_until_timed_out(outlet::duration timeout) {
   ServerSocket server(Address::loopback(Family::ipv4, 0), 1);
   std::vector<Socket> queued;  // kept open so the queue stays full
@@ -231,7 +223,72 @@ TimedOutConnect connect_until_timed_out(outlet::duration timeout) {
   }
   return {};
 }
-#endif  // defined(__linux__)
+
+/// Socket(family) is open but not connected: peer_address fails with not_connected.
+void check_open_unconnected(Family family) {
+  Socket s(family);
+  REQUIRE(s.is_open());
+  REQUIRE(static_cast<bool>(s));
+  std::error_code ec;
+  const Address peer = s.peer_address(ec);
+  REQUIRE(ec == std::errc::not_connected);
+  REQUIRE(peer.empty());
+  REQUIRE(thrown_by([&] { (void)s.peer_address(); }).code == std::errc::not_connected);
+}
+
+/// Socket(peer), Socket(peer, timeout) and connect() on a closed and on an
+/// open socket, to a server listening at `local`.
+void check_connecting_constructors(const Address& local) {
+  ServerSocket server(local);
+  const Address at = server.local_address();
+
+  const Socket a(at);
+  REQUIRE(a.is_open());
+  REQUIRE(a.peer_address() == at);
+
+  const Socket b(at, 5s);
+  REQUIRE(b.peer_address() == at);
+
+  Socket c;  // connect() opens a socket of the peer's family
+  c.connect(at);
+  REQUIRE(c.is_open());
+  REQUIRE(c.local_address().family() == at.family());
+  REQUIRE(c.peer_address() == at);
+
+  Socket d(at.family());  // connect() on an open socket keeps its handle
+  const outlet::native_handle_type handle = d.native_handle();
+  std::error_code ec = std::make_error_code(std::errc::io_error);
+  d.connect(at, 5s, ec);
+  REQUIRE_FALSE(ec);
+  REQUIRE(d.native_handle() == handle);
+  REQUIRE(d.peer_address() == at);
+  REQUIRE_FALSE(d.non_blocking());  // the timed connect restored blocking mode
+
+  for (int i = 0; i < 4; ++i) {  // every one of them reached the listener
+    Address peer;
+    const Socket accepted = server.accept(peer, 5s);
+    REQUIRE(accepted.is_open());
+    REQUIRE(peer.family() == at.family());
+  }
+}
+
+/// A connection through `local` whose peer has closed: sends fail with
+/// broken_pipe or connection_reset, and none raises SIGPIPE (its default
+/// action, set here, would kill the test).
+void check_send_to_closed_peer(const Address& local) {
+  const outlet_test::DefaultSigpipe sigpipe;
+  REQUIRE(sigpipe.installed());
+  Pair p = connected_pair(local);
+  p.accepted.close();
+  const std::string chunk(1024, 'x');
+  std::error_code ec;
+  for (int attempt = 0; attempt < 100000 && !ec; ++attempt) (void)p.client.send(chunk, ec);
+  INFO("send: " << ec.message() << " (" << ec.value() << ")");
+  REQUIRE((ec == std::errc::broken_pipe || ec == std::errc::connection_reset));
+  ec.clear();
+  p.client.send_all(chunk, ec);
+  REQUIRE(ec);
+}
 
 }  // namespace
 
@@ -245,17 +302,18 @@ TEST_CASE("Socket echo loop over TCP ::1", "[socket]") { echo_loop(Address::loop
 
 // Unix stream socket bound to a path.
 TEST_CASE("Socket echo loop over a Unix stream path", "[socket]") {
+  OUTLET_TEST_REQUIRE_UNIX_SOCKETS();
   const std::string path = outlet_test::unique_unix_path("echo");
   echo_loop(Address::unix_domain(path));
   REQUIRE_FALSE(outlet_test::file_exists(path));
 }
 
-#if defined(__linux__)
 // Unix stream socket in the Linux abstract namespace.
 TEST_CASE("Socket echo loop over a Unix abstract name", "[socket]") {
+  OUTLET_TEST_REQUIRE_ABSTRACT_UNIX_NAMES();
+  OUTLET_TEST_REQUIRE_UNIX_SOCKETS();
   echo_loop(Address::unix_domain(outlet_test::unique_abstract_name("echo")));
 }
-#endif  // defined(__linux__)
 
 // 32 MiB through a TCP echo, checked byte for byte: one thread sends while
 // this one receives, or the echo would stall once every buffer is full.
@@ -340,55 +398,25 @@ TEST_CASE("Socket default and Family constructors", "[socket]") {
   REQUIRE_FALSE(static_cast<bool>(closed));
   REQUIRE(closed.native_handle() == outlet::detail::sys::invalid_handle);
 
-  for (Family family : {Family::ipv4, Family::ipv6, Family::unix_domain}) {
-    Socket s(family);
-    REQUIRE(s.is_open());
-    REQUIRE(static_cast<bool>(s));
-    std::error_code ec;
-    const Address peer = s.peer_address(ec);
-    REQUIRE(ec == std::errc::not_connected);
-    REQUIRE(peer.empty());
-    REQUIRE(thrown_by([&] { (void)s.peer_address(); }).code == std::errc::not_connected);
-  }
+  for (Family family : {Family::ipv4, Family::ipv6}) check_open_unconnected(family);
+}
+
+// Socket(Family::unix_domain) is open but not connected.
+TEST_CASE("Socket Family constructor for a Unix stream socket", "[socket]") {
+  OUTLET_TEST_REQUIRE_UNIX_SOCKETS();
+  check_open_unconnected(Family::unix_domain);
 }
 
 // Socket(peer), Socket(peer, timeout) and connect() on a closed or an open socket.
 TEST_CASE("Socket connecting constructors and connect()", "[socket]") {
-  const std::string path = outlet_test::unique_unix_path("ctor");
-  for (const Address& local :
-       {Address::loopback(Family::ipv4, 0), Address::loopback(Family::ipv6, 0), Address::unix_domain(path)}) {
-    ServerSocket server(local);
-    const Address at = server.local_address();
+  check_connecting_constructors(Address::loopback(Family::ipv4, 0));
+  check_connecting_constructors(Address::loopback(Family::ipv6, 0));
+}
 
-    const Socket a(at);
-    REQUIRE(a.is_open());
-    REQUIRE(a.peer_address() == at);
-
-    const Socket b(at, 5s);
-    REQUIRE(b.peer_address() == at);
-
-    Socket c;  // connect() opens a socket of the peer's family
-    c.connect(at);
-    REQUIRE(c.is_open());
-    REQUIRE(c.local_address().family() == at.family());
-    REQUIRE(c.peer_address() == at);
-
-    Socket d(at.family());  // connect() on an open socket keeps its handle
-    const outlet::native_handle_type handle = d.native_handle();
-    std::error_code ec = std::make_error_code(std::errc::io_error);
-    d.connect(at, 5s, ec);
-    REQUIRE_FALSE(ec);
-    REQUIRE(d.native_handle() == handle);
-    REQUIRE(d.peer_address() == at);
-    REQUIRE_FALSE(d.non_blocking());  // the timed connect restored blocking mode
-
-    for (int i = 0; i < 4; ++i) {  // every one of them reached the listener
-      Address peer;
-      const Socket accepted = server.accept(peer, 5s);
-      REQUIRE(accepted.is_open());
-      REQUIRE(peer.family() == at.family());
-    }
-  }
+// The same over a Unix stream socket bound to a path.
+TEST_CASE("Socket connecting constructors and connect() over a Unix path", "[socket]") {
+  OUTLET_TEST_REQUIRE_UNIX_SOCKETS();
+  check_connecting_constructors(Address::unix_domain(outlet_test::unique_unix_path("ctor")));
 }
 
 // connect() to a port nobody listens on: connection_refused, in every form.
@@ -420,10 +448,13 @@ TEST_CASE("Socket connect refused", "[socket]") {
   REQUIRE(starts_with(member.what, prefix));
 }
 
-#if defined(__linux__)
 // connect() with a deadline that expires fails with timed_out after about the deadline.
 TEST_CASE("Socket connect with a deadline times out", "[socket]") {
   const TimedOutConnect result = connect_until_timed_out(200ms);
+  // Only a peer that lets connects hang can make one time out on loopback.
+  if (!outlet_test::full_listen_queue_drops_connects && (!result.ec || result.ec == std::errc::connection_refused))
+    OUTLET_TEST_SKIP("this OS " + std::string(result.ec ? "refuses" : "queues") +
+                     " connects to a full listen queue instead of letting them time out");
   REQUIRE(result.ec == std::errc::timed_out);
   REQUIRE(result.elapsed_ms >= 190);
   REQUIRE(result.elapsed_ms < 10000);
@@ -438,7 +469,6 @@ TEST_CASE("Socket connect with a deadline times out", "[socket]") {
   REQUIRE(error.code == std::errc::timed_out);
   REQUIRE(starts_with(error.what, "connect " + server.local_address().to_string()));
 }
-#endif  // defined(__linux__)
 
 // Negative connect timeouts are invalid arguments.
 TEST_CASE("Socket connect with a negative timeout", "[socket]") {
@@ -537,8 +567,12 @@ TEST_CASE("Socket receive after the peer closed", "[socket]") {
   REQUIRE(std::string(buffer, 3) == "abc");
   REQUIRE(p.client.receive(buffer, sizeof buffer) == 0);
   REQUIRE(p.client.receive_exact(buffer, sizeof buffer) == 0);
+}
 
-  // The same over a Unix stream socket.
+// The same over a Unix stream socket.
+TEST_CASE("Socket receive after the peer closed over a Unix stream", "[socket]") {
+  OUTLET_TEST_REQUIRE_UNIX_SOCKETS();
+  char buffer[10] = {};
   Pair u = connected_pair(Address::unix_domain(outlet_test::unique_unix_path("eof")));
   u.accepted.send_all(std::string_view("xy"));
   u.accepted.close();
@@ -630,11 +664,11 @@ TEST_CASE("Socket receive deadline holds across EINTR", "[socket]") {
   char buffer[16] = {};
 
   SECTION("every poll() interrupted") {
-    arm_hook(SysCall::poll, p.client.native_handle(), INT_MAX, outlet::detail::sys::err_interrupted);
+    arm_hook(SysCall::poll, p.client.native_handle(), INT_MAX, outlet_test::native_error::interrupted);
   }
   SECTION("data waiting, every recv() interrupted") {
     p.accepted.send_all(std::string_view("waiting"));
-    arm_hook(SysCall::receive, p.client.native_handle(), INT_MAX, outlet::detail::sys::err_interrupted);
+    arm_hook(SysCall::receive, p.client.native_handle(), INT_MAX, outlet_test::native_error::interrupted);
   }
   std::error_code ec;
   long long elapsed = 0;
@@ -657,7 +691,7 @@ TEST_CASE("Socket receive retries EINTR", "[socket]") {
   char buffer[16] = {};
   std::size_t n = 0;
   std::error_code ec;
-  arm_hook(SysCall::receive, p.client.native_handle(), 3, outlet::detail::sys::err_interrupted);
+  arm_hook(SysCall::receive, p.client.native_handle(), 3, outlet_test::native_error::interrupted);
   {
     const outlet_test::ScopedFaultHook hook(counting_hook);
     n = p.client.receive(buffer, sizeof buffer, ec);
@@ -672,7 +706,7 @@ TEST_CASE("Socket send retries EINTR", "[socket]") {
   Pair p = connected_pair();
   std::size_t n = 0;
   std::error_code ec;
-  arm_hook(SysCall::send, p.client.native_handle(), 2, outlet::detail::sys::err_interrupted);
+  arm_hook(SysCall::send, p.client.native_handle(), 2, outlet_test::native_error::interrupted);
   {
     const outlet_test::ScopedFaultHook hook(counting_hook);
     n = p.client.send(std::string_view("hello"), ec);
@@ -692,7 +726,7 @@ TEST_CASE("Socket receive reports EAGAIN by blocking mode", "[socket]") {
   Pair p = connected_pair();
   char buffer[16] = {};
   std::error_code ec;
-  arm_hook(SysCall::receive, p.client.native_handle(), 1, outlet::detail::sys::err_would_block);
+  arm_hook(SysCall::receive, p.client.native_handle(), 1, outlet_test::native_error::would_block);
   {
     const outlet_test::ScopedFaultHook hook(counting_hook);
     (void)p.client.receive(buffer, sizeof buffer, ec);
@@ -700,7 +734,7 @@ TEST_CASE("Socket receive reports EAGAIN by blocking mode", "[socket]") {
   REQUIRE(ec == std::errc::timed_out);
 
   p.client.set_non_blocking(true);
-  arm_hook(SysCall::receive, p.client.native_handle(), 1, outlet::detail::sys::err_would_block);
+  arm_hook(SysCall::receive, p.client.native_handle(), 1, outlet_test::native_error::would_block);
   {
     const outlet_test::ScopedFaultHook hook(counting_hook);
     (void)p.client.receive(buffer, sizeof buffer, ec);
@@ -735,40 +769,28 @@ TEST_CASE("Socket non-blocking receive", "[socket]") {
   REQUIRE(p.client.receive(buffer, sizeof buffer) == 1);
 }
 
-// --- POSIX descriptor behaviour -----------------------------------------------------
+// --- closed peers and inheritance ---------------------------------------------------
 
-#if !defined(_WIN32)
 // Sending to a closed peer fails with broken_pipe / connection_reset and
 // never raises SIGPIPE, whose default action would kill this process.
 TEST_CASE("Socket send to a closed peer raises no SIGPIPE", "[socket]") {
-  struct RestoreSigpipe {
-    void (*previous)(int) = std::signal(SIGPIPE, SIG_DFL);
-    ~RestoreSigpipe() { std::signal(SIGPIPE, previous); }
-  } restore;
-  REQUIRE(restore.previous != SIG_ERR);
-
-  for (const Address& local :
-       {Address::loopback(Family::ipv4, 0), Address::unix_domain(outlet_test::unique_unix_path("pipe"))}) {
-    Pair p = connected_pair(local);
-    p.accepted.close();
-    const std::string chunk(1024, 'x');
-    std::error_code ec;
-    for (int attempt = 0; attempt < 100000 && !ec; ++attempt) (void)p.client.send(chunk, ec);
-    REQUIRE((ec == std::errc::broken_pipe || ec == std::errc::connection_reset));
-    ec.clear();
-    p.client.send_all(chunk, ec);
-    REQUIRE(ec);
-  }
+  check_send_to_closed_peer(Address::loopback(Family::ipv4, 0));
 }
 
-// Every socket is created close-on-exec: opened, connected and accepted ones.
+// The same over a Unix stream socket.
+TEST_CASE("Socket send to a closed Unix peer raises no SIGPIPE", "[socket]") {
+  OUTLET_TEST_REQUIRE_UNIX_SOCKETS();
+  check_send_to_closed_peer(Address::unix_domain(outlet_test::unique_unix_path("pipe")));
+}
+
+// Every socket is created close-on-exec (on Windows: not inheritable):
+// opened, connected and accepted ones.
 TEST_CASE("Socket descriptors are close-on-exec", "[socket]") {
-  for (Family family : {Family::ipv4, Family::ipv6, Family::unix_domain}) {
+  for (Family family : {Family::ipv4, Family::ipv6}) {
     const Socket s(family);
     REQUIRE(close_on_exec(s.native_handle()));
   }
-  for (const Address& local : {Address::loopback(Family::ipv4, 0), Address::loopback(Family::ipv6, 0),
-                               Address::unix_domain(outlet_test::unique_unix_path("cloexec"))}) {
+  for (const Address& local : {Address::loopback(Family::ipv4, 0), Address::loopback(Family::ipv6, 0)}) {
     const Pair p = connected_pair(local);
     REQUIRE(close_on_exec(p.client.native_handle()));
     REQUIRE(close_on_exec(p.accepted.native_handle()));
@@ -784,7 +806,16 @@ TEST_CASE("Socket descriptors are close-on-exec", "[socket]") {
   const Socket free_connect = outlet::connect("127.0.0.1", server.local_address().port());
   REQUIRE(close_on_exec(free_connect.native_handle()));
 }
-#endif  // !defined(_WIN32)
+
+// The same for Unix stream sockets: opened, connected and accepted.
+TEST_CASE("Socket Unix descriptors are close-on-exec", "[socket]") {
+  OUTLET_TEST_REQUIRE_UNIX_SOCKETS();
+  const Socket s(Family::unix_domain);
+  REQUIRE(close_on_exec(s.native_handle()));
+  const Pair p = connected_pair(Address::unix_domain(outlet_test::unique_unix_path("cloexec")));
+  REQUIRE(close_on_exec(p.client.native_handle()));
+  REQUIRE(close_on_exec(p.accepted.native_handle()));
+}
 
 // --- shutdown ----------------------------------------------------------------------
 
@@ -813,9 +844,10 @@ TEST_CASE("Socket shutdown receive and both", "[socket]") {
   {
     Pair p = connected_pair();
     p.client.shutdown(Shutdown::receive);
-#if !defined(_WIN32)
-    REQUIRE(p.client.receive(buffer, sizeof buffer) == 0);  // Winsock fails with WSAESHUTDOWN instead
-#endif  // !defined(_WIN32)
+    // POSIX reads the end of the stream; Winsock fails with WSAESHUTDOWN instead.
+    std::error_code ec = std::make_error_code(std::errc::io_error);
+    REQUIRE(p.client.receive(buffer, sizeof buffer, ec) == 0);
+    REQUIRE(ec.value() == outlet_test::native_error::after_shutdown_receive);
     p.client.send_all(std::string_view("still"));  // sending goes on
     REQUIRE(p.accepted.receive_exact(buffer, 5) == 5);
     REQUIRE(std::string(buffer, 5) == "still");
@@ -829,18 +861,23 @@ TEST_CASE("Socket shutdown receive and both", "[socket]") {
     REQUIRE(ec);
     REQUIRE(p.client.is_open());  // the handle stays open
   }
-  {
-    Pair p = connected_pair(Address::unix_domain(outlet_test::unique_unix_path("shut")));
-    p.client.shutdown(Shutdown::send);
-    REQUIRE(p.accepted.receive(buffer, sizeof buffer) == 0);
-    p.accepted.send_all(std::string_view("ok"));
-    REQUIRE(p.client.receive_exact(buffer, 2) == 2);
-  }
   Socket closed;
   std::error_code ec;
   closed.shutdown(Shutdown::send, ec);
   REQUIRE(ec == std::errc::bad_file_descriptor);
   REQUIRE(thrown_by([&] { closed.shutdown(Shutdown::both); }).code == std::errc::bad_file_descriptor);
+}
+
+// shutdown(send) over a Unix stream socket: the peer sees the end, the reply still comes back.
+TEST_CASE("Socket shutdown send over a Unix stream", "[socket]") {
+  OUTLET_TEST_REQUIRE_UNIX_SOCKETS();
+  char buffer[16] = {};
+  Pair p = connected_pair(Address::unix_domain(outlet_test::unique_unix_path("shut")));
+  p.client.shutdown(Shutdown::send);
+  REQUIRE(p.accepted.receive(buffer, sizeof buffer) == 0);
+  p.accepted.send_all(std::string_view("ok"));
+  REQUIRE(p.client.receive_exact(buffer, 2) == 2);
+  REQUIRE(std::string(buffer, 2) == "ok");
 }
 
 // --- move semantics and closed sockets ------------------------------------------------
@@ -868,11 +905,7 @@ TEST_CASE("Socket move assignment", "[socket]") {
   const outlet::native_handle_type a_handle = a.native_handle();
   const outlet::native_handle_type old_handle = b.native_handle();
   b = std::move(a);
-#if !defined(_WIN32)
-  errno = 0;
-  REQUIRE(::fcntl(old_handle, F_GETFD) == -1);  // checked at once: no other thread opens descriptors here
-  REQUIRE(errno == EBADF);
-#endif  // !defined(_WIN32)
+  REQUIRE(handle_closed(old_handle));  // checked at once: no other thread opens sockets here
   REQUIRE(b.native_handle() == a_handle);
   REQUIRE(b.native_handle() != old_handle);
   REQUIRE_FALSE(a.is_open());  // NOLINT(bugprone-use-after-move)
@@ -889,9 +922,7 @@ TEST_CASE("Socket move assignment", "[socket]") {
   Socket empty;
   a = std::move(empty);  // an open socket replaced by a closed one is closed
   REQUIRE_FALSE(a.is_open());
-#if !defined(_WIN32)
-  REQUIRE(::fcntl(a_handle, F_GETFD) == -1);
-#endif  // !defined(_WIN32)
+  REQUIRE(handle_closed(a_handle));
 }
 
 // release() gives up ownership: the handle outlives the Socket.
@@ -905,9 +936,7 @@ TEST_CASE("Socket release", "[socket]") {
     REQUIRE(owner.native_handle() == outlet::detail::sys::invalid_handle);
   }
   REQUIRE(handle != outlet::detail::sys::invalid_handle);
-#if !defined(_WIN32)
-  REQUIRE(::fcntl(handle, F_GETFD) != -1);  // still open after the owner is gone
-#endif  // !defined(_WIN32)
+  REQUIRE_FALSE(handle_closed(handle));  // still open after the owner is gone
   {
     Socket adopted = Socket::adopt(handle);  // closes it at the end of this scope
     adopted.send_all(std::string_view("r"));
@@ -915,9 +944,7 @@ TEST_CASE("Socket release", "[socket]") {
     REQUIRE(p.accepted.receive(&c, 1) == 1);
     REQUIRE(c == 'r');
   }
-#if !defined(_WIN32)
-  REQUIRE(::fcntl(handle, F_GETFD) == -1);
-#endif  // !defined(_WIN32)
+  REQUIRE(handle_closed(handle));
 }
 
 namespace {
@@ -1056,10 +1083,10 @@ TEST_CASE("Socket negative timeouts", "[socket]") {
 
 // --- descriptor leaks ----------------------------------------------------------------
 
-#if defined(__linux__)
 // Creating, connecting, moving, failing to connect and destroying many
 // sockets leaves the process with the descriptors it started with.
 TEST_CASE("Socket leaks no descriptors", "[socket]") {
+  OUTLET_TEST_REQUIRE_DESCRIPTOR_COUNT();
   const int before = outlet_test::open_descriptor_count();
   REQUIRE(before > 0);
   {
@@ -1087,7 +1114,13 @@ TEST_CASE("Socket leaks no descriptors", "[socket]") {
       REQUIRE(thrown_by([&] { (void)outlet::connect("127.0.0.1", refused.port()); }).code ==
               std::errc::connection_refused);
     }
-    REQUIRE(connect_until_timed_out(100ms).ec == std::errc::timed_out);
+    // Connects given up at their deadline (where the OS lets them hang).
+    const TimedOutConnect given_up = connect_until_timed_out(100ms);
+    if (outlet_test::full_listen_queue_drops_connects) {
+      REQUIRE(given_up.ec == std::errc::timed_out);
+    } else {
+      REQUIRE((!given_up.ec || given_up.ec == std::errc::timed_out || given_up.ec == std::errc::connection_refused));
+    }
 
     Socket released(Family::ipv4);
     const Socket readopted = Socket::adopt(released.release());
@@ -1096,12 +1129,12 @@ TEST_CASE("Socket leaks no descriptors", "[socket]") {
   }
   REQUIRE(outlet_test::open_descriptor_count() == before);
 }
-#endif  // defined(__linux__)
 
-#if defined(__linux__)
 // A Unix listener whose queue is full makes connect() fail with EAGAIN on
 // Linux; with a deadline outlet retries until it, then reports timed_out.
 TEST_CASE("Socket connect to a full Unix listen queue times out", "[socket]") {
+  if (!outlet_test::is_linux) OUTLET_TEST_SKIP("Linux only: connect() to a full Unix listen queue fails with EAGAIN");
+  OUTLET_TEST_REQUIRE_UNIX_SOCKETS();
   ServerSocket server(Address::unix_domain(outlet_test::unique_unix_path("full")), 1);
   const Address target = server.local_address();
   std::vector<Socket> queued;
@@ -1119,4 +1152,3 @@ TEST_CASE("Socket connect to a full Unix listen queue times out", "[socket]") {
   REQUIRE(elapsed < 5000);
   REQUIRE_FALSE(queued.empty());
 }
-#endif  // defined(__linux__)

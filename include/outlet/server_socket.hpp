@@ -116,7 +116,7 @@ inline Socket ServerSocket::accept_until(Address* peer, duration timeout, std::e
   }
   // Where accepted sockets inherit O_NONBLOCK (BSD accept(), Windows), give
   // the caller the blocking socket it gets everywhere else.
-  if (detail::sys::accept_inherits_non_blocking && (non_blocking_ || internal_non_blocking_))
+  if (detail::sys::accept_inherits_non_blocking && (non_blocking_ || internal_non_blocking_.load()))
     ec = detail::set_non_blocking(socket.handle_, false);
   return ec ? Socket() : std::move(socket);
 }

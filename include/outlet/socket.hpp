@@ -70,8 +70,9 @@ public:
   /// socket became writable (Poller, wait_writable()): getsockopt(SO_ERROR),
   /// then getpeername(). Succeeds once connected; fails with how the connect
   /// ended (connection_refused, timed_out, ...), or with
-  /// operation_in_progress while it is still going on. SO_ERROR is read
-  /// once: asked again after a failure, it says not_connected.
+  /// operation_in_progress while it is still going on. Asked again after a
+  /// failure: not_connected on POSIX (SO_ERROR is read once), the same error
+  /// on Windows.
   void finish_connect();
   void finish_connect(std::error_code& ec) noexcept;
 
@@ -128,12 +129,12 @@ inline Socket Socket::adopt(native_handle_type handle) noexcept { return Socket(
 inline void Socket::connect_until(const Address& peer, const detail::Deadline& deadline,
                                   std::error_code& ec) noexcept {
   if (!is_open() && (ec = open(peer.family(), SOCK_STREAM))) return;
-  if (waits_in_poll() && !deadline.is_set()) {
+  if (detail::waits(waits_in_poll()) && !deadline.is_set()) {
     // Non-blocking inside outlet (see keep_non_blocking): wait as long as it takes.
     ec = detail::connect(handle_, peer, detail::Deadline((duration::max)()), true);
     return;
   }
-  ec = detail::connect(handle_, peer, deadline, internal_non_blocking_);
+  ec = detail::connect(handle_, peer, deadline, internal_non_blocking_.load());
 }
 
 inline void Socket::connect(const Address& peer, std::error_code& ec) noexcept {

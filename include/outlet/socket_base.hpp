@@ -8,6 +8,7 @@
 #include <outlet/detail/socket_ops.hpp>
 #include <outlet/error.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstring>
@@ -154,9 +155,14 @@ protected:
   /// call: accept() everywhere, send()/recv() on Windows. The blocking calls
   /// that follow wait in poll() instead (waits_in_poll()).
   std::error_code keep_non_blocking() noexcept {
-    if (non_blocking_ || internal_non_blocking_) return {};
-    if (std::error_code ec = detail::set_non_blocking(handle_, true)) return ec;
-    internal_non_blocking_ = true;
+    if (non_blocking_ || internal_non_blocking_.load()) return {};
+    // The flag goes up first: a call on another thread that sees "would
+    // block" from now on must also see the flag, and wait instead of failing.
+    internal_non_blocking_.store(true);
+    if (std::error_code ec = detail::set_non_blocking(handle_, true)) {
+      internal_non_blocking_.store(false);
+      return ec;
+    }
     return {};
   }
   /// For a timed send or receive: keep_non_blocking() where the platform
@@ -167,7 +173,7 @@ protected:
   }
   /// Whether a blocking call must wait in poll() because the handle is
   /// non-blocking only inside outlet.
-  bool waits_in_poll() const noexcept { return !non_blocking_ && internal_non_blocking_; }
+  detail::WaitFlag waits_in_poll() const noexcept { return non_blocking_ ? nullptr : &internal_non_blocking_; }
   /// A deadline for a blocking call with this timeout; none in non-blocking mode.
   detail::Deadline deadline_for(duration timeout) const noexcept {
     return timeout.count() > 0 && !non_blocking_ ? detail::Deadline(timeout) : detail::Deadline();
@@ -184,7 +190,8 @@ protected:
   /// The handle is non-blocking at the OS level although non_blocking_ may
   /// be false: set by keep_non_blocking() (a timed accept; on Windows, a
   /// timed send or receive).
-  bool internal_non_blocking_ = false;
+  /// Atomic: one thread's timed call may set it while another blocks.
+  std::atomic<bool> internal_non_blocking_{false};
 
 private:
   std::error_code set_flag(int level, int name, bool on) noexcept;
@@ -205,7 +212,7 @@ inline BasicSocket::BasicSocket(BasicSocket&& other) noexcept
       receive_timeout_(other.receive_timeout_),
       send_timeout_(other.send_timeout_),
       bound_file_(other.bound_file_),
-      internal_non_blocking_(other.internal_non_blocking_) {
+      internal_non_blocking_(other.internal_non_blocking_.load()) {
   other.reset();
 }
 
@@ -218,7 +225,7 @@ inline BasicSocket& BasicSocket::operator=(BasicSocket&& other) noexcept {
     receive_timeout_ = other.receive_timeout_;
     send_timeout_ = other.send_timeout_;
     bound_file_ = other.bound_file_;
-    internal_non_blocking_ = other.internal_non_blocking_;
+    internal_non_blocking_.store(other.internal_non_blocking_.load());
     other.reset();
   }
   return *this;
@@ -235,7 +242,7 @@ inline void BasicSocket::reset() noexcept {
   receive_timeout_ = duration::zero();
   send_timeout_ = duration::zero();
   bound_file_ = {};
-  internal_non_blocking_ = false;
+  internal_non_blocking_.store(false);
 }
 
 inline native_handle_type BasicSocket::release() noexcept {
@@ -280,7 +287,7 @@ inline void BasicSocket::set_non_blocking(bool on, std::error_code& ec) noexcept
     return;
   }
   // A handle outlet keeps non-blocking for its own timed calls stays so.
-  ec = on || !internal_non_blocking_ ? detail::set_non_blocking(handle_, on) : std::error_code{};
+  ec = on || !internal_non_blocking_.load() ? detail::set_non_blocking(handle_, on) : std::error_code{};
   if (!ec) non_blocking_ = on;
 }
 

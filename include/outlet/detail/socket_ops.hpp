@@ -7,6 +7,7 @@
 #include <outlet/address.hpp>
 #include <outlet/error.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <climits>
 #include <cstddef>
@@ -71,6 +72,15 @@ private:
   bool set_ = false;
 };
 
+/// Where a blocking call learns, when the OS says "would block", whether
+/// the handle is non-blocking only inside outlet (then it waits in poll()
+/// and retries) or the user asked for non-blocking mode / an OS timeout
+/// expired (then it reports that). Read at that moment, not before the
+/// call: another thread may have switched the handle in between (a timed
+/// send beside a plain receive). Null: never wait.
+using WaitFlag = const std::atomic<bool>*;
+inline bool waits(WaitFlag wait) noexcept { return wait != nullptr && wait->load(); }
+
 inline std::error_code timed_out() noexcept { return std::make_error_code(std::errc::timed_out); }
 inline std::error_code not_open() noexcept { return std::make_error_code(std::errc::bad_file_descriptor); }
 
@@ -94,7 +104,10 @@ inline std::error_code wait_ready(handle h, short events, const Deadline& deadli
       return connecting ? sys::wait_connect(h, ms) : sys::poll_one(h, events, ms, revents);
     });
     if (r > 0) return {};  // ready, or an error the next call will report
-    if (r == 0) return timed_out();
+    if (r == 0) {
+      if (!deadline.is_set() || !deadline.expired()) continue;  // woke early: wait for the rest
+      return timed_out();
+    }
     const int e = sys::last_error();
     if (e != sys::err_interrupted) return sys::to_error_code(e);
     if (deadline.expired()) return timed_out();
@@ -235,7 +248,7 @@ inline std::error_code connect(handle h, const Address& peer, const Deadline& de
 /// blocks although the handle is non-blocking (so that no timed accept can
 /// block when another thread took the connection poll() saw): then
 /// EWOULDBLOCK waits in poll() too.
-inline handle accept(handle h, Address* peer, const Deadline* deadline, bool wait, std::error_code& ec) noexcept {
+inline handle accept(handle h, Address* peer, const Deadline* deadline, WaitFlag wait, std::error_code& ec) noexcept {
   for (;;) {
     if (deadline != nullptr) {
       if ((ec = wait_ready(h, sys::poll_in, *deadline))) return sys::invalid_handle;
@@ -256,7 +269,7 @@ inline handle accept(handle h, Address* peer, const Deadline* deadline, bool wai
     const int e = sys::last_error();
     const bool would_block = e == sys::err_would_block;
     const bool retry = e == sys::err_interrupted || e == sys::err_connect_aborted ||
-                       (would_block && (deadline != nullptr || wait));
+                       (would_block && (deadline != nullptr || waits(wait)));
     if (!retry) {
       ec = sys::to_error_code(e);
       return sys::invalid_handle;
@@ -278,7 +291,7 @@ inline handle accept(handle h, Address* peer, const Deadline* deadline, bool wai
 /// non-blocking (kept so for timed calls where send/recv have no "don't
 /// wait" flag): then EWOULDBLOCK waits in poll() too.
 template <class Io>
-inline std::size_t transfer(handle h, SysCall which, short events, const Deadline* deadline, bool wait, Io&& io,
+inline std::size_t transfer(handle h, SysCall which, short events, const Deadline* deadline, WaitFlag wait, Io&& io,
                             std::error_code& ec) noexcept {
   for (int spurious = 0;; ++spurious) {
     if (deadline != nullptr) {
@@ -294,7 +307,7 @@ inline std::size_t transfer(handle h, SysCall which, short events, const Deadlin
     }
     const int e = sys::last_error();
     const bool would_block = e == sys::err_would_block;
-    const bool retry = e == sys::err_interrupted || (would_block && (deadline != nullptr || wait));
+    const bool retry = e == sys::err_interrupted || (would_block && (deadline != nullptr || waits(wait)));
     if (!retry) {
       ec = sys::to_error_code(e);
       return 0;
@@ -308,14 +321,14 @@ inline std::size_t transfer(handle h, SysCall which, short events, const Deadlin
 }
 
 /// send(), never raising SIGPIPE.
-inline std::size_t send(handle h, const void* data, std::size_t size, const Deadline* deadline, bool wait,
+inline std::size_t send(handle h, const void* data, std::size_t size, const Deadline* deadline, WaitFlag wait,
                         std::error_code& ec) noexcept {
   return transfer(h, SysCall::send, sys::poll_out, deadline, wait,
                   [&](bool dont_wait) { return sys::send_some(h, data, size, dont_wait); }, ec);
 }
 
 /// recv().
-inline std::size_t receive(handle h, void* data, std::size_t size, const Deadline* deadline, bool wait,
+inline std::size_t receive(handle h, void* data, std::size_t size, const Deadline* deadline, WaitFlag wait,
                            std::error_code& ec) noexcept {
   return transfer(h, SysCall::receive, sys::poll_in, deadline, wait,
                   [&](bool dont_wait) { return sys::recv_some(h, data, size, dont_wait); }, ec);
@@ -323,7 +336,7 @@ inline std::size_t receive(handle h, void* data, std::size_t size, const Deadlin
 
 /// sendto() (to == nullptr: the connected peer).
 inline std::size_t send_to(handle h, const void* data, std::size_t size, const Address* to,
-                           const Deadline* deadline, bool wait, std::error_code& ec) noexcept {
+                           const Deadline* deadline, WaitFlag wait, std::error_code& ec) noexcept {
   const sockaddr* sa = to != nullptr ? to->native() : nullptr;
   const sys::socklen len = to != nullptr ? to->native_size() : 0;
   return transfer(h, SysCall::send, sys::poll_out, deadline, wait,
@@ -334,7 +347,7 @@ inline std::size_t send_to(handle h, const void* data, std::size_t size, const A
 /// longer than `size` fills the buffer and fails with EMSGSIZE
 /// (message_size): nothing is cut off silently.
 inline std::size_t receive_from(handle h, void* data, std::size_t size, Address* from,
-                                const Deadline* deadline, bool wait, std::error_code& ec) noexcept {
+                                const Deadline* deadline, WaitFlag wait, std::error_code& ec) noexcept {
   sockaddr_storage storage{};
   auto len = static_cast<sys::socklen>(sizeof storage);
   auto* sa = from != nullptr ? reinterpret_cast<sockaddr*>(&storage) : nullptr;
