@@ -88,7 +88,10 @@ public:
       if ((e.events & EPOLLOUT) != 0) flags |= Event::out;
       if ((e.events & EPOLLERR) != 0) flags |= Event::err;
       if ((e.events & (EPOLLHUP | EPOLLRDHUP)) != 0) flags |= Event::hup | Event::in;
-      out.emplace_back(e.data.u64, flags);
+      // epoll_event is packed on x86-64: copy the token out, never bind a
+      // reference to the misaligned member.
+      const std::uint64_t token = e.data.u64;
+      out.emplace_back(token, flags);
     }
     return n;
   }
