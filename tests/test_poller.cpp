@@ -48,6 +48,8 @@ using outlet_test::connected_pair;
 using outlet_test::counting_hook;
 using outlet_test::hook_calls;
 using outlet_test::ms_since;
+using outlet_test::pattern;
+using outlet_test::stale_error;
 using outlet_test::Pair;
 using outlet_test::refused_address;
 using outlet_test::starts_with;
@@ -68,21 +70,7 @@ int native_invalid_argument() {
 #endif  // defined(_WIN32)
 }
 
-/// An error code that is set, to show that an ec form clears it on success.
-std::error_code stale_error() { return std::make_error_code(std::errc::io_error); }
 
-/// Deterministic pseudo-random bytes (xorshift64*); another seed, other bytes.
-std::string pattern(std::size_t size, std::uint64_t seed) {
-  std::string out(size, '\0');
-  std::uint64_t x = seed * 0x9E3779B97F4A7C15ULL + 1;
-  for (char& c : out) {
-    x ^= x >> 12;
-    x ^= x << 25;
-    x ^= x >> 27;
-    c = static_cast<char>((x * 0x2545F4914F6CDD1DULL) >> 56);
-  }
-  return out;
-}
 
 /// A small deterministic generator for sizes (splitmix64).
 class Random {

@@ -40,6 +40,7 @@ using outlet_test::contains;
 using outlet_test::counting_hook;
 using outlet_test::handle_closed;
 using outlet_test::hook_calls;
+using outlet_test::pattern;
 using outlet_test::Joiner;
 using outlet_test::ms_since;
 using outlet_test::Pair;
@@ -50,18 +51,6 @@ using outlet_test::thrown_by;
 
 // --- helpers ------------------------------------------------------------------
 
-/// Deterministic pseudo-random bytes (xorshift64*); another seed, other bytes.
-std::string pattern(std::size_t size, std::uint64_t seed) {
-  std::string out(size, '\0');
-  std::uint64_t x = seed * 0x9E3779B97F4A7C15ULL + 1;
-  for (char& c : out) {
-    x ^= x >> 12;
-    x ^= x << 25;
-    x ^= x >> 27;
-    c = static_cast<char>((x * 0x2545F4914F6CDD1DULL) >> 56);
-  }
-  return out;
-}
 
 /// "" if the bytes match, else where they first differ (`offset` = position of got[0] in the stream).
 std::string compare_bytes(const char* got, const char* want, std::size_t size, std::size_t offset = 0) {

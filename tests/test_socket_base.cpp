@@ -26,6 +26,7 @@ using outlet::detail::SysCall;
 using outlet_test::arm_hook;
 using outlet_test::close_handle;
 using outlet_test::contains;
+using outlet_test::stale_error;
 using outlet_test::counting_hook;
 using outlet_test::handle_closed;
 using outlet_test::hook_calls;
@@ -65,8 +66,6 @@ void for_each_socket_class(F&& check) {
   SECTION("DatagramSocket") { check(Tag<DatagramSocket>{}); }
 }
 
-// An error that no successful ec call leaves behind.
-std::error_code stale_error() { return std::make_error_code(std::errc::io_error); }
 
 }  // namespace
 

@@ -13,6 +13,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstdint>
 #include <cstdlib>
 #include <iostream>
 #include <string>
@@ -490,6 +491,25 @@ inline void arm_hook(outlet::detail::SysCall call, outlet::native_handle_type h,
   hook_failures = failures;
   hook_error = error;
   hook_calls = 0;
+}
+
+// --- data ------------------------------------------------------------------------
+
+/// An error that no successful ec call leaves behind: set ec to it first to
+/// show that an ec form clears it on success.
+inline std::error_code stale_error() { return std::make_error_code(std::errc::io_error); }
+
+/// Deterministic pseudo-random bytes (xorshift64*); another seed, other bytes.
+inline std::string pattern(std::size_t size, std::uint64_t seed) {
+  std::string out(size, '\0');
+  std::uint64_t x = seed * 0x9E3779B97F4A7C15ULL + 1;
+  for (char& c : out) {
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    c = static_cast<char>((x * 0x2545F4914F6CDD1DULL) >> 56);
+  }
+  return out;
 }
 
 }  // namespace outlet_test
