@@ -3,13 +3,38 @@
 #define OUTLET_DATAGRAM_SOCKET_HPP
 
 #include <outlet/address.hpp>
+#include <outlet/buffer.hpp>
 #include <outlet/socket_base.hpp>
 
+#include <climits>
 #include <cstddef>
+#include <string>
 #include <string_view>
 #include <system_error>
 
 namespace outlet {
+
+/// One datagram for DatagramSocket::send_batch(): its bytes and where it goes.
+struct OutgoingDatagram {
+  /// The datagram's bytes.
+  ConstBuffer data;
+  /// The destination; leave it empty (Address()) on a connected socket.
+  Address to;
+};
+
+/// One slot for DatagramSocket::receive_batch(): a buffer to fill, and
+/// what arrived in it.
+struct IncomingDatagram {
+  /// Where the datagram's bytes go (set by the caller).
+  MutableBuffer buffer;
+  /// Out: how many bytes were stored in `buffer`.
+  std::size_t size = 0;
+  /// Out: who sent it.
+  Address from;
+  /// Out: the datagram was longer than `buffer`; only `size` bytes of it
+  /// were kept and the rest is lost.
+  bool truncated = false;
+};
 
 /// A datagram socket (UDP, or Unix datagram). Move-only; the destructor
 /// closes it, and one bound to a Unix path removes the socket file.
@@ -58,6 +83,46 @@ public:
   [[nodiscard]] std::size_t receive(void* data, std::size_t size);
   [[nodiscard]] std::size_t receive(void* data, std::size_t size, std::error_code& ec) noexcept;
 
+  /// One sendmsg() of a datagram made of several buffers, to the connected
+  /// peer or to `to`: the whole datagram, or an error.
+  std::size_t send_vectored(const ConstBuffer* buffers, std::size_t count);
+  std::size_t send_vectored(const ConstBuffer* buffers, std::size_t count, std::error_code& ec) noexcept;
+  std::size_t send_to_vectored(const ConstBuffer* buffers, std::size_t count, const Address& to);
+  std::size_t send_to_vectored(const ConstBuffer* buffers, std::size_t count, const Address& to,
+                               std::error_code& ec) noexcept;
+  /// One recvmsg() that spreads the next datagram over the buffers in order.
+  /// A datagram longer than all of them fails with message_size, like
+  /// receive() (the ec forms return the bytes stored).
+  [[nodiscard]] std::size_t receive_vectored(const MutableBuffer* buffers, std::size_t count);
+  [[nodiscard]] std::size_t receive_vectored(const MutableBuffer* buffers, std::size_t count,
+                                             std::error_code& ec) noexcept;
+  [[nodiscard]] std::size_t receive_from_vectored(const MutableBuffer* buffers, std::size_t count, Address& from);
+  [[nodiscard]] std::size_t receive_from_vectored(const MutableBuffer* buffers, std::size_t count, Address& from,
+                                                  std::error_code& ec) noexcept;
+
+  /// The most buffers one datagram can be sent from (IOV_MAX on POSIX);
+  /// more fail with message_size.
+  [[nodiscard]] static constexpr std::size_t max_buffers() noexcept { return detail::sys::max_io_vectors; }
+
+  /// Sends datagrams[0..count) in order, as many per system call as the OS
+  /// allows (sendmmsg() on Linux; one sendmsg() each elsewhere). Returns how
+  /// many were sent. Fewer than `count` only when an error stopped the batch
+  /// after at least one went; that error is not reported, and sending
+  /// datagrams[result] again meets it. An error on the first datagram is
+  /// reported (thrown, or in ec with 0 returned). The send timeout covers
+  /// each system call.
+  [[nodiscard]] std::size_t send_batch(const OutgoingDatagram* datagrams, std::size_t count);
+  [[nodiscard]] std::size_t send_batch(const OutgoingDatagram* datagrams, std::size_t count,
+                                       std::error_code& ec) noexcept;
+  /// Waits for one datagram (within the receive timeout, if set), then
+  /// takes every further datagram already queued, up to `count`, as few
+  /// system calls as the OS allows (recvmmsg() on Linux). Returns how many
+  /// slots were filled; each says its size, sender and whether it was
+  /// truncated (a long datagram is reported per slot, not as an error).
+  [[nodiscard]] std::size_t receive_batch(IncomingDatagram* datagrams, std::size_t count);
+  [[nodiscard]] std::size_t receive_batch(IncomingDatagram* datagrams, std::size_t count,
+                                          std::error_code& ec) noexcept;
+
   /// SO_BROADCAST (SOL_SOCKET): allow sending to broadcast addresses.
   void set_broadcast(bool on);
   void set_broadcast(bool on, std::error_code& ec) noexcept;
@@ -68,6 +133,13 @@ private:
   explicit DatagramSocket(native_handle_type handle) noexcept : BasicSocket(handle) {}
   std::size_t send_impl(const void* data, std::size_t size, const Address* to, std::error_code& ec) noexcept;
   std::size_t receive_impl(void* data, std::size_t size, Address* from, std::error_code& ec) noexcept;
+  std::size_t send_vector_impl(const ConstBuffer* buffers, std::size_t count, const Address* to,
+                               std::error_code& ec) noexcept;
+  std::size_t receive_vector_impl(const MutableBuffer* buffers, std::size_t count, Address* from,
+                                  std::error_code& ec) noexcept;
+  const detail::Deadline* receive_deadline(detail::Deadline& storage, std::error_code& ec) noexcept;
+  const detail::Deadline* send_deadline(detail::Deadline& storage, std::error_code& ec) noexcept;
+  void fail_receive(const std::error_code& ec, const char* op, std::size_t size, const Address* from) const;
 };
 
 // ---------------------------------------------------------------------------
@@ -198,6 +270,227 @@ inline std::size_t DatagramSocket::receive(void* data, std::size_t size) {
   if (ec == std::errc::message_size)
     detail::throw_error(ec, "receive: datagram longer than the " + std::to_string(size) + "-byte buffer");
   if (ec) fail(ec, "receive");
+  return n;
+}
+
+inline const detail::Deadline* DatagramSocket::send_deadline(detail::Deadline& storage,
+                                                             std::error_code& ec) noexcept {
+  if (send_timeout_.count() == 0 || non_blocking_) return nullptr;
+  storage = detail::Deadline(send_timeout_);
+  ec = prepare_timed_io(&storage);
+  return &storage;
+}
+inline const detail::Deadline* DatagramSocket::receive_deadline(detail::Deadline& storage,
+                                                                std::error_code& ec) noexcept {
+  if (receive_timeout_.count() == 0 || non_blocking_) return nullptr;
+  storage = detail::Deadline(receive_timeout_);
+  ec = prepare_timed_io(&storage);
+  return &storage;
+}
+inline void DatagramSocket::fail_receive(const std::error_code& ec, const char* op, std::size_t size,
+                                         const Address* from) const {
+  if (ec == std::errc::message_size)
+    detail::throw_error(ec, std::string(op) + (from != nullptr ? " " + from->to_string() : std::string()) +
+                                ": datagram longer than the " + std::to_string(size) + "-byte buffers");
+  fail(ec, op);
+}
+
+inline std::size_t DatagramSocket::send_vector_impl(const ConstBuffer* buffers, std::size_t count, const Address* to,
+                                                    std::error_code& ec) noexcept {
+  if (!is_open()) {
+    ec = detail::not_open();
+    return 0;
+  }
+  // A datagram cannot be sent in part: more buffers than one call takes,
+  // or more bytes than any datagram holds, fail instead of being cut.
+  if (count > detail::sys::max_io_vectors ||
+      detail::total_size(buffers, count) > static_cast<std::size_t>(INT_MAX)) {
+    ec = detail::sys::to_error_code(detail::sys::err_message_size);
+    return 0;
+  }
+  detail::Deadline storage;
+  const detail::Deadline* deadline = send_deadline(storage, ec);
+  if (ec) return 0;
+  const std::size_t n = detail::send_vector(handle_, detail::BufferAccess::native(buffers), count, to, deadline,
+                                            waits_in_poll(), ec);
+  if (ec) ec = blocking_error(ec);
+  return n;
+}
+inline std::size_t DatagramSocket::receive_vector_impl(const MutableBuffer* buffers, std::size_t count,
+                                                       Address* from, std::error_code& ec) noexcept {
+  if (!is_open()) {
+    ec = detail::not_open();
+    return 0;
+  }
+  detail::Deadline storage;
+  const detail::Deadline* deadline = receive_deadline(storage, ec);
+  if (ec) return 0;
+  bool truncated = false;
+  const std::size_t n = detail::receive_vector(handle_, detail::BufferAccess::native(buffers), count, from,
+                                               deadline, waits_in_poll(), truncated, ec);
+  if (ec) {
+    ec = blocking_error(ec);
+    return 0;
+  }
+  if (truncated) ec = detail::sys::to_error_code(detail::sys::err_message_size);
+  return n;
+}
+inline std::size_t DatagramSocket::send_vectored(const ConstBuffer* buffers, std::size_t count,
+                                                 std::error_code& ec) noexcept {
+  return send_vector_impl(buffers, count, nullptr, ec);
+}
+inline std::size_t DatagramSocket::send_vectored(const ConstBuffer* buffers, std::size_t count) {
+  std::error_code ec;
+  const std::size_t n = send_vector_impl(buffers, count, nullptr, ec);
+  if (ec) fail(ec, "send_vectored");
+  return n;
+}
+inline std::size_t DatagramSocket::send_to_vectored(const ConstBuffer* buffers, std::size_t count, const Address& to,
+                                                    std::error_code& ec) noexcept {
+  return send_vector_impl(buffers, count, &to, ec);
+}
+inline std::size_t DatagramSocket::send_to_vectored(const ConstBuffer* buffers, std::size_t count,
+                                                    const Address& to) {
+  std::error_code ec;
+  const std::size_t n = send_vector_impl(buffers, count, &to, ec);
+  if (ec) fail(ec, "send_to_vectored", to);
+  return n;
+}
+inline std::size_t DatagramSocket::receive_vectored(const MutableBuffer* buffers, std::size_t count,
+                                                    std::error_code& ec) noexcept {
+  return receive_vector_impl(buffers, count, nullptr, ec);
+}
+inline std::size_t DatagramSocket::receive_vectored(const MutableBuffer* buffers, std::size_t count) {
+  std::error_code ec;
+  const std::size_t n = receive_vector_impl(buffers, count, nullptr, ec);
+  if (ec) fail_receive(ec, "receive_vectored", detail::total_size(buffers, count), nullptr);
+  return n;
+}
+inline std::size_t DatagramSocket::receive_from_vectored(const MutableBuffer* buffers, std::size_t count,
+                                                         Address& from, std::error_code& ec) noexcept {
+  return receive_vector_impl(buffers, count, &from, ec);
+}
+inline std::size_t DatagramSocket::receive_from_vectored(const MutableBuffer* buffers, std::size_t count,
+                                                         Address& from) {
+  std::error_code ec;
+  const std::size_t n = receive_vector_impl(buffers, count, &from, ec);
+  if (ec) fail_receive(ec, "receive_from_vectored", detail::total_size(buffers, count), &from);
+  return n;
+}
+
+inline std::size_t DatagramSocket::send_batch(const OutgoingDatagram* datagrams, std::size_t count,
+                                              std::error_code& ec) noexcept {
+  if (!is_open()) {
+    ec = detail::not_open();
+    return 0;
+  }
+  ec.clear();
+  detail::Deadline storage;
+  const detail::Deadline* deadline = send_deadline(storage, ec);
+  if (ec) return 0;
+  std::size_t sent = 0;
+  std::error_code error;
+  if (detail::sys::has_message_batch) {
+    constexpr std::size_t chunk = 64;
+    detail::sys::message messages[chunk];
+    while (sent < count && !error) {
+      const std::size_t n = count - sent < chunk ? count - sent : chunk;
+      for (std::size_t i = 0; i < n; ++i) {
+        const OutgoingDatagram& d = datagrams[sent + i];
+        const socklen_t name_size = d.to.native_size();
+        detail::sys::set_message(messages[i], detail::BufferAccess::native(&d.data), 1,
+                                 name_size != 0 ? const_cast<sockaddr*>(d.to.native()) : nullptr, name_size);
+      }
+      sent += detail::transfer(handle_, detail::SysCall::send, detail::sys::poll_out, deadline, waits_in_poll(),
+                               [&](bool dont_wait) {
+                                 return detail::sys::send_messages(handle_, messages, n, dont_wait);
+                               }, error);
+    }
+  } else {
+    for (; sent < count; ++sent) {
+      const OutgoingDatagram& d = datagrams[sent];
+      (void)detail::send_to(handle_, d.data.data(), d.data.size(), d.to.native_size() != 0 ? &d.to : nullptr,
+                            deadline, waits_in_poll(), error);
+      if (error) break;
+    }
+  }
+  if (error && sent == 0) ec = blocking_error(error);
+  return sent;
+}
+inline std::size_t DatagramSocket::send_batch(const OutgoingDatagram* datagrams, std::size_t count) {
+  std::error_code ec;
+  const std::size_t n = send_batch(datagrams, count, ec);
+  if (ec) {
+    if (count > 0 && datagrams[0].to.native_size() != 0) fail(ec, "send_batch", datagrams[0].to);
+    fail(ec, "send_batch");
+  }
+  return n;
+}
+
+inline std::size_t DatagramSocket::receive_batch(IncomingDatagram* datagrams, std::size_t count,
+                                                 std::error_code& ec) noexcept {
+  if (!is_open()) {
+    ec = detail::not_open();
+    return 0;
+  }
+  ec.clear();
+  detail::Deadline storage;
+  const detail::Deadline* deadline = receive_deadline(storage, ec);
+  if (ec || count == 0) return 0;
+  std::size_t got = 0;
+  std::error_code error;
+  if (detail::sys::has_message_batch) {
+    constexpr std::size_t chunk = 32;
+    detail::sys::message messages[chunk];
+    sockaddr_storage names[chunk];
+    while (got < count) {
+      const std::size_t n = count - got < chunk ? count - got : chunk;
+      for (std::size_t i = 0; i < n; ++i)
+        detail::sys::set_message(messages[i], detail::BufferAccess::native(&datagrams[got + i].buffer), 1,
+                                 reinterpret_cast<sockaddr*>(&names[i]), static_cast<socklen_t>(sizeof names[i]));
+      std::size_t done = 0;
+      if (got == 0) {  // wait for the first (recvmmsg's MSG_WAITFORONE takes the rest queued)
+        done = detail::transfer(handle_, detail::SysCall::receive, detail::sys::poll_in, deadline, waits_in_poll(),
+                                [&](bool dont_wait) {
+                                  return detail::sys::recv_messages(handle_, messages, n, dont_wait);
+                                }, error);
+        if (error) break;
+      } else {  // only what is queued already; "nothing" or an error ends the batch
+        const int r = detail::sys_call(detail::SysCall::receive, handle_, -1, [&] {
+          return detail::sys::recv_messages(handle_, messages, n, true);
+        });
+        if (r <= 0) break;
+        done = static_cast<std::size_t>(r);
+      }
+      for (std::size_t i = 0; i < done; ++i) {
+        IncomingDatagram& d = datagrams[got + i];
+        d.size = detail::sys::message_length(messages[i]);
+        d.truncated = detail::sys::message_truncated(messages[i]);
+        detail::store_sender(names[i], detail::sys::message_name_length(messages[i]), d.from);
+      }
+      got += done;
+      if (done < n) break;
+    }
+  } else {
+    for (; got < count; ++got) {
+      IncomingDatagram& d = datagrams[got];
+      // After the first, take only what is queued: poll() with no wait first.
+      const detail::Deadline now(duration::zero());
+      bool truncated = false;
+      const std::size_t n = detail::receive_vector(handle_, detail::BufferAccess::native(&d.buffer), 1, &d.from,
+                                                   got == 0 ? deadline : &now, waits_in_poll(), truncated, error);
+      if (error) break;
+      d.size = n;
+      d.truncated = truncated;
+    }
+  }
+  if (error && got == 0) ec = blocking_error(error);
+  return got;
+}
+inline std::size_t DatagramSocket::receive_batch(IncomingDatagram* datagrams, std::size_t count) {
+  std::error_code ec;
+  const std::size_t n = receive_batch(datagrams, count, ec);
+  if (ec) fail(ec, "receive_batch");
   return n;
 }
 

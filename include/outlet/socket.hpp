@@ -3,10 +3,12 @@
 #define OUTLET_SOCKET_HPP
 
 #include <outlet/address.hpp>
+#include <outlet/buffer.hpp>
 #include <outlet/socket_base.hpp>
 
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -66,6 +68,37 @@ public:
   [[nodiscard]] std::size_t receive_exact(void* data, std::size_t size);
   [[nodiscard]] std::size_t receive_exact(void* data, std::size_t size, std::error_code& ec) noexcept;
 
+  /// One sendmsg() (WSASend() on Windows) of several buffers in order, as
+  /// if they were one: returns how many bytes were sent, which may be less
+  /// than their total (use send_all_vectored()). At most max_buffers()
+  /// buffers go in one call; the rest are left for the next.
+  [[nodiscard]] std::size_t send_vectored(const ConstBuffer* buffers, std::size_t count);
+  [[nodiscard]] std::size_t send_vectored(const ConstBuffer* buffers, std::size_t count,
+                                          std::error_code& ec) noexcept;
+  [[nodiscard]] std::size_t send_vectored(std::initializer_list<ConstBuffer> buffers);
+  [[nodiscard]] std::size_t send_vectored(std::initializer_list<ConstBuffer> buffers,
+                                          std::error_code& ec) noexcept;
+  /// sendmsg() until every byte of every buffer is sent, resuming a partial
+  /// write in the middle of a buffer; the send timeout covers the whole call.
+  /// The caller's array is not changed.
+  void send_all_vectored(const ConstBuffer* buffers, std::size_t count);
+  /// ec form: returns how many bytes were sent before an error.
+  std::size_t send_all_vectored(const ConstBuffer* buffers, std::size_t count, std::error_code& ec) noexcept;
+  void send_all_vectored(std::initializer_list<ConstBuffer> buffers);
+  std::size_t send_all_vectored(std::initializer_list<ConstBuffer> buffers, std::error_code& ec) noexcept;
+  /// One recvmsg() (WSARecv() on Windows) that fills the buffers in order:
+  /// returns how many bytes arrived; 0 means the peer closed.
+  [[nodiscard]] std::size_t receive_vectored(const MutableBuffer* buffers, std::size_t count);
+  [[nodiscard]] std::size_t receive_vectored(const MutableBuffer* buffers, std::size_t count,
+                                             std::error_code& ec) noexcept;
+  /// recvmsg() until every buffer is full, or less only if the peer closed;
+  /// the receive timeout covers the whole call.
+  [[nodiscard]] std::size_t receive_exact_vectored(const MutableBuffer* buffers, std::size_t count);
+  [[nodiscard]] std::size_t receive_exact_vectored(const MutableBuffer* buffers, std::size_t count,
+                                                   std::error_code& ec) noexcept;
+  /// The most buffers one vectored call passes to the OS (IOV_MAX on POSIX).
+  [[nodiscard]] static constexpr std::size_t max_buffers() noexcept { return detail::sys::max_io_vectors; }
+
   /// After a non-blocking connect() reported operation_in_progress and the
   /// socket became writable (Poller, wait_writable()): getsockopt(SO_ERROR),
   /// then getpeername(). Succeeds once connected; fails with how the connect
@@ -102,6 +135,10 @@ private:
                         std::error_code& ec) noexcept;
   std::size_t receive_some(void* data, std::size_t size, const detail::Deadline* deadline,
                            std::error_code& ec) noexcept;
+  std::size_t send_vector_some(const detail::sys::io_vector* v, std::size_t count,
+                               const detail::Deadline* deadline, std::error_code& ec) noexcept;
+  std::size_t receive_vector_some(const detail::sys::io_vector* v, std::size_t count,
+                                  const detail::Deadline* deadline, std::error_code& ec) noexcept;
 };
 
 /// Resolves host, then tries each address in turn until one connects, all
@@ -263,6 +300,115 @@ inline std::size_t Socket::receive_exact(void* data, std::size_t size) {
   return n;
 }
 
+inline std::size_t Socket::send_vector_some(const detail::sys::io_vector* v, std::size_t count,
+                                            const detail::Deadline* deadline, std::error_code& ec) noexcept {
+  if (!is_open()) {
+    ec = detail::not_open();
+    return 0;
+  }
+  if ((ec = prepare_timed_io(deadline))) return 0;
+  const std::size_t n = detail::send_vector(handle_, v, count, nullptr, deadline, waits_in_poll(), ec);
+  if (ec) ec = blocking_error(ec);
+  return n;
+}
+inline std::size_t Socket::receive_vector_some(const detail::sys::io_vector* v, std::size_t count,
+                                               const detail::Deadline* deadline, std::error_code& ec) noexcept {
+  if (!is_open()) {
+    ec = detail::not_open();
+    return 0;
+  }
+  if ((ec = prepare_timed_io(deadline))) return 0;
+  bool truncated = false;  // a stream has no datagrams to cut
+  const std::size_t n =
+      detail::receive_vector(handle_, v, count, nullptr, deadline, waits_in_poll(), truncated, ec);
+  if (ec) ec = blocking_error(ec);
+  return n;
+}
+inline std::size_t Socket::send_vectored(const ConstBuffer* buffers, std::size_t count,
+                                         std::error_code& ec) noexcept {
+  const detail::sys::io_vector* v = detail::BufferAccess::native(buffers);
+  if (send_timeout_.count() == 0 || non_blocking_) return send_vector_some(v, count, nullptr, ec);
+  const detail::Deadline deadline(send_timeout_);
+  return send_vector_some(v, count, &deadline, ec);
+}
+inline std::size_t Socket::send_vectored(const ConstBuffer* buffers, std::size_t count) {
+  std::error_code ec;
+  const std::size_t n = send_vectored(buffers, count, ec);
+  if (ec) fail(ec, "send_vectored");
+  return n;
+}
+inline std::size_t Socket::send_vectored(std::initializer_list<ConstBuffer> buffers, std::error_code& ec) noexcept {
+  return send_vectored(buffers.begin(), buffers.size(), ec);
+}
+inline std::size_t Socket::send_vectored(std::initializer_list<ConstBuffer> buffers) {
+  return send_vectored(buffers.begin(), buffers.size());
+}
+inline std::size_t Socket::send_all_vectored(const ConstBuffer* buffers, std::size_t count,
+                                             std::error_code& ec) noexcept {
+  const detail::Deadline deadline = deadline_for(send_timeout_);
+  detail::BufferCursor<ConstBuffer, const char> cursor(buffers, count);
+  std::size_t sent = 0;
+  ec.clear();
+  do {  // at least one call, so an empty list still reports a closed socket
+    std::size_t n = 0;
+    const detail::sys::io_vector* v = cursor.next(n);
+    const std::size_t done = send_vector_some(v, n, deadline.is_set() ? &deadline : nullptr, ec);
+    cursor.consume(done);
+    sent += done;
+  } while (!ec && !cursor.done());
+  return sent;
+}
+inline void Socket::send_all_vectored(const ConstBuffer* buffers, std::size_t count) {
+  std::error_code ec;
+  const std::size_t sent = send_all_vectored(buffers, count, ec);
+  if (ec)
+    detail::throw_error(ec, "send_all_vectored (" + std::to_string(sent) + " of " +
+                                std::to_string(detail::total_size(buffers, count)) + " bytes sent)");
+}
+inline std::size_t Socket::send_all_vectored(std::initializer_list<ConstBuffer> buffers,
+                                             std::error_code& ec) noexcept {
+  return send_all_vectored(buffers.begin(), buffers.size(), ec);
+}
+inline void Socket::send_all_vectored(std::initializer_list<ConstBuffer> buffers) {
+  send_all_vectored(buffers.begin(), buffers.size());
+}
+inline std::size_t Socket::receive_vectored(const MutableBuffer* buffers, std::size_t count,
+                                            std::error_code& ec) noexcept {
+  const detail::sys::io_vector* v = detail::BufferAccess::native(buffers);
+  if (receive_timeout_.count() == 0 || non_blocking_) return receive_vector_some(v, count, nullptr, ec);
+  const detail::Deadline deadline(receive_timeout_);
+  return receive_vector_some(v, count, &deadline, ec);
+}
+inline std::size_t Socket::receive_vectored(const MutableBuffer* buffers, std::size_t count) {
+  std::error_code ec;
+  const std::size_t n = receive_vectored(buffers, count, ec);
+  if (ec) fail(ec, "receive_vectored");
+  return n;
+}
+inline std::size_t Socket::receive_exact_vectored(const MutableBuffer* buffers, std::size_t count,
+                                                  std::error_code& ec) noexcept {
+  const detail::Deadline deadline = deadline_for(receive_timeout_);
+  detail::BufferCursor<MutableBuffer, char> cursor(buffers, count);
+  std::size_t got = 0;
+  ec.clear();
+  while (!cursor.done()) {
+    std::size_t n = 0;
+    const detail::sys::io_vector* v = cursor.next(n);
+    const std::size_t done = receive_vector_some(v, n, deadline.is_set() ? &deadline : nullptr, ec);
+    if (ec || done == 0) break;
+    cursor.consume(done);
+    got += done;
+  }
+  return got;
+}
+inline std::size_t Socket::receive_exact_vectored(const MutableBuffer* buffers, std::size_t count) {
+  std::error_code ec;
+  const std::size_t n = receive_exact_vectored(buffers, count, ec);
+  if (ec)
+    detail::throw_error(ec, "receive_exact_vectored (" + std::to_string(n) + " of " +
+                                std::to_string(detail::total_size(buffers, count)) + " bytes received)");
+  return n;
+}
 inline void Socket::shutdown(Shutdown how, std::error_code& ec) noexcept {
   int native = detail::sys::shut_both;
   if (how == Shutdown::receive) native = detail::sys::shut_receive;

@@ -4,20 +4,25 @@
 // fulfils. Portable code (socket_ops.hpp and the public classes) uses only
 // these names; it never includes an OS header or spells errno / WSA*.
 //
-//   types      native_handle, socklen, io_result
+//   types      native_handle, socklen, io_result, io_vector (+ make_io_vector,
+//              io_vector_data, io_vector_size), message (if has_message_batch)
 //   constants  invalid_handle, shut_receive / shut_send / shut_both,
 //              poll_in / poll_out / poll_err / poll_hup / poll_nval / poll_rdhup,
 //              pollfd_type,
 //              has_abstract_unix (Linux's "@name" namespace),
 //              has_dont_wait_flag (send/recv can be told not to block per call),
-//              accept_inherits_non_blocking
+//              accept_inherits_non_blocking, max_io_vectors,
+//              has_message_batch (many datagrams per system call)
 //   errors     last_error(), set_last_error(e), os_category(), to_error_code(e),
 //              err_interrupted, err_would_block, err_connect_aborted,
 //              err_message_size, err_in_progress,
 //              connect_in_progress(e), eai_* helpers in resolve_error_message()
 //   calls      ensure_started(), open_socket(), accept_socket(), close_socket(),
 //              set_blocking_mode(), send_some(), recv_some(), send_datagram(),
-//              recv_datagram(), poll_one(), poll_many(), wait_connect(), sleep_ms(),
+//              recv_datagram(), send_vector(), recv_vector(),
+//              send_messages() / recv_messages() / set_message() and
+//              message_length / _name_length / _truncated (if has_message_batch),
+//              poll_one(), poll_many(), wait_connect(), sleep_ms(),
 //              unix_path_identity(), remove_unix_path(),
 //              interface_index(), interface_name(), listener_exclusive_option()
 #ifndef OUTLET_DETAIL_PLATFORM_HPP

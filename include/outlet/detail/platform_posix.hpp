@@ -18,10 +18,12 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
 #include <cstddef>
 #include <system_error>
 
@@ -222,6 +224,98 @@ inline io_result recv_datagram(native_handle h, void* data, std::size_t size, ::
   return n;
 #endif  // defined(__linux__)
 }
+
+// --- vectored and batch I/O ---------------------------------------------------
+
+/// One buffer of a vectored call. outlet's ConstBuffer and MutableBuffer
+/// hold exactly this, so an array of them goes to sendmsg()/recvmsg() as
+/// it is, with no copy.
+using io_vector = ::iovec;
+inline io_vector make_io_vector(const void* data, std::size_t size) noexcept {
+  return {const_cast<void*>(data), size};
+}
+inline void* io_vector_data(const io_vector& v) noexcept { return v.iov_base; }
+inline std::size_t io_vector_size(const io_vector& v) noexcept { return v.iov_len; }
+
+/// The most buffers one sendmsg()/recvmsg() takes (IOV_MAX; POSIX
+/// guarantees 16). A longer list is sent in part, and send_all loops.
+#if defined(IOV_MAX)
+inline constexpr std::size_t max_io_vectors = IOV_MAX;
+#else
+inline constexpr std::size_t max_io_vectors = 16;
+#endif  // defined(IOV_MAX)
+
+inline std::size_t io_vector_count(std::size_t count) noexcept {
+  return count < max_io_vectors ? count : max_io_vectors;
+}
+
+/// sendmsg(2) over `count` buffers, without SIGPIPE; `to` may be null.
+inline io_result send_vector(native_handle h, const io_vector* v, std::size_t count, const ::sockaddr* to,
+                             socklen to_len, bool dont_wait) noexcept {
+  ::msghdr msg{};
+  msg.msg_name = const_cast<::sockaddr*>(to);
+  msg.msg_namelen = to_len;
+  msg.msg_iov = const_cast<io_vector*>(v);
+  msg.msg_iovlen = static_cast<decltype(msg.msg_iovlen)>(io_vector_count(count));
+  return ::sendmsg(h, &msg, send_flags | (dont_wait ? dont_wait_flag : 0));
+}
+
+/// recvmsg(2) into `count` buffers; `truncated` says a datagram did not fit.
+inline io_result recv_vector(native_handle h, const io_vector* v, std::size_t count, ::sockaddr* from,
+                             socklen* from_len, bool dont_wait, bool& truncated) noexcept {
+  ::msghdr msg{};
+  msg.msg_name = from;
+  msg.msg_namelen = from_len != nullptr ? *from_len : 0;
+  msg.msg_iov = const_cast<io_vector*>(v);
+  msg.msg_iovlen = static_cast<decltype(msg.msg_iovlen)>(io_vector_count(count));
+  const io_result n = ::recvmsg(h, &msg, dont_wait ? dont_wait_flag : 0);
+  if (from_len != nullptr) *from_len = msg.msg_namelen;
+  truncated = n >= 0 && (msg.msg_flags & MSG_TRUNC) != 0;
+  return n;
+}
+
+// Linux sends and receives many datagrams per system call; elsewhere the
+// portable layer loops over sendmsg()/recvmsg(). OUTLET_NO_MESSAGE_BATCH
+// selects the loop on Linux too (the tests run both).
+#if defined(__linux__) && defined(MSG_WAITFORONE) && !defined(OUTLET_NO_MESSAGE_BATCH)
+inline constexpr bool has_message_batch = true;
+using message = ::mmsghdr;
+
+inline void set_message(message& m, const io_vector* v, std::size_t count, ::sockaddr* name,
+                        socklen name_len) noexcept {
+  m = message{};
+  m.msg_hdr.msg_name = name;
+  m.msg_hdr.msg_namelen = name_len;
+  m.msg_hdr.msg_iov = const_cast<io_vector*>(v);
+  m.msg_hdr.msg_iovlen = io_vector_count(count);
+}
+inline std::size_t message_length(const message& m) noexcept { return m.msg_len; }
+inline socklen message_name_length(const message& m) noexcept { return m.msg_hdr.msg_namelen; }
+inline bool message_truncated(const message& m) noexcept { return (m.msg_hdr.msg_flags & MSG_TRUNC) != 0; }
+
+/// sendmmsg(2): returns how many datagrams went, or -1 if none did.
+inline int send_messages(native_handle h, message* m, std::size_t count, bool dont_wait) noexcept {
+  const unsigned n = count < 1024 ? static_cast<unsigned>(count) : 1024U;  // UIO_MAXIOV
+  return ::sendmmsg(h, m, n, send_flags | (dont_wait ? dont_wait_flag : 0));
+}
+/// recvmmsg(2): waits for the first datagram (unless `dont_wait`), then
+/// takes only what is already queued (MSG_WAITFORONE).
+inline int recv_messages(native_handle h, message* m, std::size_t count, bool dont_wait) noexcept {
+  const unsigned n = count < 1024 ? static_cast<unsigned>(count) : 1024U;
+  return ::recvmmsg(h, m, n, MSG_WAITFORONE | (dont_wait ? dont_wait_flag : 0), nullptr);
+}
+#else
+inline constexpr bool has_message_batch = false;
+// Never called (has_message_batch is false); declared so portable code
+// compiles the same everywhere.
+struct message {};
+inline void set_message(message&, const io_vector*, std::size_t, ::sockaddr*, socklen) noexcept {}
+inline std::size_t message_length(const message&) noexcept { return 0; }
+inline socklen message_name_length(const message&) noexcept { return 0; }
+inline bool message_truncated(const message&) noexcept { return false; }
+inline int send_messages(native_handle, message*, std::size_t, bool) noexcept { return -1; }
+inline int recv_messages(native_handle, message*, std::size_t, bool) noexcept { return -1; }
+#endif  // defined(__linux__) && defined(MSG_WAITFORONE)
 
 /// Sleeps `ms` milliseconds: poll(2) with no descriptors (EINTR just ends it early).
 inline void sleep_ms(int ms) noexcept { ::poll(nullptr, 0, ms); }

@@ -291,6 +291,89 @@ inline io_result recv_datagram(native_handle h, void* data, std::size_t size, ::
   return truncated ? clamp_size(size) : n;
 }
 
+// --- vectored and batch I/O ---------------------------------------------------
+
+/// One buffer of a vectored call. WSABUF's length is a ULONG and a call
+/// moves at most INT_MAX bytes, so outlet keeps size_t here and converts
+/// (send_vector, recv_vector): a larger request moves in part, never cut.
+struct io_vector {
+  void* data;
+  std::size_t size;
+};
+inline io_vector make_io_vector(const void* data, std::size_t size) noexcept {
+  return {const_cast<void*>(data), size};
+}
+inline void* io_vector_data(const io_vector& v) noexcept { return v.data; }
+inline std::size_t io_vector_size(const io_vector& v) noexcept { return v.size; }
+
+/// The most buffers one WSASend()/WSARecv() gets from outlet; a longer
+/// list is sent in part, and send_all loops.
+inline constexpr std::size_t max_io_vectors = 64;
+
+/// Converts up to max_io_vectors buffers to WSABUFs, at most INT_MAX bytes
+/// in all; returns how many WSABUFs it filled (at least one).
+inline DWORD to_wsabufs(const io_vector* v, std::size_t count, ::WSABUF* out) noexcept {
+  DWORD n = 0;
+  std::size_t total = 0;
+  while (n < count && n < max_io_vectors) {
+    const std::size_t room = static_cast<std::size_t>(INT_MAX) - total;
+    const std::size_t size = v[n].size < room ? v[n].size : room;
+    out[n].len = static_cast<ULONG>(size);
+    out[n].buf = static_cast<char*>(v[n].data);
+    total += size;
+    ++n;
+    if (size == room) break;
+  }
+  if (n == 0) {  // no buffers: one empty one, as sendmsg() takes none
+    out[0].len = 0;
+    out[0].buf = nullptr;
+    n = 1;
+  }
+  return n;
+}
+
+/// WSASendTo() over `count` buffers; `to` may be null on a connected socket.
+inline io_result send_vector(native_handle h, const io_vector* v, std::size_t count, const ::sockaddr* to,
+                             socklen to_len, bool) noexcept {
+  ::WSABUF bufs[max_io_vectors];
+  const DWORD n = to_wsabufs(v, count, bufs);
+  DWORD sent = 0;
+  if (::WSASendTo(h, bufs, n, &sent, 0, to, to != nullptr ? to_len : 0, nullptr, nullptr) == SOCKET_ERROR)
+    return SOCKET_ERROR;
+  return static_cast<io_result>(sent);
+}
+
+/// WSARecvFrom() into `count` buffers. A datagram that did not fit fills
+/// them and fails with WSAEMSGSIZE, which is reported as truncation.
+inline io_result recv_vector(native_handle h, const io_vector* v, std::size_t count, ::sockaddr* from,
+                             socklen* from_len, bool, bool& truncated) noexcept {
+  ::WSABUF bufs[max_io_vectors];
+  const DWORD n = to_wsabufs(v, count, bufs);
+  DWORD received = 0;
+  DWORD flags = 0;
+  truncated = false;
+  if (::WSARecvFrom(h, bufs, n, &received, &flags, from, from_len, nullptr, nullptr) == SOCKET_ERROR) {
+    if (::WSAGetLastError() != WSAEMSGSIZE) return SOCKET_ERROR;
+    truncated = true;
+    std::size_t total = 0;
+    for (DWORD i = 0; i < n; ++i) total += bufs[i].len;
+    return static_cast<io_result>(total);
+  }
+  return static_cast<io_result>(received);
+}
+
+/// Winsock has no sendmmsg()/recvmmsg(): the portable layer loops.
+inline constexpr bool has_message_batch = false;
+// Never called (has_message_batch is false); declared so portable code
+// compiles the same everywhere.
+struct message {};
+inline void set_message(message&, const io_vector*, std::size_t, ::sockaddr*, socklen) noexcept {}
+inline std::size_t message_length(const message&) noexcept { return 0; }
+inline socklen message_name_length(const message&) noexcept { return 0; }
+inline bool message_truncated(const message&) noexcept { return false; }
+inline int send_messages(native_handle, message*, std::size_t, bool) noexcept { return -1; }
+inline int recv_messages(native_handle, message*, std::size_t, bool) noexcept { return -1; }
+
 /// Sleep().
 inline void sleep_ms(int ms) noexcept { ::Sleep(static_cast<DWORD>(ms)); }
 

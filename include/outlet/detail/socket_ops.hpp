@@ -5,6 +5,7 @@
 #define OUTLET_DETAIL_SOCKET_OPS_HPP
 
 #include <outlet/address.hpp>
+#include <outlet/buffer.hpp>
 #include <outlet/error.hpp>
 
 #include <atomic>
@@ -343,6 +344,18 @@ inline std::size_t send_to(handle h, const void* data, std::size_t size, const A
                   [&](bool dont_wait) { return sys::send_datagram(h, data, size, sa, len, dont_wait); }, ec);
 }
 
+/// Stores a sender's name, as recvfrom()/recvmsg() left it, in `from`.
+inline void store_sender(sockaddr_storage& storage, sys::socklen len, Address& from) noexcept {
+  // Only an unbound Unix-domain sender leaves no name at all (IP always
+  // fills one in): report it as the unnamed Unix address.
+  if (len == 0) {
+    storage.ss_family = AF_UNIX;
+    len = static_cast<sys::socklen>(offsetof(sys::unix_sockaddr, sun_path));
+  }
+  std::error_code ignored;  // an address outlet cannot hold leaves `from` empty
+  from = Address::from_native(reinterpret_cast<const sockaddr*>(&storage), len, ignored);
+}
+
 /// recvfrom() (from == nullptr: the address is not wanted). A datagram
 /// longer than `size` fills the buffer and fails with EMSGSIZE
 /// (message_size): nothing is cut off silently.
@@ -356,18 +369,93 @@ inline std::size_t receive_from(handle h, void* data, std::size_t size, Address*
     return sys::recv_datagram(h, data, size, sa, from != nullptr ? &len : nullptr, dont_wait, truncated);
   }, ec);
   if (ec) return 0;
-  if (from != nullptr) {
-    // Only an unbound Unix-domain sender leaves no name at all (IP always
-    // fills one in): report it as the unnamed Unix address.
-    if (len == 0) {
-      storage.ss_family = AF_UNIX;
-      len = static_cast<sys::socklen>(offsetof(sys::unix_sockaddr, sun_path));
-    }
-    std::error_code ignored;  // an address outlet cannot hold leaves `from` empty
-    *from = Address::from_native(sa, len, ignored);
-  }
+  if (from != nullptr) store_sender(storage, len, *from);
   if (truncated) ec = sys::to_error_code(sys::err_message_size);
   return n;
+}
+
+/// sendmsg() over `count` buffers (to == nullptr: the connected peer).
+inline std::size_t send_vector(handle h, const sys::io_vector* v, std::size_t count, const Address* to,
+                               const Deadline* deadline, WaitFlag wait, std::error_code& ec) noexcept {
+  const sockaddr* sa = to != nullptr ? to->native() : nullptr;
+  const sys::socklen len = to != nullptr ? to->native_size() : 0;
+  return transfer(h, SysCall::send, sys::poll_out, deadline, wait,
+                  [&](bool dont_wait) { return sys::send_vector(h, v, count, sa, len, dont_wait); }, ec);
+}
+
+/// recvmsg() into `count` buffers (from == nullptr: the address is not
+/// wanted). `truncated`: a datagram did not fit; the caller reports it.
+inline std::size_t receive_vector(handle h, const sys::io_vector* v, std::size_t count, Address* from,
+                                  const Deadline* deadline, WaitFlag wait, bool& truncated,
+                                  std::error_code& ec) noexcept {
+  sockaddr_storage storage{};
+  auto len = static_cast<sys::socklen>(sizeof storage);
+  auto* sa = from != nullptr ? reinterpret_cast<sockaddr*>(&storage) : nullptr;
+  truncated = false;
+  const std::size_t n = transfer(h, SysCall::receive, sys::poll_in, deadline, wait, [&](bool dont_wait) {
+    return sys::recv_vector(h, v, count, sa, from != nullptr ? &len : nullptr, dont_wait, truncated);
+  }, ec);
+  if (!ec && from != nullptr) store_sender(storage, len, *from);
+  return n;
+}
+
+/// The position in a list of buffers that calls consume in part: send_all
+/// and receive_exact over buffers. Each call gets the caller's own array
+/// from the current buffer on (no copy) or, in the middle of a buffer, a
+/// short copy whose first entry starts where the last call stopped; the
+/// caller's array is never changed.
+template <class Buffer, class Byte>
+class BufferCursor {
+public:
+  BufferCursor(const Buffer* buffers, std::size_t count) noexcept : buffers_(buffers), count_(count) {
+    skip_empty();
+  }
+  bool done() const noexcept { return index_ == count_; }
+  /// The buffers for the next call, and how many.
+  const sys::io_vector* next(std::size_t& count) noexcept {
+    if (offset_ == 0) {
+      count = count_ - index_;
+      return BufferAccess::native(buffers_ + index_);
+    }
+    count = count_ - index_ < window_size ? count_ - index_ : window_size;
+    const Buffer& first = buffers_[index_];
+    window_[0] = Buffer(static_cast<Byte*>(first.data()) + offset_, first.size() - offset_);
+    for (std::size_t i = 1; i < count; ++i) window_[i] = buffers_[index_ + i];
+    return BufferAccess::native(window_);
+  }
+  /// Moves past `bytes` that a call moved.
+  void consume(std::size_t bytes) noexcept {
+    while (bytes > 0 && index_ < count_) {
+      const std::size_t left = buffers_[index_].size() - offset_;
+      if (bytes < left) {
+        offset_ += bytes;
+        return;
+      }
+      bytes -= left;
+      ++index_;
+      offset_ = 0;
+    }
+    skip_empty();
+  }
+
+private:
+  static constexpr std::size_t window_size = 16;
+  void skip_empty() noexcept {
+    while (index_ < count_ && offset_ == 0 && buffers_[index_].size() == 0) ++index_;
+  }
+  const Buffer* buffers_;
+  std::size_t count_;
+  std::size_t index_ = 0;
+  std::size_t offset_ = 0;
+  Buffer window_[window_size];
+};
+
+/// The total size of a list of buffers.
+template <class Buffer>
+inline std::size_t total_size(const Buffer* buffers, std::size_t count) noexcept {
+  std::size_t total = 0;
+  for (std::size_t i = 0; i < count; ++i) total += buffers[i].size();
+  return total;
 }
 
 }  // namespace outlet::detail
