@@ -371,18 +371,20 @@ TEST_CASE("Socket vectored calls report errors", "[socket][vectored]") {
   }
   SECTION("a peer that is gone: an error, never SIGPIPE") {
     const outlet_test::DefaultSigpipe sigpipe;
+    REQUIRE(sigpipe.installed());
     Pair p = connected_pair();
     p.accepted.close();
-    const std::string big = pattern(1 << 20, 3);
-    const ConstBuffer list[] = {ConstBuffer(big), ConstBuffer(big)};
+    // Small writes, as a blocking Winsock send of megabytes may wait to queue them all.
+    const std::string half(512, 'x');
+    const ConstBuffer list[] = {ConstBuffer(half), ConstBuffer(half)};
     std::error_code ec;
-    for (int i = 0; i < 100 && !ec; ++i) (void)p.client.send_all_vectored(list, 2, ec);
-    REQUIRE((ec == std::errc::broken_pipe || ec == std::errc::connection_reset ||
-             ec == std::errc::connection_aborted));
+    for (int i = 0; i < 100000 && !ec; ++i) (void)p.client.send_all_vectored(list, 2, ec);
+    INFO("send_all_vectored: " << ec.message() << " (" << ec.value() << ")");
+    REQUIRE((ec == std::errc::broken_pipe || ec == std::errc::connection_reset));
     const auto t = thrown_by([&] { p.client.send_all_vectored(list, 2); });
     REQUIRE(t.thrown);
     REQUIRE(outlet_test::contains(t.what, "send_all_vectored ("));
-    REQUIRE(outlet_test::contains(t.what, "of 2097152 bytes sent)"));
+    REQUIRE(outlet_test::contains(t.what, "of 1024 bytes sent)"));
   }
   SECTION("non-blocking with nothing to read: would_block") {
     Pair p = connected_pair();
