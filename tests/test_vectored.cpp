@@ -17,6 +17,7 @@
 #include <string_view>
 #include <system_error>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 using outlet::Address;
@@ -108,6 +109,11 @@ TEST_CASE("ConstBuffer and MutableBuffer view bytes without owning them", "[buff
   REQUIRE(readable.data() == store);
   REQUIRE(readable.size() == sizeof store);
   REQUIRE(MutableBuffer().size() == 0);
+  // No implicit const char*: a char array would be measured with strlen().
+  STATIC_REQUIRE_FALSE(std::is_convertible_v<const char*, ConstBuffer>);
+  STATIC_REQUIRE(std::is_convertible_v<std::string_view, ConstBuffer>);
+  STATIC_REQUIRE(std::is_convertible_v<const std::string&, ConstBuffer>);
+  STATIC_REQUIRE(std::is_convertible_v<MutableBuffer, ConstBuffer>);
 
   // An array of buffers is what the OS takes (iovec on POSIX): no copies.
   STATIC_REQUIRE(sizeof(ConstBuffer) == sizeof(outlet::detail::sys::io_vector));
@@ -147,6 +153,38 @@ TEST_CASE("BufferCursor resumes in the middle of a buffer without touching the c
   REQUIRE(list[0].data() == a.data());
   REQUIRE(list[0].size() == 5);
   REQUIRE(list[3].size() == 8);
+
+  // Many buffers: a resumed call gets a short copy (at most 16 entries),
+  // then the caller's own array again from the next whole buffer.
+  std::string many_text;
+  std::vector<ConstBuffer> many;
+  for (int i = 0; i < 40; ++i) many_text += static_cast<char>('A' + i % 26);
+  for (std::size_t i = 0; i < 40; ++i) many.emplace_back(many_text.data() + i, 1);
+  many[0] = ConstBuffer(many_text.data(), 1);
+  outlet::detail::BufferCursor<ConstBuffer, const char> long_cursor(many.data(), many.size());
+  std::size_t n = 0;
+  REQUIRE(long_cursor.next(n) == reinterpret_cast<const outlet::detail::sys::io_vector*>(many.data()));
+  REQUIRE(n == 40);
+  long_cursor.consume(3);  // whole buffers only: still the caller's array
+  REQUIRE(long_cursor.next(n) == reinterpret_cast<const outlet::detail::sys::io_vector*>(many.data() + 3));
+  REQUIRE(n == 37);
+  // Two-byte buffers so a call can stop inside one.
+  std::vector<ConstBuffer> pairs;
+  for (std::size_t i = 0; i < 40; i += 2) pairs.emplace_back(many_text.data() + i, 2);
+  outlet::detail::BufferCursor<ConstBuffer, const char> pair_cursor(pairs.data(), pairs.size());
+  pair_cursor.consume(5);  // inside the third buffer
+  const outlet::detail::sys::io_vector* v = pair_cursor.next(n);
+  REQUIRE(v != reinterpret_cast<const outlet::detail::sys::io_vector*>(pairs.data() + 2));  // a copy
+  REQUIRE(n == 16);
+  const auto* window = reinterpret_cast<const ConstBuffer*>(v);
+  REQUIRE(window[0].data() == many_text.data() + 5);
+  REQUIRE(window[0].size() == 1);
+  REQUIRE(window[15].data() == many_text.data() + 34);  // pairs[17]
+  pair_cursor.consume(1 + 2 * 15);  // to the end of the window
+  REQUIRE(pair_cursor.next(n) == reinterpret_cast<const outlet::detail::sys::io_vector*>(pairs.data() + 18));
+  REQUIRE(n == 2);
+  pair_cursor.consume(4);
+  REQUIRE(pair_cursor.done());
 
   // Only empty buffers: done from the start.
   const ConstBuffer empties[] = {ConstBuffer(), ConstBuffer()};
@@ -495,8 +533,8 @@ TEST_CASE("DatagramSocket send_batch / receive_batch move many datagrams, each w
   REQUIRE(got == count);
   for (std::size_t i = 0; i < count; ++i) {
     INFO("datagram " << i);
-    REQUIRE(in[i].size == texts[i].size());
-    REQUIRE(stores[i].compare(0, in[i].size, texts[i]) == 0);
+    REQUIRE(in[i].received == texts[i].size());
+    REQUIRE(stores[i].compare(0, in[i].received, texts[i]) == 0);
     REQUIRE_FALSE(in[i].truncated);
     REQUIRE(in[i].from == sender.local_address());
   }
@@ -530,7 +568,7 @@ TEST_CASE("DatagramSocket batches use one system call per chunk where the OS has
   }
   REQUIRE(got == 64);
   REQUIRE(hook_calls == (outlet::detail::sys::has_message_batch ? 2 : 64));
-  REQUIRE(stores[63].substr(0, in[63].size) == text);
+  REQUIRE(stores[63].substr(0, in[63].received) == text);
 }
 
 TEST_CASE("DatagramSocket receive_batch returns what is queued without waiting to fill every slot",
@@ -544,7 +582,7 @@ TEST_CASE("DatagramSocket receive_batch returns what is queued without waiting t
   in[1].buffer = MutableBuffer(b, sizeof b);
   in[2].buffer = MutableBuffer(c, sizeof c);
   REQUIRE(receiver.receive_batch(in, 3) == 1);
-  REQUIRE(std::string(a, in[0].size) == "only one");
+  REQUIRE(std::string(a, in[0].received) == "only one");
   REQUIRE(in[0].from == sender.local_address());
 }
 
@@ -562,12 +600,12 @@ TEST_CASE("DatagramSocket receive_batch reports truncation per datagram", "[data
   std::size_t got = 0;
   for (int calls = 0; got < 3 && calls < 10; ++calls) got += receiver.receive_batch(in + got, 3 - got);
   REQUIRE(got == 3);
-  REQUIRE(in[0].size == small.size());
+  REQUIRE(in[0].received == small.size());
   REQUIRE_FALSE(in[0].truncated);
-  REQUIRE(in[1].size == 50);  // cut to the buffer, and said so
+  REQUIRE(in[1].received == 50);  // cut to the buffer, and said so
   REQUIRE(in[1].truncated);
   REQUIRE(stores[1] == large.substr(0, 50));
-  REQUIRE(in[2].size == last.size());
+  REQUIRE(in[2].received == last.size());
   REQUIRE_FALSE(in[2].truncated);
   REQUIRE(stores[2].substr(0, 5) == last);
 }
@@ -673,7 +711,7 @@ TEST_CASE("DatagramSocket receive_batch retries EINTR before the first datagram"
   }
   REQUIRE_FALSE(ec);
   REQUIRE(got == 1);
-  REQUIRE(std::string(a, in[0].size) == "through");
+  REQUIRE(std::string(a, in[0].received) == "through");
   REQUIRE(hook_calls == 3);
 }
 
@@ -692,8 +730,110 @@ TEST_CASE("DatagramSocket batches over Unix datagram sockets carry each sender's
   std::size_t got = 0;
   for (int calls = 0; got < 2 && calls < 10; ++calls) got += receiver.receive_batch(in + got, 2 - got);
   REQUIRE(got == 2);
-  REQUIRE(std::string(a, in[0].size) == x);
-  REQUIRE(std::string(b, in[1].size) == y);
+  REQUIRE(std::string(a, in[0].received) == x);
+  REQUIRE(std::string(b, in[1].received) == y);
   REQUIRE(in[0].from == sender.local_address());
   REQUIRE(in[1].from == sender.local_address());
+}
+
+TEST_CASE("Socket send_all_vectored: the send timeout covers the whole call", "[socket][vectored]") {
+  Pair p = connected_pair();
+  p.client.set_send_buffer_size(4096);
+  p.client.set_send_timeout(200ms);
+  // Nobody reads: the buffers fill and the deadline passes part-way.
+  const std::string big = pattern(8 * 1024 * 1024, 71);
+  const ConstBuffer list[] = {ConstBuffer(big.data(), 3), ConstBuffer(big.data() + 3, big.size() - 3)};
+  std::error_code ec;
+  const auto start = outlet_test::Clock::now();
+  const std::size_t sent = p.client.send_all_vectored(list, 2, ec);
+  REQUIRE(ec == std::errc::timed_out);
+  REQUIRE(sent > 0);
+  REQUIRE(sent < big.size());
+  REQUIRE(outlet_test::ms_since(start) >= 190);
+  REQUIRE(outlet_test::ms_since(start) < 5000);
+}
+
+TEST_CASE("DatagramSocket vectored ec forms clear a stale error when they succeed", "[datagram][vectored]") {
+  // No timeouts here: the untimed path must clear ec too.
+  DatagramSocket receiver(Address::loopback(Family::ipv4, 0));
+  DatagramSocket sender(Address::loopback(Family::ipv4, 0));
+  const std::string text = "fresh";
+  const ConstBuffer out[] = {ConstBuffer(text)};
+  char store[16] = {};
+  const MutableBuffer in[] = {MutableBuffer(store, sizeof store)};
+  Address from;
+
+  std::error_code ec = outlet_test::stale_error();
+  REQUIRE(sender.send_to_vectored(out, 1, receiver.local_address(), ec) == text.size());
+  REQUIRE_FALSE(ec);
+  ec = outlet_test::stale_error();
+  REQUIRE(receiver.receive_from_vectored(in, 1, from, ec) == text.size());
+  REQUIRE_FALSE(ec);
+  REQUIRE(from == sender.local_address());
+
+  sender.connect(receiver.local_address());
+  ec = outlet_test::stale_error();
+  REQUIRE(sender.send_vectored(out, 1, ec) == text.size());
+  REQUIRE_FALSE(ec);
+  ec = outlet_test::stale_error();
+  REQUIRE(receiver.receive_vectored(in, 1, ec) == text.size());
+  REQUIRE_FALSE(ec);
+  REQUIRE(std::string(store, text.size()) == text);
+}
+
+TEST_CASE("DatagramSocket receive into more buffers than max_buffers() fails before receiving", "[datagram][vectored]") {
+  DatagramSocket receiver = bound_udp();
+  DatagramSocket sender = bound_udp();
+  const std::string text = pattern(200, 81);
+  (void)sender.send_to(text, receiver.local_address());
+  std::string store(DatagramSocket::max_buffers() + 1, '\0');
+  std::vector<MutableBuffer> in;
+  for (std::size_t i = 0; i < store.size(); ++i) in.emplace_back(&store[i], 1);
+  std::error_code ec;
+  REQUIRE(receiver.receive_vectored(in.data(), in.size(), ec) == 0);
+  REQUIRE(ec == std::errc::message_size);
+  // The datagram is still there, whole.
+  char whole[512];
+  REQUIRE(std::string(whole, receiver.receive(whole, sizeof whole)) == text);
+}
+
+TEST_CASE("DatagramSocket send_batch retries EINTR and still sends every datagram once", "[datagram][batch]") {
+  DatagramSocket receiver = bound_udp();
+  DatagramSocket sender = bound_udp();
+  std::vector<std::string> texts;
+  for (int i = 0; i < 10; ++i) texts.push_back("datagram " + std::to_string(i));
+  std::vector<OutgoingDatagram> out;
+  for (const std::string& t : texts) out.push_back({ConstBuffer(t), receiver.local_address()});
+  std::size_t sent = 0;
+  std::error_code ec;
+  arm_hook(SysCall::send, sender.native_handle(), 2, outlet_test::native_error::interrupted);
+  {
+    const outlet_test::ScopedFaultHook hook(counting_hook);
+    sent = sender.send_batch(out.data(), out.size(), ec);
+  }
+  REQUIRE_FALSE(ec);
+  REQUIRE(sent == 10);
+  REQUIRE(hook_calls == (outlet::detail::sys::has_message_batch ? 3 : 12));
+  char buf[32];
+  for (const std::string& t : texts) REQUIRE(std::string(buf, receiver.receive(buf, sizeof buf)) == t);
+}
+
+TEST_CASE("DatagramSocket batches over IPv6 loopback", "[datagram][batch]") {
+  DatagramSocket receiver(Address::loopback(Family::ipv6, 0));
+  DatagramSocket sender(Address::loopback(Family::ipv6, 0));
+  receiver.set_receive_timeout(guard_timeout);
+  const std::string x = "six", y = "over ::1";
+  const OutgoingDatagram out[] = {{ConstBuffer(x), receiver.local_address()}, {ConstBuffer(y), receiver.local_address()}};
+  REQUIRE(sender.send_batch(out, 2) == 2);
+  char a[16], b[16];
+  IncomingDatagram in[2];
+  in[0].buffer = MutableBuffer(a, sizeof a);
+  in[1].buffer = MutableBuffer(b, sizeof b);
+  std::size_t got = 0;
+  for (int calls = 0; got < 2 && calls < 10; ++calls) got += receiver.receive_batch(in + got, 2 - got);
+  REQUIRE(got == 2);
+  REQUIRE(std::string(a, in[0].received) == x);
+  REQUIRE(std::string(b, in[1].received) == y);
+  REQUIRE(in[0].from == sender.local_address());
+  REQUIRE(in[0].from.family() == Family::ipv6);
 }

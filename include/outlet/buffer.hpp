@@ -26,13 +26,13 @@ public:
   /// The `size` bytes at `data`.
   ConstBuffer(const void* data, std::size_t size) noexcept : v_(detail::sys::make_io_vector(data, size)) {}
   /// The characters of `text`. These constructors are implicit, so a
-  /// string, a string_view or a literal can be listed as it is:
-  /// `socket.send_all_vectored({header, body})`.
+  /// string or a string_view can be listed as it is:
+  /// `socket.send_all_vectored({header, body})`. There is deliberately no
+  /// `const char*` form, which would measure a char array with strlen():
+  /// write a literal as `std::string_view("...")` or `"..."sv`.
   ConstBuffer(std::string_view text) noexcept : ConstBuffer(text.data(), text.size()) {}
   /// The characters of `text`.
   ConstBuffer(const std::string& text) noexcept : ConstBuffer(text.data(), text.size()) {}
-  /// The characters of a zero-terminated string (not the zero).
-  ConstBuffer(const char* text) noexcept : ConstBuffer(text, std::char_traits<char>::length(text)) {}
 
   /// Where the bytes start.
   [[nodiscard]] const void* data() const noexcept { return detail::sys::io_vector_data(v_); }

@@ -17,7 +17,7 @@ namespace outlet {
 /// One datagram for DatagramSocket::send_batch(): its bytes and where it goes.
 struct OutgoingDatagram {
   /// The datagram's bytes.
-  ConstBuffer data;
+  ConstBuffer buffer;
   /// The destination; leave it empty (Address()) on a connected socket.
   Address to;
 };
@@ -28,11 +28,11 @@ struct IncomingDatagram {
   /// Where the datagram's bytes go (set by the caller).
   MutableBuffer buffer;
   /// Out: how many bytes were stored in `buffer`.
-  std::size_t size = 0;
+  std::size_t received = 0;
   /// Out: who sent it.
   Address from;
-  /// Out: the datagram was longer than `buffer`; only `size` bytes of it
-  /// were kept and the rest is lost.
+  /// Out: the datagram was longer than `buffer`; only `received` bytes of
+  /// it were kept and the rest is lost.
   bool truncated = false;
 };
 
@@ -100,25 +100,29 @@ public:
   [[nodiscard]] std::size_t receive_from_vectored(const MutableBuffer* buffers, std::size_t count, Address& from,
                                                   std::error_code& ec) noexcept;
 
-  /// The most buffers one datagram can be sent from (IOV_MAX on POSIX);
-  /// more fail with message_size.
+  /// The most buffers one datagram is sent from or received into (IOV_MAX
+  /// on POSIX, 64 on Windows); more fail with message_size, as the OS
+  /// itself reports, before anything is sent or received.
   [[nodiscard]] static constexpr std::size_t max_buffers() noexcept { return detail::sys::max_io_vectors; }
 
   /// Sends datagrams[0..count) in order, as many per system call as the OS
-  /// allows (sendmmsg() on Linux; one sendmsg() each elsewhere). Returns how
+  /// allows (sendmmsg() on Linux; one sendto() each elsewhere). Returns how
   /// many were sent. Fewer than `count` only when an error stopped the batch
-  /// after at least one went; that error is not reported, and sending
-  /// datagrams[result] again meets it. An error on the first datagram is
-  /// reported (thrown, or in ec with 0 returned). The send timeout covers
-  /// each system call.
+  /// after at least one went: that error is not reported, and sending from
+  /// datagrams[result] again reports it if it persists (a datagram too
+  /// long, an unreachable destination). An error on the first datagram is
+  /// reported (thrown, or in ec with 0 returned). The send timeout, if set,
+  /// covers the whole call; on a non-blocking socket a full send queue
+  /// ends the batch early, or fails with operation_would_block if nothing went.
   [[nodiscard]] std::size_t send_batch(const OutgoingDatagram* datagrams, std::size_t count);
   [[nodiscard]] std::size_t send_batch(const OutgoingDatagram* datagrams, std::size_t count,
                                        std::error_code& ec) noexcept;
   /// Waits for one datagram (within the receive timeout, if set), then
-  /// takes every further datagram already queued, up to `count`, as few
+  /// takes every further datagram already queued, up to `count`, in as few
   /// system calls as the OS allows (recvmmsg() on Linux). Returns how many
-  /// slots were filled; each says its size, sender and whether it was
-  /// truncated (a long datagram is reported per slot, not as an error).
+  /// slots were filled; each says how many bytes it received, the sender,
+  /// and whether the datagram was truncated (a long datagram is reported
+  /// per slot, not as an error).
   [[nodiscard]] std::size_t receive_batch(IncomingDatagram* datagrams, std::size_t count);
   [[nodiscard]] std::size_t receive_batch(IncomingDatagram* datagrams, std::size_t count,
                                           std::error_code& ec) noexcept;
@@ -308,6 +312,7 @@ inline std::size_t DatagramSocket::send_vector_impl(const ConstBuffer* buffers, 
     ec = detail::sys::to_error_code(detail::sys::err_message_size);
     return 0;
   }
+  ec.clear();
   detail::Deadline storage;
   const detail::Deadline* deadline = send_deadline(storage, ec);
   if (ec) return 0;
@@ -322,6 +327,12 @@ inline std::size_t DatagramSocket::receive_vector_impl(const MutableBuffer* buff
     ec = detail::not_open();
     return 0;
   }
+  // Buffers the OS would never see would cut a datagram that fits them all.
+  if (count > detail::sys::max_io_vectors) {
+    ec = detail::sys::to_error_code(detail::sys::err_message_size);
+    return 0;
+  }
+  ec.clear();
   detail::Deadline storage;
   const detail::Deadline* deadline = receive_deadline(storage, ec);
   if (ec) return 0;
@@ -397,8 +408,8 @@ inline std::size_t DatagramSocket::send_batch(const OutgoingDatagram* datagrams,
       const std::size_t n = count - sent < chunk ? count - sent : chunk;
       for (std::size_t i = 0; i < n; ++i) {
         const OutgoingDatagram& d = datagrams[sent + i];
-        const socklen_t name_size = d.to.native_size();
-        detail::sys::set_message(messages[i], detail::BufferAccess::native(&d.data), 1,
+        const detail::sys::socklen name_size = d.to.native_size();
+        detail::sys::set_message(messages[i], detail::BufferAccess::native(&d.buffer), 1,
                                  name_size != 0 ? const_cast<sockaddr*>(d.to.native()) : nullptr, name_size);
       }
       sent += detail::transfer(handle_, detail::SysCall::send, detail::sys::poll_out, deadline, waits_in_poll(),
@@ -409,7 +420,7 @@ inline std::size_t DatagramSocket::send_batch(const OutgoingDatagram* datagrams,
   } else {
     for (; sent < count; ++sent) {
       const OutgoingDatagram& d = datagrams[sent];
-      (void)detail::send_to(handle_, d.data.data(), d.data.size(), d.to.native_size() != 0 ? &d.to : nullptr,
+      (void)detail::send_to(handle_, d.buffer.data(), d.buffer.size(), d.to.native_size() != 0 ? &d.to : nullptr,
                             deadline, waits_in_poll(), error);
       if (error) break;
     }
@@ -447,7 +458,7 @@ inline std::size_t DatagramSocket::receive_batch(IncomingDatagram* datagrams, st
       const std::size_t n = count - got < chunk ? count - got : chunk;
       for (std::size_t i = 0; i < n; ++i)
         detail::sys::set_message(messages[i], detail::BufferAccess::native(&datagrams[got + i].buffer), 1,
-                                 reinterpret_cast<sockaddr*>(&names[i]), static_cast<socklen_t>(sizeof names[i]));
+                                 reinterpret_cast<sockaddr*>(&names[i]), static_cast<detail::sys::socklen>(sizeof names[i]));
       std::size_t done = 0;
       if (got == 0) {  // wait for the first (recvmmsg's MSG_WAITFORONE takes the rest queued)
         done = detail::transfer(handle_, detail::SysCall::receive, detail::sys::poll_in, deadline, waits_in_poll(),
@@ -464,7 +475,7 @@ inline std::size_t DatagramSocket::receive_batch(IncomingDatagram* datagrams, st
       }
       for (std::size_t i = 0; i < done; ++i) {
         IncomingDatagram& d = datagrams[got + i];
-        d.size = detail::sys::message_length(messages[i]);
+        d.received = detail::sys::message_length(messages[i]);
         d.truncated = detail::sys::message_truncated(messages[i]);
         detail::store_sender(names[i], detail::sys::message_name_length(messages[i]), d.from);
       }
@@ -472,15 +483,30 @@ inline std::size_t DatagramSocket::receive_batch(IncomingDatagram* datagrams, st
       if (done < n) break;
     }
   } else {
+    // After the first datagram take only what is queued: MSG_DONTWAIT, or
+    // where send/recv have no such flag (Windows) a handle outlet keeps
+    // non-blocking, as for timed calls.
+    if (!detail::sys::has_dont_wait_flag && count > 1 && (ec = keep_non_blocking())) return 0;
     for (; got < count; ++got) {
       IncomingDatagram& d = datagrams[got];
-      // After the first, take only what is queued: poll() with no wait first.
-      const detail::Deadline now(duration::zero());
+      const detail::sys::io_vector* v = detail::BufferAccess::native(&d.buffer);
       bool truncated = false;
-      const std::size_t n = detail::receive_vector(handle_, detail::BufferAccess::native(&d.buffer), 1, &d.from,
-                                                   got == 0 ? deadline : &now, waits_in_poll(), truncated, error);
-      if (error) break;
-      d.size = n;
+      std::size_t n = 0;
+      if (got == 0) {
+        n = detail::receive_vector(handle_, v, 1, &d.from, deadline, waits_in_poll(), truncated, error);
+        if (error) break;
+      } else {
+        sockaddr_storage name{};
+        auto name_size = static_cast<detail::sys::socklen>(sizeof name);
+        const detail::sys::io_result r = detail::sys_call(detail::SysCall::receive, handle_, detail::sys::io_result(-1), [&] {
+          return detail::sys::recv_vector(handle_, v, 1, reinterpret_cast<sockaddr*>(&name), &name_size, true,
+                                          truncated);
+        });
+        if (r < 0) break;  // nothing more queued, or an error the next call will report
+        n = static_cast<std::size_t>(r);
+        detail::store_sender(name, name_size, d.from);
+      }
+      d.received = n;
       d.truncated = truncated;
     }
   }

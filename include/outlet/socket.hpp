@@ -68,7 +68,7 @@ public:
   [[nodiscard]] std::size_t receive_exact(void* data, std::size_t size);
   [[nodiscard]] std::size_t receive_exact(void* data, std::size_t size, std::error_code& ec) noexcept;
 
-  /// One sendmsg() (WSASend() on Windows) of several buffers in order, as
+  /// One sendmsg() (WSASendTo() on Windows) of several buffers in order, as
   /// if they were one: returns how many bytes were sent, which may be less
   /// than their total (use send_all_vectored()). At most max_buffers()
   /// buffers go in one call; the rest are left for the next.
@@ -86,7 +86,7 @@ public:
   std::size_t send_all_vectored(const ConstBuffer* buffers, std::size_t count, std::error_code& ec) noexcept;
   void send_all_vectored(std::initializer_list<ConstBuffer> buffers);
   std::size_t send_all_vectored(std::initializer_list<ConstBuffer> buffers, std::error_code& ec) noexcept;
-  /// One recvmsg() (WSARecv() on Windows) that fills the buffers in order:
+  /// One recvmsg() (WSARecvFrom() on Windows) that fills the buffers in order:
   /// returns how many bytes arrived; 0 means the peer closed.
   [[nodiscard]] std::size_t receive_vectored(const MutableBuffer* buffers, std::size_t count);
   [[nodiscard]] std::size_t receive_vectored(const MutableBuffer* buffers, std::size_t count,
@@ -96,7 +96,8 @@ public:
   [[nodiscard]] std::size_t receive_exact_vectored(const MutableBuffer* buffers, std::size_t count);
   [[nodiscard]] std::size_t receive_exact_vectored(const MutableBuffer* buffers, std::size_t count,
                                                    std::error_code& ec) noexcept;
-  /// The most buffers one vectored call passes to the OS (IOV_MAX on POSIX).
+  /// The most buffers one vectored call passes to the OS (IOV_MAX on POSIX,
+  /// 64 on Windows); send_all_vectored and receive_exact_vectored take any number.
   [[nodiscard]] static constexpr std::size_t max_buffers() noexcept { return detail::sys::max_io_vectors; }
 
   /// After a non-blocking connect() reported operation_in_progress and the

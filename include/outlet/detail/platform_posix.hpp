@@ -315,7 +315,7 @@ inline socklen message_name_length(const message&) noexcept { return 0; }
 inline bool message_truncated(const message&) noexcept { return false; }
 inline int send_messages(native_handle, message*, std::size_t, bool) noexcept { return -1; }
 inline int recv_messages(native_handle, message*, std::size_t, bool) noexcept { return -1; }
-#endif  // defined(__linux__) && defined(MSG_WAITFORONE)
+#endif  // defined(__linux__) && defined(MSG_WAITFORONE) && !defined(OUTLET_NO_MESSAGE_BATCH)
 
 /// Sleeps `ms` milliseconds: poll(2) with no descriptors (EINTR just ends it early).
 inline void sleep_ms(int ms) noexcept { ::poll(nullptr, 0, ms); }

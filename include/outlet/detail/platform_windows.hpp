@@ -295,7 +295,10 @@ inline io_result recv_datagram(native_handle h, void* data, std::size_t size, ::
 
 /// One buffer of a vectored call. WSABUF's length is a ULONG and a call
 /// moves at most INT_MAX bytes, so outlet keeps size_t here and converts
-/// (send_vector, recv_vector): a larger request moves in part, never cut.
+/// (send_vector, recv_vector): a larger stream request moves in part, and
+/// DatagramSocket refuses a datagram that large before it gets here.
+/// `v` points at the first of an array of ConstBuffer / MutableBuffer,
+/// each exactly one io_vector (static_asserts in buffer.hpp).
 struct io_vector {
   void* data;
   std::size_t size;

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <climits>
 #include <cstddef>
+#include <cstdint>
 #include <system_error>
 
 namespace outlet::detail {
@@ -450,11 +451,14 @@ private:
   Buffer window_[window_size];
 };
 
-/// The total size of a list of buffers.
+/// The total size of a list of buffers (SIZE_MAX if it does not fit).
 template <class Buffer>
 inline std::size_t total_size(const Buffer* buffers, std::size_t count) noexcept {
   std::size_t total = 0;
-  for (std::size_t i = 0; i < count; ++i) total += buffers[i].size();
+  for (std::size_t i = 0; i < count; ++i) {
+    if (buffers[i].size() > SIZE_MAX - total) return SIZE_MAX;
+    total += buffers[i].size();
+  }
   return total;
 }
 
