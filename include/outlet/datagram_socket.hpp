@@ -137,13 +137,30 @@ private:
   explicit DatagramSocket(native_handle_type handle) noexcept : BasicSocket(handle) {}
   std::size_t send_impl(const void* data, std::size_t size, const Address* to, std::error_code& ec) noexcept;
   std::size_t receive_impl(void* data, std::size_t size, Address* from, std::error_code& ec) noexcept;
+  // The fast path (see Socket): one sendto()/recvfrom() when no deadline
+  // applies; `failed` gets the error for the general path, or stays 0.
+  bool untimed_send() const noexcept { return send_timeout_.count() == 0 || non_blocking_; }
+  bool untimed_receive() const noexcept { return receive_timeout_.count() == 0 || non_blocking_; }
+  std::size_t send_general(const void* data, std::size_t size, const Address* to,
+                                                   int failed, std::error_code& ec) noexcept;
+  std::size_t receive_general(void* data, std::size_t size, Address* from, int failed,
+                                                      std::error_code& ec) noexcept;
+  std::size_t send_or_throw(const void* data, std::size_t size, int failed);
+  std::size_t receive_or_throw(void* data, std::size_t size, int failed);
+  detail::sys::io_result try_receive(void* data, std::size_t size, Address* from, bool& truncated) noexcept;
+  detail::sys::io_result try_receive_connected(void* data, std::size_t size, bool& truncated) noexcept {
+    return detail::sys_call(detail::SysCall::receive, handle_, detail::sys::io_result(-1), [&] {
+      return detail::sys::recv_datagram(handle_, data, size, nullptr, nullptr, false, truncated);
+    });
+  }
   std::size_t send_vector_impl(const ConstBuffer* buffers, std::size_t count, const Address* to,
                                std::error_code& ec) noexcept;
   std::size_t receive_vector_impl(const MutableBuffer* buffers, std::size_t count, Address* from,
                                   std::error_code& ec) noexcept;
   const detail::Deadline* receive_deadline(detail::Deadline& storage, std::error_code& ec) noexcept;
   const detail::Deadline* send_deadline(detail::Deadline& storage, std::error_code& ec) noexcept;
-  void fail_receive(const std::error_code& ec, const char* op, std::size_t size, const Address* from) const;
+  [[noreturn]] void fail_receive(const std::error_code& ec, const char* op, std::size_t size,
+                                                         const Address* from) const;
 };
 
 // ---------------------------------------------------------------------------
@@ -184,15 +201,15 @@ inline void DatagramSocket::connect(const Address& peer) {
   if (ec) fail(ec, "connect", peer);
 }
 
-inline std::size_t DatagramSocket::send_impl(const void* data, std::size_t size, const Address* to,
-                                             std::error_code& ec) noexcept {
+inline OUTLET_DETAIL_SLOW_PATH std::size_t DatagramSocket::send_general(const void* data, std::size_t size, const Address* to, int failed,
+                                                std::error_code& ec) noexcept {
   if (!is_open()) {
     ec = detail::not_open();
     return 0;
   }
   std::size_t n = 0;
-  if (send_timeout_.count() == 0 || non_blocking_) {
-    n = detail::send_to(handle_, data, size, to, nullptr, waits_in_poll(), ec);
+  if (untimed_send()) {
+    n = detail::send_to(handle_, data, size, to, nullptr, waits_in_poll(), ec, failed);
   } else {
     const detail::Deadline deadline(send_timeout_);
     if ((ec = prepare_timed_io(&deadline))) return 0;
@@ -201,23 +218,63 @@ inline std::size_t DatagramSocket::send_impl(const void* data, std::size_t size,
   if (ec) ec = blocking_error(ec);
   return n;
 }
+inline std::size_t DatagramSocket::send_impl(const void* data, std::size_t size, const Address* to,
+                                             std::error_code& ec) noexcept {
+  int failed = 0;
+  if (untimed_send()) {
+    const detail::sys::io_result n = detail::try_send_datagram(handle_, data, size, to);
+    if (n >= 0) {
+      ec.clear();
+      return static_cast<std::size_t>(n);
+    }
+    failed = detail::sys::last_error();
+  }
+  return send_general(data, size, to, failed, ec);
+}
 
-inline std::size_t DatagramSocket::receive_impl(void* data, std::size_t size, Address* from,
-                                                std::error_code& ec) noexcept {
+inline detail::sys::io_result DatagramSocket::try_receive(void* data, std::size_t size, Address* from,
+                                                          bool& truncated) noexcept {
+  if (from == nullptr) return try_receive_connected(data, size, truncated);
+  sockaddr_storage storage;
+  auto len = static_cast<detail::sys::socklen>(sizeof storage);
+  const detail::sys::io_result n = detail::sys_call(detail::SysCall::receive, handle_, detail::sys::io_result(-1), [&] {
+    return detail::sys::recv_datagram(handle_, data, size, reinterpret_cast<sockaddr*>(&storage), &len, false,
+                                      truncated);
+  });
+  if (n >= 0) detail::store_sender(storage, len, *from);
+  return n;
+}
+inline OUTLET_DETAIL_SLOW_PATH std::size_t DatagramSocket::receive_general(void* data, std::size_t size, Address* from, int failed,
+                                                   std::error_code& ec) noexcept {
   if (!is_open()) {
     ec = detail::not_open();
     return 0;
   }
   std::size_t n = 0;
-  if (receive_timeout_.count() == 0 || non_blocking_) {
-    n = detail::receive_from(handle_, data, size, from, nullptr, waits_in_poll(), ec);
+  if (untimed_receive()) {
+    n = detail::receive_from(handle_, data, size, from, nullptr, waits_in_poll(), ec, failed);
   } else {
     const detail::Deadline deadline(receive_timeout_);
     if ((ec = prepare_timed_io(&deadline))) return 0;
     n = detail::receive_from(handle_, data, size, from, &deadline, waits_in_poll(), ec);
   }
-  if (ec) ec = blocking_error(ec);
+  if (ec && ec != std::errc::message_size) ec = blocking_error(ec);
   return n;
+}
+inline std::size_t DatagramSocket::receive_impl(void* data, std::size_t size, Address* from,
+                                                std::error_code& ec) noexcept {
+  int failed = 0;
+  if (untimed_receive()) {
+    bool truncated = false;
+    const detail::sys::io_result n = try_receive(data, size, from, truncated);
+    if (n >= 0) {
+      if (truncated) ec = detail::sys::to_error_code(detail::sys::err_message_size);
+      else ec.clear();
+      return static_cast<std::size_t>(n);
+    }
+    failed = detail::sys::last_error();
+  }
+  return receive_general(data, size, from, failed, ec);
 }
 
 inline std::size_t DatagramSocket::send_to(const void* data, std::size_t size, const Address& to,
@@ -244,10 +301,7 @@ inline std::size_t DatagramSocket::receive_from(void* data, std::size_t size, Ad
 inline std::size_t DatagramSocket::receive_from(void* data, std::size_t size, Address& from) {
   std::error_code ec;
   const std::size_t n = receive_impl(data, size, &from, ec);
-  if (ec == std::errc::message_size)
-    detail::throw_error(ec, "receive_from " + from.to_string() + ": datagram longer than the " +
-                                std::to_string(size) + "-byte buffer");
-  if (ec) fail(ec, "receive_from");
+  if (ec) fail_receive(ec, "receive_from", size, &from);
   return n;
 }
 
@@ -255,8 +309,17 @@ inline std::size_t DatagramSocket::send(const void* data, std::size_t size, std:
   return send_impl(data, size, nullptr, ec);
 }
 inline std::size_t DatagramSocket::send(const void* data, std::size_t size) {
+  int failed = 0;
+  if (untimed_send()) {
+    const detail::sys::io_result n = detail::try_send_datagram(handle_, data, size, nullptr);
+    if (n >= 0) return static_cast<std::size_t>(n);
+    failed = detail::sys::last_error();
+  }
+  return send_or_throw(data, size, failed);
+}
+inline OUTLET_DETAIL_SLOW_PATH std::size_t DatagramSocket::send_or_throw(const void* data, std::size_t size, int failed) {
   std::error_code ec;
-  const std::size_t n = send_impl(data, size, nullptr, ec);
+  const std::size_t n = send_general(data, size, nullptr, failed, ec);
   if (ec) fail(ec, "send");
   return n;
 }
@@ -269,11 +332,20 @@ inline std::size_t DatagramSocket::receive(void* data, std::size_t size, std::er
   return receive_impl(data, size, nullptr, ec);
 }
 inline std::size_t DatagramSocket::receive(void* data, std::size_t size) {
+  int failed = 0;
+  if (untimed_receive()) {
+    bool truncated = false;
+    const detail::sys::io_result r = try_receive_connected(data, size, truncated);
+    if (r >= 0 && !truncated) return static_cast<std::size_t>(r);
+    if (r >= 0) fail_receive(detail::sys::to_error_code(detail::sys::err_message_size), "receive", size, nullptr);
+    failed = detail::sys::last_error();
+  }
+  return receive_or_throw(data, size, failed);
+}
+inline OUTLET_DETAIL_SLOW_PATH std::size_t DatagramSocket::receive_or_throw(void* data, std::size_t size, int failed) {
   std::error_code ec;
-  const std::size_t n = receive_impl(data, size, nullptr, ec);
-  if (ec == std::errc::message_size)
-    detail::throw_error(ec, "receive: datagram longer than the " + std::to_string(size) + "-byte buffer");
-  if (ec) fail(ec, "receive");
+  const std::size_t n = receive_general(data, size, nullptr, failed, ec);
+  if (ec) fail_receive(ec, "receive", size, nullptr);
   return n;
 }
 
@@ -291,11 +363,11 @@ inline const detail::Deadline* DatagramSocket::receive_deadline(detail::Deadline
   ec = prepare_timed_io(&storage);
   return &storage;
 }
-inline void DatagramSocket::fail_receive(const std::error_code& ec, const char* op, std::size_t size,
+inline OUTLET_DETAIL_SLOW_PATH void DatagramSocket::fail_receive(const std::error_code& ec, const char* op, std::size_t size,
                                          const Address* from) const {
   if (ec == std::errc::message_size)
     detail::throw_error(ec, std::string(op) + (from != nullptr ? " " + from->to_string() : std::string()) +
-                                ": datagram longer than the " + std::to_string(size) + "-byte buffers");
+                                ": datagram longer than the buffer space (" + std::to_string(size) + " bytes)");
   fail(ec, op);
 }
 

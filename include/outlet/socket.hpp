@@ -131,11 +131,35 @@ public:
 private:
   friend class ServerSocket;
   explicit Socket(native_handle_type handle) noexcept : BasicSocket(handle) {}
-  void connect_until(const Address& peer, const detail::Deadline& deadline, std::error_code& ec) noexcept;
-  std::size_t send_some(const void* data, std::size_t size, const detail::Deadline* deadline,
-                        std::error_code& ec) noexcept;
-  std::size_t receive_some(void* data, std::size_t size, const detail::Deadline* deadline,
-                           std::error_code& ec) noexcept;
+  void connect_until(const Address& peer, const detail::Deadline& deadline, std::error_code& ec,
+                     int failed = 0) noexcept;
+  /// The fast path of connect(): 0 connected; -1 not tried, or socket()
+  /// failed (its error in `open_error`); else the connect() error, for
+  /// connect_until.
+  int try_open_and_connect(const Address& peer, int& open_error) noexcept;
+  void connect_or_throw(const Address& peer, int failed, int open_error);
+  std::size_t send_some(const void* data, std::size_t size, const detail::Deadline* deadline, std::error_code& ec,
+                        int failed = 0) noexcept;
+  std::size_t receive_some(void* data, std::size_t size, const detail::Deadline* deadline, std::error_code& ec,
+                           int failed = 0) noexcept;
+  /// Whether send/receive make their first attempt on the fast path (no
+  /// deadline applies).
+  bool untimed_send() const noexcept { return send_timeout_.count() == 0 || non_blocking_; }
+  bool untimed_receive() const noexcept { return receive_timeout_.count() == 0 || non_blocking_; }
+  std::size_t send_general(const void* data, std::size_t size, int failed,
+                                                   std::error_code& ec) noexcept;
+  std::size_t send_all_general(const char* bytes, std::size_t size, int failed,
+                                                       std::error_code& ec) noexcept;
+  std::size_t receive_general(void* data, std::size_t size, int failed,
+                                                      std::error_code& ec) noexcept;
+  std::size_t receive_exact_general(char* bytes, std::size_t size, int failed,
+                                                            std::error_code& ec) noexcept;
+  // The throwing forms' general paths: the above, then the exception.
+  std::size_t send_or_throw(const void* data, std::size_t size, int failed);
+  void send_all_or_throw(const char* bytes, std::size_t size, std::size_t sent, int failed);
+  std::size_t receive_or_throw(void* data, std::size_t size, int failed);
+  std::size_t receive_exact_or_throw(char* bytes, std::size_t size, std::size_t got,
+                                                             int failed);
   std::size_t send_vector_some(const detail::sys::io_vector* v, std::size_t count,
                                const detail::Deadline* deadline, std::error_code& ec) noexcept;
   std::size_t receive_vector_some(const detail::sys::io_vector* v, std::size_t count,
@@ -164,15 +188,38 @@ inline Socket::Socket(const Address& peer, duration timeout) { connect(peer, tim
 
 inline Socket Socket::adopt(native_handle_type handle) noexcept { return Socket(handle); }
 
-inline void Socket::connect_until(const Address& peer, const detail::Deadline& deadline,
-                                  std::error_code& ec) noexcept {
+inline void Socket::connect_until(const Address& peer, const detail::Deadline& deadline, std::error_code& ec,
+                                  int failed) noexcept {
   if (!is_open() && (ec = open(peer.family(), SOCK_STREAM))) return;
   if (detail::waits(waits_in_poll()) && !deadline.is_set()) {
     // Non-blocking inside outlet (see keep_non_blocking): wait as long as it takes.
-    ec = detail::connect(handle_, peer, detail::Deadline((duration::max)()), true);
+    ec = detail::connect(handle_, peer, detail::Deadline((duration::max)()), true, failed);
     return;
   }
-  ec = detail::connect(handle_, peer, deadline, internal_non_blocking_.load());
+  ec = detail::connect(handle_, peer, deadline, internal_non_blocking_.load(), failed);
+}
+
+inline int Socket::try_open_and_connect(const Address& peer, int& open_error) noexcept {
+  // Only a fresh socket with nothing to wait for: socket() and connect(),
+  // as plain code makes them. Anything else, or any failure, is left to
+  // connect_until (with the connect() error, so nothing is tried twice).
+  if (is_open() || send_timeout_.count() != 0 || peer.native_size() == 0) return -1;
+  const int family = peer.native()->sa_family;
+  if (family != AF_INET && family != AF_INET6 && family != AF_UNIX) return -1;
+  handle_ = detail::try_open(family, SOCK_STREAM);
+  if (handle_ == detail::sys::invalid_handle) {
+    open_error = detail::sys::last_error();
+    return -1;
+  }
+  if (detail::try_connect(handle_, peer) == 0) return 0;
+  return detail::sys::last_error();
+}
+
+inline OUTLET_DETAIL_SLOW_PATH void Socket::connect_or_throw(const Address& peer, int failed, int open_error) {
+  if (open_error != 0) fail(detail::sys::to_error_code(open_error), "connect", peer);
+  std::error_code ec;
+  connect_until(peer, deadline_for(send_timeout_), ec, failed > 0 ? failed : 0);
+  if (ec) fail(ec, "connect", peer);
 }
 
 inline void Socket::connect(const Address& peer, std::error_code& ec) noexcept {
@@ -180,9 +227,9 @@ inline void Socket::connect(const Address& peer, std::error_code& ec) noexcept {
 }
 
 inline void Socket::connect(const Address& peer) {
-  std::error_code ec;
-  connect(peer, ec);
-  if (ec) fail(ec, "connect", peer);
+  int open_error = 0;
+  const int r = try_open_and_connect(peer, open_error);
+  if (r != 0) connect_or_throw(peer, r, open_error);
 }
 
 inline void Socket::connect(const Address& peer, duration timeout, std::error_code& ec) noexcept {
@@ -200,107 +247,228 @@ inline void Socket::connect(const Address& peer, duration timeout) {
 }
 
 inline std::size_t Socket::send_some(const void* data, std::size_t size, const detail::Deadline* deadline,
-                                     std::error_code& ec) noexcept {
+                                     std::error_code& ec, int failed) noexcept {
   if (!is_open()) {
     ec = detail::not_open();
     return 0;
   }
   if ((ec = prepare_timed_io(deadline))) return 0;
-  const std::size_t n = detail::send(handle_, data, size, deadline, waits_in_poll(), ec);
+  const std::size_t n = detail::send(handle_, data, size, deadline, waits_in_poll(), ec, failed);
   if (ec) ec = blocking_error(ec);
   return n;
 }
-
 inline std::size_t Socket::receive_some(void* data, std::size_t size, const detail::Deadline* deadline,
-                                        std::error_code& ec) noexcept {
+                                        std::error_code& ec, int failed) noexcept {
   if (!is_open()) {
     ec = detail::not_open();
     return 0;
   }
   if ((ec = prepare_timed_io(deadline))) return 0;
-  const std::size_t n = detail::receive(handle_, data, size, deadline, waits_in_poll(), ec);
+  const std::size_t n = detail::receive(handle_, data, size, deadline, waits_in_poll(), ec, failed);
   if (ec) ec = blocking_error(ec);
   return n;
 }
 
-inline std::size_t Socket::send(const void* data, std::size_t size, std::error_code& ec) noexcept {
-  if (send_timeout_.count() == 0 || non_blocking_) return send_some(data, size, nullptr, ec);
+// Each data call below first tries the one system call plain code would
+// make (detail::try_send / try_receive) when no deadline applies, and only
+// on failure goes to the general path, which gets the error it failed
+// with: no extra system call, and no error_code work on success.
+
+inline OUTLET_DETAIL_SLOW_PATH std::size_t Socket::send_general(const void* data, std::size_t size, int failed,
+                                        std::error_code& ec) noexcept {
+  if (untimed_send()) return send_some(data, size, nullptr, ec, failed);
   const detail::Deadline deadline(send_timeout_);
   return send_some(data, size, &deadline, ec);
 }
-
+inline std::size_t Socket::send(const void* data, std::size_t size, std::error_code& ec) noexcept {
+  int failed = 0;
+  if (untimed_send()) {
+    const detail::sys::io_result n = detail::try_send(handle_, data, size);
+    if (n >= 0) {
+      ec.clear();
+      return static_cast<std::size_t>(n);
+    }
+    failed = detail::sys::last_error();
+  }
+  return send_general(data, size, failed, ec);
+}
 inline std::size_t Socket::send(const void* data, std::size_t size) {
+  int failed = 0;
+  if (untimed_send()) {
+    const detail::sys::io_result n = detail::try_send(handle_, data, size);
+    if (n >= 0) return static_cast<std::size_t>(n);
+    failed = detail::sys::last_error();
+  }
+  return send_or_throw(data, size, failed);
+}
+inline OUTLET_DETAIL_SLOW_PATH std::size_t Socket::send_or_throw(const void* data, std::size_t size, int failed) {
   std::error_code ec;
-  const std::size_t n = send(data, size, ec);
+  const std::size_t n = send_general(data, size, failed, ec);
   if (ec) fail(ec, "send");
   return n;
 }
-
 inline std::size_t Socket::send(std::string_view data, std::error_code& ec) noexcept {
   return send(data.data(), data.size(), ec);
 }
-
 inline std::size_t Socket::send(std::string_view data) { return send(data.data(), data.size()); }
 
-inline std::size_t Socket::send_all(const void* data, std::size_t size, std::error_code& ec) noexcept {
+inline OUTLET_DETAIL_SLOW_PATH std::size_t Socket::send_all_general(const char* bytes, std::size_t size, int failed,
+                                            std::error_code& ec) noexcept {
   const detail::Deadline deadline = deadline_for(send_timeout_);
-  const auto* bytes = static_cast<const char*>(data);
   std::size_t sent = 0;
   ec.clear();
   do {  // at least one send(), so an empty send_all still reports a closed socket
-    sent += send_some(bytes + sent, size - sent, deadline.is_set() ? &deadline : nullptr, ec);
+    sent += send_some(bytes + sent, size - sent, deadline.is_set() ? &deadline : nullptr, ec, failed);
+    failed = 0;
   } while (!ec && sent < size);
   return sent;
 }
-
+inline std::size_t Socket::send_all(const void* data, std::size_t size, std::error_code& ec) noexcept {
+  const auto* bytes = static_cast<const char*>(data);
+  std::size_t sent = 0;
+  int failed = 0;
+  if (untimed_send()) {
+    for (;;) {
+      const detail::sys::io_result n = detail::try_send(handle_, bytes + sent, size - sent);
+      if (n < 0) {
+        failed = detail::sys::last_error();
+        break;
+      }
+      sent += static_cast<std::size_t>(n);
+      if (sent == size) {
+        ec.clear();
+        return sent;
+      }
+    }
+  }
+  return sent + send_all_general(bytes + sent, size - sent, failed, ec);
+}
 inline void Socket::send_all(const void* data, std::size_t size) {
+  const auto* bytes = static_cast<const char*>(data);
+  std::size_t sent = 0;
+  int failed = 0;
+  if (untimed_send()) {
+    for (;;) {
+      const detail::sys::io_result n = detail::try_send(handle_, bytes + sent, size - sent);
+      if (n < 0) {
+        failed = detail::sys::last_error();
+        break;
+      }
+      sent += static_cast<std::size_t>(n);
+      if (sent == size) return;
+    }
+  }
+  send_all_or_throw(bytes, size, sent, failed);
+}
+inline OUTLET_DETAIL_SLOW_PATH void Socket::send_all_or_throw(const char* bytes, std::size_t size, std::size_t sent, int failed) {
   std::error_code ec;
-  const std::size_t sent = send_all(data, size, ec);
+  sent += send_all_general(bytes + sent, size - sent, failed, ec);
   if (ec)
     detail::throw_error(ec, "send_all (" + std::to_string(sent) + " of " + std::to_string(size) + " bytes sent)");
 }
-
 inline std::size_t Socket::send_all(std::string_view data, std::error_code& ec) noexcept {
   return send_all(data.data(), data.size(), ec);
 }
-
 inline void Socket::send_all(std::string_view data) { send_all(data.data(), data.size()); }
 
-inline std::size_t Socket::receive(void* data, std::size_t size, std::error_code& ec) noexcept {
-  if (receive_timeout_.count() == 0 || non_blocking_) return receive_some(data, size, nullptr, ec);
+inline OUTLET_DETAIL_SLOW_PATH std::size_t Socket::receive_general(void* data, std::size_t size, int failed,
+                                           std::error_code& ec) noexcept {
+  if (untimed_receive()) return receive_some(data, size, nullptr, ec, failed);
   const detail::Deadline deadline(receive_timeout_);
   return receive_some(data, size, &deadline, ec);
 }
-
+inline std::size_t Socket::receive(void* data, std::size_t size, std::error_code& ec) noexcept {
+  int failed = 0;
+  if (untimed_receive()) {
+    const detail::sys::io_result n = detail::try_receive(handle_, data, size);
+    if (n >= 0) {
+      ec.clear();
+      return static_cast<std::size_t>(n);
+    }
+    failed = detail::sys::last_error();
+  }
+  return receive_general(data, size, failed, ec);
+}
 inline std::size_t Socket::receive(void* data, std::size_t size) {
+  int failed = 0;
+  if (untimed_receive()) {
+    const detail::sys::io_result n = detail::try_receive(handle_, data, size);
+    if (n >= 0) return static_cast<std::size_t>(n);
+    failed = detail::sys::last_error();
+  }
+  return receive_or_throw(data, size, failed);
+}
+inline OUTLET_DETAIL_SLOW_PATH std::size_t Socket::receive_or_throw(void* data, std::size_t size, int failed) {
   std::error_code ec;
-  const std::size_t n = receive(data, size, ec);
+  const std::size_t n = receive_general(data, size, failed, ec);
   if (ec) fail(ec, "receive");
   return n;
 }
 
-inline std::size_t Socket::receive_exact(void* data, std::size_t size, std::error_code& ec) noexcept {
+inline OUTLET_DETAIL_SLOW_PATH std::size_t Socket::receive_exact_general(char* bytes, std::size_t size, int failed,
+                                                 std::error_code& ec) noexcept {
   const detail::Deadline deadline = deadline_for(receive_timeout_);
-  auto* bytes = static_cast<char*>(data);
   std::size_t got = 0;
   ec.clear();
   while (got < size) {
-    const std::size_t n = receive_some(bytes + got, size - got, deadline.is_set() ? &deadline : nullptr, ec);
+    const std::size_t n =
+        receive_some(bytes + got, size - got, deadline.is_set() ? &deadline : nullptr, ec, failed);
+    failed = 0;
     if (ec || n == 0) break;
     got += n;
   }
   return got;
 }
-
+inline std::size_t Socket::receive_exact(void* data, std::size_t size, std::error_code& ec) noexcept {
+  auto* bytes = static_cast<char*>(data);
+  std::size_t got = 0;
+  int failed = 0;
+  if (untimed_receive()) {
+    for (;;) {
+      if (got == size) {
+        ec.clear();
+        return got;
+      }
+      const detail::sys::io_result n = detail::try_receive(handle_, bytes + got, size - got);
+      if (n < 0) {
+        failed = detail::sys::last_error();
+        break;
+      }
+      if (n == 0) {  // the peer closed
+        ec.clear();
+        return got;
+      }
+      got += static_cast<std::size_t>(n);
+    }
+  }
+  return got + receive_exact_general(bytes + got, size - got, failed, ec);
+}
 inline std::size_t Socket::receive_exact(void* data, std::size_t size) {
+  auto* bytes = static_cast<char*>(data);
+  std::size_t got = 0;
+  int failed = 0;
+  if (untimed_receive()) {
+    for (;;) {
+      if (got == size) return got;
+      const detail::sys::io_result n = detail::try_receive(handle_, bytes + got, size - got);
+      if (n < 0) {
+        failed = detail::sys::last_error();
+        break;
+      }
+      if (n == 0) return got;  // the peer closed
+      got += static_cast<std::size_t>(n);
+    }
+  }
+  return receive_exact_or_throw(bytes, size, got, failed);
+}
+inline OUTLET_DETAIL_SLOW_PATH std::size_t Socket::receive_exact_or_throw(char* bytes, std::size_t size, std::size_t got, int failed) {
   std::error_code ec;
-  const std::size_t n = receive_exact(data, size, ec);
+  got += receive_exact_general(bytes + got, size - got, failed, ec);
   if (ec)
     detail::throw_error(ec,
-                        "receive_exact (" + std::to_string(n) + " of " + std::to_string(size) + " bytes received)");
-  return n;
+                        "receive_exact (" + std::to_string(got) + " of " + std::to_string(size) + " bytes received)");
+  return got;
 }
-
 inline std::size_t Socket::send_vector_some(const detail::sys::io_vector* v, std::size_t count,
                                             const detail::Deadline* deadline, std::error_code& ec) noexcept {
   if (!is_open()) {

@@ -38,4 +38,13 @@
 #include <outlet/detail/platform_posix.hpp>
 #endif  // defined(_WIN32)
 
+// Marks the general path of a data call (errors, EINTR, waits, deadlines,
+// building an exception): kept out of line so the fast path around it stays
+// as small as the plain call it wraps.
+#if defined(_MSC_VER) && !defined(__clang__)
+#define OUTLET_DETAIL_SLOW_PATH __declspec(noinline)
+#else
+#define OUTLET_DETAIL_SLOW_PATH __attribute__((noinline, cold))
+#endif  // defined(_MSC_VER) && !defined(__clang__)
+
 #endif  // OUTLET_DETAIL_PLATFORM_HPP

@@ -83,6 +83,15 @@ private:
 using WaitFlag = const std::atomic<bool>*;
 inline bool waits(WaitFlag wait) noexcept { return wait != nullptr && wait->load(); }
 
+/// The fast path of socket() and connect(): the one call, through the hook.
+inline handle try_open(int family, int type) noexcept {
+  return sys_call(SysCall::socket, sys::invalid_handle, sys::invalid_handle,
+                  [&] { return sys::open_socket(family, type, 0); });
+}
+inline int try_connect(handle h, const Address& peer) noexcept {
+  return sys_call(SysCall::connect, h, -1, [&] { return ::connect(h, peer.native(), peer.native_size()); });
+}
+
 inline std::error_code timed_out() noexcept { return std::make_error_code(std::errc::timed_out); }
 inline std::error_code not_open() noexcept { return std::make_error_code(std::errc::bad_file_descriptor); }
 
@@ -120,8 +129,7 @@ inline std::error_code wait_ready(handle h, short events, const Deadline& deadli
 
 /// socket(): close-on-exec, SIGPIPE-free.
 inline handle open(int family, int type, std::error_code& ec) noexcept {
-  handle h = sys_call(SysCall::socket, sys::invalid_handle, sys::invalid_handle,
-                      [&] { return sys::open_socket(family, type, 0); });
+  handle h = try_open(family, type);
   ec = h == sys::invalid_handle ? last_error_code() : std::error_code{};
   return h;
 }
@@ -212,11 +220,14 @@ inline Address socket_name(handle h, bool peer, std::error_code& ec) noexcept {
 /// retried, backing off, until the deadline. Without a deadline, a
 /// non-blocking socket's connect that has started fails with
 /// operation_in_progress on every platform (Winsock says WSAEWOULDBLOCK).
-inline std::error_code connect_once(handle h, const Address& peer, const Deadline& deadline) noexcept {
+inline std::error_code connect_once(handle h, const Address& peer, const Deadline& deadline, int failed = 0) noexcept {
   for (int attempt = 0;; ++attempt) {
-    const int r = sys_call(SysCall::connect, h, -1, [&] { return ::connect(h, peer.native(), peer.native_size()); });
-    if (r == 0) return {};
-    const int e = sys::last_error();
+    int e = failed;  // the fast path's first attempt failed with this
+    failed = 0;
+    if (e == 0) {
+      if (try_connect(h, peer) == 0) return {};
+      e = sys::last_error();
+    }
     if (deadline.is_set() && sys::connect_backlog_full(e)) {  // a Unix listener's queue is full: try again
       if (deadline.expired()) return timed_out();
       back_off(deadline, attempt);
@@ -231,12 +242,13 @@ inline std::error_code connect_once(handle h, const Address& peer, const Deadlin
 
 /// connect(), finished within `deadline` if one is set (see connect_once).
 /// `stay_non_blocking`: the handle is non-blocking already and stays so.
+/// `failed`: as in connect_once (only without a deadline).
 inline std::error_code connect(handle h, const Address& peer, const Deadline& deadline,
-                               bool stay_non_blocking = false) noexcept {
+                               bool stay_non_blocking = false, int failed = 0) noexcept {
   if (deadline.is_set() && !stay_non_blocking) {
     if (std::error_code ec = set_non_blocking(h, true)) return ec;
   }
-  std::error_code ec = connect_once(h, peer, deadline);
+  std::error_code ec = connect_once(h, peer, deadline, failed);
   if (deadline.is_set() && !stay_non_blocking) {
     const std::error_code restore = set_non_blocking(h, false);
     if (!ec) ec = restore;
@@ -292,22 +304,29 @@ inline handle accept(handle h, Address* peer, const Deadline* deadline, WaitFlag
 /// waits again. `wait` says the caller blocks although the handle is
 /// non-blocking (kept so for timed calls where send/recv have no "don't
 /// wait" flag): then EWOULDBLOCK waits in poll() too.
+/// `failed`: the fast path (try_send, try_receive) already made the first
+/// attempt, without a deadline, and it failed with this native error; the
+/// loop starts by handling it instead of calling again.
 template <class Io>
 inline std::size_t transfer(handle h, SysCall which, short events, const Deadline* deadline, WaitFlag wait, Io&& io,
-                            std::error_code& ec) noexcept {
+                            std::error_code& ec, int failed = 0) noexcept {
   for (int spurious = 0;; ++spurious) {
-    if (deadline != nullptr) {
-      // poll() may keep saying "ready" while the call keeps failing with
-      // EWOULDBLOCK (a Unix datagram receiver with a full queue): back off.
-      if (spurious > 1) back_off(*deadline, spurious - 2);
-      if ((ec = wait_ready(h, events, *deadline))) return 0;
+    int e = failed;
+    failed = 0;
+    if (e == 0) {
+      if (deadline != nullptr) {
+        // poll() may keep saying "ready" while the call keeps failing with
+        // EWOULDBLOCK (a Unix datagram receiver with a full queue): back off.
+        if (spurious > 1) back_off(*deadline, spurious - 2);
+        if ((ec = wait_ready(h, events, *deadline))) return 0;
+      }
+      const sys::io_result n = sys_call(which, h, sys::io_result(-1), [&] { return io(deadline != nullptr); });
+      if (n >= 0) {
+        ec.clear();
+        return static_cast<std::size_t>(n);
+      }
+      e = sys::last_error();
     }
-    const sys::io_result n = sys_call(which, h, sys::io_result(-1), [&] { return io(deadline != nullptr); });
-    if (n >= 0) {
-      ec.clear();
-      return static_cast<std::size_t>(n);
-    }
-    const int e = sys::last_error();
     const bool would_block = e == sys::err_would_block;
     const bool retry = e == sys::err_interrupted || (would_block && (deadline != nullptr || waits(wait)));
     if (!retry) {
@@ -322,27 +341,46 @@ inline std::size_t transfer(handle h, SysCall which, short events, const Deadlin
   }
 }
 
+// --- the fast path -------------------------------------------------------------
+// One attempt, exactly the call plain code makes (the fault hook still sees
+// it): >= 0 is the result, -1 leaves the error in sys::last_error() for the
+// general path (transfer's `failed`), which handles EINTR, EWOULDBLOCK,
+// deadlines and closed sockets. Used when no deadline applies.
+
+inline sys::io_result try_send(handle h, const void* data, std::size_t size) noexcept {
+  return sys_call(SysCall::send, h, sys::io_result(-1), [&] { return sys::send_some(h, data, size, false); });
+}
+inline sys::io_result try_receive(handle h, void* data, std::size_t size) noexcept {
+  return sys_call(SysCall::receive, h, sys::io_result(-1), [&] { return sys::recv_some(h, data, size, false); });
+}
+inline sys::io_result try_send_datagram(handle h, const void* data, std::size_t size, const Address* to) noexcept {
+  return sys_call(SysCall::send, h, sys::io_result(-1), [&] {
+    return sys::send_datagram(h, data, size, to != nullptr ? to->native() : nullptr,
+                              to != nullptr ? to->native_size() : 0, false);
+  });
+}
+
 /// send(), never raising SIGPIPE.
 inline std::size_t send(handle h, const void* data, std::size_t size, const Deadline* deadline, WaitFlag wait,
-                        std::error_code& ec) noexcept {
+                        std::error_code& ec, int failed = 0) noexcept {
   return transfer(h, SysCall::send, sys::poll_out, deadline, wait,
-                  [&](bool dont_wait) { return sys::send_some(h, data, size, dont_wait); }, ec);
+                  [&](bool dont_wait) { return sys::send_some(h, data, size, dont_wait); }, ec, failed);
 }
 
 /// recv().
 inline std::size_t receive(handle h, void* data, std::size_t size, const Deadline* deadline, WaitFlag wait,
-                           std::error_code& ec) noexcept {
+                           std::error_code& ec, int failed = 0) noexcept {
   return transfer(h, SysCall::receive, sys::poll_in, deadline, wait,
-                  [&](bool dont_wait) { return sys::recv_some(h, data, size, dont_wait); }, ec);
+                  [&](bool dont_wait) { return sys::recv_some(h, data, size, dont_wait); }, ec, failed);
 }
 
 /// sendto() (to == nullptr: the connected peer).
 inline std::size_t send_to(handle h, const void* data, std::size_t size, const Address* to,
-                           const Deadline* deadline, WaitFlag wait, std::error_code& ec) noexcept {
+                           const Deadline* deadline, WaitFlag wait, std::error_code& ec, int failed = 0) noexcept {
   const sockaddr* sa = to != nullptr ? to->native() : nullptr;
   const sys::socklen len = to != nullptr ? to->native_size() : 0;
   return transfer(h, SysCall::send, sys::poll_out, deadline, wait,
-                  [&](bool dont_wait) { return sys::send_datagram(h, data, size, sa, len, dont_wait); }, ec);
+                  [&](bool dont_wait) { return sys::send_datagram(h, data, size, sa, len, dont_wait); }, ec, failed);
 }
 
 /// Stores a sender's name, as recvfrom()/recvmsg() left it, in `from`.
@@ -361,14 +399,14 @@ inline void store_sender(sockaddr_storage& storage, sys::socklen len, Address& f
 /// longer than `size` fills the buffer and fails with EMSGSIZE
 /// (message_size): nothing is cut off silently.
 inline std::size_t receive_from(handle h, void* data, std::size_t size, Address* from,
-                                const Deadline* deadline, WaitFlag wait, std::error_code& ec) noexcept {
+                                const Deadline* deadline, WaitFlag wait, std::error_code& ec, int failed = 0) noexcept {
   sockaddr_storage storage{};
   auto len = static_cast<sys::socklen>(sizeof storage);
   auto* sa = from != nullptr ? reinterpret_cast<sockaddr*>(&storage) : nullptr;
   bool truncated = false;
   const std::size_t n = transfer(h, SysCall::receive, sys::poll_in, deadline, wait, [&](bool dont_wait) {
     return sys::recv_datagram(h, data, size, sa, from != nullptr ? &len : nullptr, dont_wait, truncated);
-  }, ec);
+  }, ec, failed);
   if (ec) return 0;
   if (from != nullptr) store_sender(storage, len, *from);
   if (truncated) ec = sys::to_error_code(sys::err_message_size);
