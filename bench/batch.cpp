@@ -115,7 +115,7 @@ void batch_send(outlet::DatagramSocket& s, BatchState& st) {
 void batch_receive(outlet::DatagramSocket& s, BatchState& st, Burst& b, std::size_t size) {
   std::size_t got = 0;
   while (got < st.in.size()) got += s.receive_batch(st.in.data() + got, st.in.size() - got);
-  for (std::size_t i = 0; i < st.in.size(); ++i) check(b.in[i], st.in[i].size, size, i);
+  for (std::size_t i = 0; i < st.in.size(); ++i) check(b.in[i], st.in[i].received, size, i);
 }
 
 // --- plain sendmmsg / recvmmsg ------------------------------------------------------------
