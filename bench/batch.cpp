@@ -344,6 +344,7 @@ int main(int argc, char** argv) {
       std::printf("%-6s", r < 0 ? "w" : std::to_string(r + 1).c_str());
       for (double x : row) std::printf(" %14s", number(x, 0).c_str());
       std::printf("\n");
+      std::fflush(stdout);  // one line per round, as it happens
       if (r >= 0)
         for (std::size_t j = 0; j < ways.size(); ++j) rates[j].push_back(row[j]);
     }
