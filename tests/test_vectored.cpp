@@ -97,7 +97,7 @@ TEST_CASE("ConstBuffer and MutableBuffer view bytes without owning them", "[buff
   REQUIRE(whole.data() == text.data());
   REQUIRE(whole.size() == text.size());
   const ConstBuffer part(text.data() + 7, 5);
-  REQUIRE(std::string_view(static_cast<const char*>(part.data()), part.size()) == "world");
+  REQUIRE(std::string(static_cast<const char*>(part.data()), part.size()) == "world");
   const ConstBuffer literal = std::string_view("abc");
   REQUIRE(literal.size() == 3);
 
