@@ -323,6 +323,9 @@ inline OUTLET_DETAIL_SLOW_PATH std::size_t Socket::send_all_general(const char* 
   } while (!ec && sent < size);
   return sent;
 }
+// send_all and receive_exact spell their fast loops out in both forms: a
+// shared helper taking `sent` and `failed` by reference measured 4 more
+// instructions per round trip (callgrind, bench/count.py).
 inline std::size_t Socket::send_all(const void* data, std::size_t size, std::error_code& ec) noexcept {
   const auto* bytes = static_cast<const char*>(data);
   std::size_t sent = 0;
@@ -496,7 +499,7 @@ inline std::size_t Socket::receive_vector_some(const detail::sys::io_vector* v, 
 inline std::size_t Socket::send_vectored(const ConstBuffer* buffers, std::size_t count,
                                          std::error_code& ec) noexcept {
   const detail::sys::io_vector* v = detail::BufferAccess::native(buffers);
-  if (send_timeout_.count() == 0 || non_blocking_) return send_vector_some(v, count, nullptr, ec);
+  if (untimed_send()) return send_vector_some(v, count, nullptr, ec);
   const detail::Deadline deadline(send_timeout_);
   return send_vector_some(v, count, &deadline, ec);
 }
@@ -544,7 +547,7 @@ inline void Socket::send_all_vectored(std::initializer_list<ConstBuffer> buffers
 inline std::size_t Socket::receive_vectored(const MutableBuffer* buffers, std::size_t count,
                                             std::error_code& ec) noexcept {
   const detail::sys::io_vector* v = detail::BufferAccess::native(buffers);
-  if (receive_timeout_.count() == 0 || non_blocking_) return receive_vector_some(v, count, nullptr, ec);
+  if (untimed_receive()) return receive_vector_some(v, count, nullptr, ec);
   const detail::Deadline deadline(receive_timeout_);
   return receive_vector_some(v, count, &deadline, ec);
 }
