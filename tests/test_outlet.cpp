@@ -83,6 +83,16 @@ TEST_CASE("the version macros agree with each other and across TUs", "[outlet]")
                              '.' + std::to_string(OUTLET_VERSION_PATCH);
   CHECK(std::string(OUTLET_VERSION_STRING) == joined);
   CHECK(std::strcmp(outlet_second_tu::version_string(), OUTLET_VERSION_STRING) == 0);
+  CHECK(OUTLET_VERSION == OUTLET_VERSION_MAJOR * 10000 + OUTLET_VERSION_MINOR * 100 + OUTLET_VERSION_PATCH);
+}
+
+// tests/CMakeLists.txt passes project(VERSION) in as OUTLET_TEST_PROJECT_VERSION.
+TEST_CASE("the version macros say project(VERSION) from CMakeLists.txt", "[outlet]") {
+  CHECK(std::string(OUTLET_VERSION_STRING) == OUTLET_TEST_PROJECT_VERSION);
+  static_assert(OUTLET_VERSION >= 0 && OUTLET_VERSION < 1000000, "OUTLET_VERSION packs three numbers");
+#if OUTLET_VERSION < 100
+#error "#if sees OUTLET_VERSION as the number it should be (0.1.0 is 100)"
+#endif  // OUTLET_VERSION < 100
 }
 
 // --- the umbrella header is enough -------------------------------------------------

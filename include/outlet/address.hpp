@@ -17,7 +17,11 @@
 namespace outlet {
 
 /// The address families outlet speaks: AF_INET, AF_INET6, AF_UNIX.
-enum class Family { ipv4, ipv6, unix_domain };
+enum class Family {
+  ipv4,        ///< AF_INET: an IPv4 address and a port.
+  ipv6,        ///< AF_INET6: an IPv6 address, a port and a scope (zone) id.
+  unix_domain  ///< AF_UNIX: a filesystem path, or (Linux) an abstract "@name".
+};
 
 /// A socket address: IPv4 or IPv6 with a port, or a Unix-domain path
 /// (Linux's abstract namespace is written "@name"). A value type: copyable,

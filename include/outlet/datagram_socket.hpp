@@ -87,6 +87,7 @@ public:
   /// peer or to `to`: the whole datagram, or an error.
   std::size_t send_vectored(const ConstBuffer* buffers, std::size_t count);
   std::size_t send_vectored(const ConstBuffer* buffers, std::size_t count, std::error_code& ec) noexcept;
+  /// As send_vectored(), to `to` (sendmsg() with msg_name).
   std::size_t send_to_vectored(const ConstBuffer* buffers, std::size_t count, const Address& to);
   std::size_t send_to_vectored(const ConstBuffer* buffers, std::size_t count, const Address& to,
                                std::error_code& ec) noexcept;
@@ -96,6 +97,7 @@ public:
   [[nodiscard]] std::size_t receive_vectored(const MutableBuffer* buffers, std::size_t count);
   [[nodiscard]] std::size_t receive_vectored(const MutableBuffer* buffers, std::size_t count,
                                              std::error_code& ec) noexcept;
+  /// As receive_vectored(), and stores the sender's address in `from`.
   [[nodiscard]] std::size_t receive_from_vectored(const MutableBuffer* buffers, std::size_t count, Address& from);
   [[nodiscard]] std::size_t receive_from_vectored(const MutableBuffer* buffers, std::size_t count, Address& from,
                                                   std::error_code& ec) noexcept;
@@ -130,6 +132,7 @@ public:
   /// SO_BROADCAST (SOL_SOCKET): allow sending to broadcast addresses.
   void set_broadcast(bool on);
   void set_broadcast(bool on, std::error_code& ec) noexcept;
+  /// getsockopt(): reads SO_BROADCAST.
   [[nodiscard]] bool broadcast() const;
   [[nodiscard]] bool broadcast(std::error_code& ec) const noexcept;
 

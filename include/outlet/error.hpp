@@ -11,12 +11,13 @@
 #include <string_view>
 #include <system_error>
 
+// Internal: marks the throw helpers cold and out of line (not for users).
 #if defined(__GNUC__) || defined(__clang__)
-#define OUTLET_COLD __attribute__((cold, noinline))
+#define OUTLET_DETAIL_COLD __attribute__((cold, noinline))
 #elif defined(_MSC_VER)
-#define OUTLET_COLD __declspec(noinline)
+#define OUTLET_DETAIL_COLD __declspec(noinline)
 #else
-#define OUTLET_COLD
+#define OUTLET_DETAIL_COLD
 #endif  // defined(__GNUC__) || defined(__clang__)
 
 namespace outlet {
@@ -85,12 +86,12 @@ inline std::string quote(std::string_view text) {
 }
 
 /// Throws std::system_error(ec) with what() = "<context>: <ec.message()>".
-[[noreturn]] OUTLET_COLD inline void throw_error(const std::error_code& ec, const std::string& context) {
+[[noreturn]] OUTLET_DETAIL_COLD inline void throw_error(const std::error_code& ec, const std::string& context) {
   throw std::system_error(ec, context);
 }
 
 /// Throws invalid_argument for bad input: `<op> "<input>": <why>`.
-[[noreturn]] OUTLET_COLD inline void throw_invalid(const char* op, std::string_view input, const char* why) {
+[[noreturn]] OUTLET_DETAIL_COLD inline void throw_invalid(const char* op, std::string_view input, const char* why) {
   throw_error(invalid_argument(), std::string(op) + ' ' + quote(input) + ": " + why);
 }
 

@@ -58,6 +58,7 @@ using PollerBackend = OUTLET_DETAIL_POLLER_BACKEND;
 /// with any back end its number may be reused by the next socket opened.
 class Poller {
 public:
+  /// wait()'s timeout: std::chrono::nanoseconds; any std::chrono duration converts.
   using duration = outlet::duration;
 
   /// An empty poller. The OS object (epoll_create1, kqueue) is created by

@@ -16,7 +16,11 @@
 namespace outlet {
 
 /// Which direction shutdown() closes.
-enum class Shutdown { receive, send, both };
+enum class Shutdown {
+  receive,  ///< SHUT_RD (SD_RECEIVE on Windows): no more receiving.
+  send,     ///< SHUT_WR (SD_SEND): no more sending; the peer reads end-of-stream.
+  both      ///< SHUT_RDWR (SD_BOTH): neither.
+};
 
 /// A connected stream socket (TCP, or Unix stream). Move-only; the
 /// destructor closes it.
@@ -120,11 +124,13 @@ public:
   /// TCP_NODELAY (IPPROTO_TCP): send small writes at once (no Nagle delay).
   void set_no_delay(bool on);
   void set_no_delay(bool on, std::error_code& ec) noexcept;
+  /// getsockopt(): reads TCP_NODELAY.
   [[nodiscard]] bool no_delay() const;
   [[nodiscard]] bool no_delay(std::error_code& ec) const noexcept;
   /// SO_KEEPALIVE (SOL_SOCKET): probe an idle connection.
   void set_keep_alive(bool on);
   void set_keep_alive(bool on, std::error_code& ec) noexcept;
+  /// getsockopt(): reads SO_KEEPALIVE.
   [[nodiscard]] bool keep_alive() const;
   [[nodiscard]] bool keep_alive(std::error_code& ec) const noexcept;
 

@@ -43,7 +43,9 @@ struct BoundFile {
 /// the handle. Not used on its own: see Socket, ServerSocket, DatagramSocket.
 class BasicSocket {
 public:
+  /// The OS handle: int on POSIX, SOCKET on Windows.
   using native_handle_type = outlet::native_handle_type;
+  /// Timeouts: std::chrono::nanoseconds; any std::chrono duration converts.
   using duration = outlet::duration;
 
   BasicSocket(const BasicSocket&) = delete;
@@ -90,10 +92,12 @@ public:
   /// without timeouts makes no extra system call.
   void set_receive_timeout(duration timeout);
   void set_receive_timeout(duration timeout, std::error_code& ec) noexcept;
+  /// The receive timeout set last; 0 = none. Makes no system call.
   duration receive_timeout() const noexcept { return receive_timeout_; }
   /// How long a send (or connect) may wait; 0 = no limit. As for receive.
   void set_send_timeout(duration timeout);
   void set_send_timeout(duration timeout, std::error_code& ec) noexcept;
+  /// The send timeout set last; 0 = none. Makes no system call.
   duration send_timeout() const noexcept { return send_timeout_; }
 
   /// SO_REUSEADDR (SOL_SOCKET): a server can rebind its port at once while
@@ -103,6 +107,7 @@ public:
   /// another process take over the port); datagram sockets use SO_REUSEADDR.
   void set_reuse_address(bool on);
   void set_reuse_address(bool on, std::error_code& ec) noexcept;
+  /// getsockopt(): reads SO_REUSEADDR (SO_EXCLUSIVEADDRUSE for a Windows stream socket).
   [[nodiscard]] bool reuse_address() const;
   [[nodiscard]] bool reuse_address(std::error_code& ec) const noexcept;
 
@@ -111,17 +116,20 @@ public:
   /// on every OS; set it false before bind() for one dual-stack socket.
   void set_v6_only(bool on);
   void set_v6_only(bool on, std::error_code& ec) noexcept;
+  /// getsockopt(): reads IPV6_V6ONLY.
   [[nodiscard]] bool v6_only() const;
   [[nodiscard]] bool v6_only(std::error_code& ec) const noexcept;
 
   /// SO_RCVBUF (SOL_SOCKET). Linux reports back twice the size set.
   void set_receive_buffer_size(int size);
   void set_receive_buffer_size(int size, std::error_code& ec) noexcept;
+  /// getsockopt(): reads SO_RCVBUF, as the OS reports it.
   [[nodiscard]] int receive_buffer_size() const;
   [[nodiscard]] int receive_buffer_size(std::error_code& ec) const noexcept;
   /// SO_SNDBUF (SOL_SOCKET). Linux reports back twice the size set.
   void set_send_buffer_size(int size);
   void set_send_buffer_size(int size, std::error_code& ec) noexcept;
+  /// getsockopt(): reads SO_SNDBUF, as the OS reports it.
   [[nodiscard]] int send_buffer_size() const;
   [[nodiscard]] int send_buffer_size(std::error_code& ec) const noexcept;
 
