@@ -1,0 +1,179 @@
+# Runs one consumer check for ctest: cmake -DMODE=... [-D...] -P run_consumer.cmake
+#
+#   MODE=install          remove PREFIX, then cmake --install BUILD_DIR --prefix PREFIX
+#   MODE=project          configure SOURCE_DIR into BINARY_DIR, build, run the program;
+#                         with PREFIX, find outlet there (RELOCATE=ON: in a copy of
+#                         PREFIX made elsewhere, to prove the package is relocatable)
+#   MODE=configure-fails  configuring SOURCE_DIR must fail, its output matching EXPECT_REGEX
+#   MODE=install-export   build and install install_export/netapp (outlet found in
+#                         PREFIX, or built from OUTLET_SOURCE_DIR when VENDORED=ON),
+#                         then build install_export/user against what it installed
+#   MODE=pkg-config       compile main.cpp with `pkg-config --cflags --libs outlet`, from
+#                         a copy of PREFIX made elsewhere (the .pc file is relocatable)
+#
+# A project's program is called `consumer` (PROGRAM overrides), and must print
+# a line matching SUCCESS_REGEX (default: "consumer: ... ok").
+#
+# Always: GENERATOR, CXX_COMPILER (and MAKE_PROGRAM, CONFIG when set) describe
+# the toolchain outlet itself was configured with.
+cmake_minimum_required(VERSION 3.14)
+
+function(fail)
+  string(REPLACE ";" "" _text "${ARGN}")
+  message(FATAL_ERROR "consumer check (${MODE}): ${_text}")
+endfunction()
+
+function(run_step what)
+  execute_process(COMMAND ${ARGN} RESULT_VARIABLE _rc OUTPUT_VARIABLE _out ERROR_VARIABLE _out)
+  message("---- ${what}\n${_out}")
+  if(NOT _rc STREQUAL "0")
+    fail("${what} failed (${_rc}): ${ARGN}")
+  endif()
+  set(step_output "${_out}" PARENT_SCOPE)
+endfunction()
+
+set(_toolchain -G "${GENERATOR}" "-DCMAKE_CXX_COMPILER=${CXX_COMPILER}")
+if(MAKE_PROGRAM)
+  list(APPEND _toolchain "-DCMAKE_MAKE_PROGRAM=${MAKE_PROGRAM}")
+endif()
+if(NOT CONFIG)
+  set(CONFIG Release)
+endif()
+list(APPEND _toolchain "-DCMAKE_BUILD_TYPE=${CONFIG}")
+if(NOT PROGRAM)
+  set(PROGRAM consumer)
+endif()
+if(NOT SUCCESS_REGEX)
+  set(SUCCESS_REGEX "consumer: .* ok|consumer: netapp echoed")
+endif()
+
+# Configures, builds and runs one project whose program is called `consumer`.
+function(build_and_run source binary)
+  file(REMOVE_RECURSE "${binary}")
+  run_step("configure ${source}" "${CMAKE_COMMAND}" -S "${source}" -B "${binary}" ${_toolchain} ${ARGN})
+  run_step("build" "${CMAKE_COMMAND}" --build "${binary}" --config "${CONFIG}")
+  find_program(_program "${PROGRAM}" PATHS "${binary}" "${binary}/${CONFIG}" NO_DEFAULT_PATH)
+  if(NOT _program)
+    fail("no program '${PROGRAM}' was built in ${binary}")
+  endif()
+  run_step("run" "${_program}")
+  if(NOT step_output MATCHES "${SUCCESS_REGEX}")
+    fail("the program ran but printed no line matching '${SUCCESS_REGEX}': ${step_output}")
+  endif()
+  unset(_program CACHE)
+endfunction()
+
+# Copies an installed prefix to a new place, so nothing can lean on the old path.
+function(copy_prefix from to)
+  file(REMOVE_RECURSE "${to}")
+  file(MAKE_DIRECTORY "${to}")
+  file(GLOB _entries "${from}/*")
+  file(COPY ${_entries} DESTINATION "${to}")
+endfunction()
+
+if(MODE STREQUAL "install")
+  file(REMOVE_RECURSE "${PREFIX}")
+  run_step("cmake --install" "${CMAKE_COMMAND}" --install "${BUILD_DIR}" --prefix "${PREFIX}" --config "${CONFIG}")
+  foreach(_file include/outlet/outlet.hpp include/outlet/version.hpp share/cmake/outlet/outletConfig.cmake
+                share/cmake/outlet/outletConfigVersion.cmake share/cmake/outlet/outletTargets.cmake
+                share/pkgconfig/outlet.pc)
+    if(NOT EXISTS "${PREFIX}/${_file}")
+      fail("cmake --install put no ${_file} in ${PREFIX}")
+    endif()
+  endforeach()
+  file(GLOB_RECURSE _installed RELATIVE "${PREFIX}" "${PREFIX}/*")
+  foreach(_file IN LISTS _installed)
+    if(NOT _file MATCHES "^(include/outlet/|share/cmake/outlet/|share/pkgconfig/outlet\\.pc$)")
+      fail("cmake --install put an unexpected file in the prefix: ${_file}")
+    endif()
+  endforeach()
+  list(LENGTH _installed _count)
+  message("installed ${_count} files into ${PREFIX}")
+
+elseif(MODE STREQUAL "project")
+  set(_prefix_args "")
+  if(PREFIX)
+    if(RELOCATE)
+      copy_prefix("${PREFIX}" "${BINARY_DIR}-moved-prefix")
+      set(PREFIX "${BINARY_DIR}-moved-prefix")
+    endif()
+    set(_prefix_args "-DCMAKE_PREFIX_PATH=${PREFIX}" "-DOUTLET_EXPECTED_PREFIX=${PREFIX}")
+  endif()
+  build_and_run("${SOURCE_DIR}" "${BINARY_DIR}" ${_prefix_args} ${PROJECT_ARGS_1} ${PROJECT_ARGS_2})
+
+elseif(MODE STREQUAL "configure-fails")
+  file(REMOVE_RECURSE "${BINARY_DIR}")
+  execute_process(COMMAND "${CMAKE_COMMAND}" -S "${SOURCE_DIR}" -B "${BINARY_DIR}" ${_toolchain}
+                          ${PROJECT_ARGS_1} ${PROJECT_ARGS_2}
+                  RESULT_VARIABLE _rc OUTPUT_VARIABLE _out ERROR_VARIABLE _out)
+  message("---- configure ${SOURCE_DIR} (expected to fail)\n${_out}")
+  if(_rc STREQUAL "0")
+    fail("configuring succeeded, but it had to be refused")
+  endif()
+  if(NOT _out MATCHES "${EXPECT_REGEX}")
+    fail("configuring failed, but not for the expected reason (no match for '${EXPECT_REGEX}')")
+  endif()
+
+elseif(MODE STREQUAL "install-export")
+  set(_netapp_prefix "${BINARY_DIR}/netapp-prefix")
+  file(REMOVE_RECURSE "${BINARY_DIR}" "${_netapp_prefix}")
+  if(VENDORED)
+    set(_netapp_args -DNETAPP_VENDORED_OUTLET=ON "-DOUTLET_SOURCE_DIR=${OUTLET_SOURCE_DIR}")
+    set(_user_prefix_path "${_netapp_prefix}")
+  else()
+    set(_netapp_args -DNETAPP_VENDORED_OUTLET=OFF "-DCMAKE_PREFIX_PATH=${PREFIX}")
+    set(_user_prefix_path "${_netapp_prefix}")
+    # netapp's package finds outlet through find_dependency(); the user names
+    # outlet's prefix the way a shell would, in the environment.
+    set(ENV{CMAKE_PREFIX_PATH} "${PREFIX}")
+  endif()
+  run_step("configure netapp" "${CMAKE_COMMAND}" -S "${SOURCE_DIR}/netapp" -B "${BINARY_DIR}/netapp"
+           ${_toolchain} ${_netapp_args})
+  run_step("build netapp" "${CMAKE_COMMAND}" --build "${BINARY_DIR}/netapp" --config "${CONFIG}")
+  run_step("install netapp" "${CMAKE_COMMAND}" --install "${BINARY_DIR}/netapp" --prefix "${_netapp_prefix}"
+           --config "${CONFIG}")
+  if(VENDORED AND NOT EXISTS "${_netapp_prefix}/share/cmake/outlet/outletConfig.cmake")
+    fail("netapp's install did not install the outlet it built as a subdirectory")
+  endif()
+  build_and_run("${SOURCE_DIR}/user" "${BINARY_DIR}/user" "-DCMAKE_PREFIX_PATH=${_user_prefix_path}")
+
+elseif(MODE STREQUAL "pkg-config")
+  find_program(_pkg_config NAMES pkg-config pkgconf)
+  if(NOT _pkg_config)
+    # ctest reports this as skipped (SKIP_REGULAR_EXPRESSION), not passed.
+    message("outlet-test-skipped: no pkg-config or pkgconf on PATH (Debian: apt-get install pkgconf)")
+    return()
+  endif()
+  file(REMOVE_RECURSE "${BINARY_DIR}")
+  copy_prefix("${PREFIX}" "${BINARY_DIR}-moved-prefix")
+  set(PREFIX "${BINARY_DIR}-moved-prefix")
+  set(ENV{PKG_CONFIG_PATH} "${PREFIX}/share/pkgconfig")
+  run_step("pkg-config --modversion outlet" "${_pkg_config}" --modversion outlet)
+  string(STRIP "${step_output}" _version)
+  if(NOT _version STREQUAL EXPECTED_VERSION)
+    fail("pkg-config says outlet is '${_version}', expected '${EXPECTED_VERSION}'")
+  endif()
+  run_step("pkg-config --cflags --libs outlet" "${_pkg_config}" --cflags --libs outlet)
+  string(STRIP "${step_output}" _flags)
+  separate_arguments(_flags UNIX_COMMAND "${_flags}")
+  set(_include_dir "")
+  foreach(_flag IN LISTS _flags)
+    if(_flag MATCHES "^-I(.+)$")
+      get_filename_component(_include_dir "${CMAKE_MATCH_1}" REALPATH)
+    endif()
+  endforeach()
+  get_filename_component(_expected_include "${PREFIX}/include" REALPATH)
+  if(NOT _include_dir STREQUAL _expected_include)
+    fail("pkg-config --cflags gives include directory '${_include_dir}', expected '${_expected_include}'")
+  endif()
+  file(MAKE_DIRECTORY "${BINARY_DIR}")
+  run_step("compile with the pkg-config flags" "${CXX_COMPILER}" -std=c++17 "${SOURCE_DIR}/main.cpp" ${_flags}
+           -o "${BINARY_DIR}/consumer")
+  run_step("run" "${BINARY_DIR}/consumer")
+  if(NOT step_output MATCHES "consumer: .* ok")
+    fail("the program ran but did not report success: ${step_output}")
+  endif()
+
+else()
+  fail("unknown MODE '${MODE}'")
+endif()
