@@ -568,8 +568,10 @@ inline std::vector<Address> resolve(std::string_view host, std::uint16_t port, s
 inline std::vector<Address> resolve(std::string_view host, std::uint16_t port) {
   std::vector<Address> out;
   std::error_code ec = detail::resolve_into(host, port, out);
-  if (ec == std::errc::invalid_argument)
-    detail::throw_invalid("resolve", host, detail::has_nul(host) ? "contains a NUL byte" : "is an empty host name");
+  // Only outlet's own checks are reported as bad input: an OS error that
+  // happens to be EINVAL (EAI_SYSTEM) is passed on as it is.
+  if (ec && detail::has_nul(host)) detail::throw_invalid("resolve", host, "contains a NUL byte");
+  if (ec && (host.empty() || host == "[]")) detail::throw_invalid("resolve", host, "is an empty host name");
   if (ec) detail::throw_error(ec, "resolve " + detail::quote(host));
   return out;
 }
