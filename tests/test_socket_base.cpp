@@ -12,6 +12,7 @@
 #include <string>
 #include <system_error>
 #include <utility>
+#include <vector>
 
 using outlet::Address;
 using outlet::DatagramSocket;
@@ -648,4 +649,25 @@ TEST_CASE("BasicSocket close treats EINTR as closed", "[socket_base]") {
     REQUIRE_FALSE(socket.is_open());
     REQUIRE(close_handle(h) == 0);  // the hook skipped the real close()
   });
+}
+
+// An empty Address (default-constructed, or left by a failed parse) is bad
+// input to every constructor and call that takes one, and what() says so
+// rather than printing nothing where the address goes.
+TEST_CASE("an empty Address is refused with invalid_argument and named in what()", "[socket_base]") {
+  const Address empty;
+  const std::vector<std::pair<std::string, outlet_test::Thrown>> cases = {
+      {"Socket(Address{})", outlet_test::thrown_by([&] { Socket s(empty); })},
+      {"Socket::connect", outlet_test::thrown_by([&] { Socket(Family::ipv4).connect(empty); })},
+      {"ServerSocket(Address{})", outlet_test::thrown_by([&] { ServerSocket s(empty); })},
+      {"ServerSocket::bind", outlet_test::thrown_by([&] { ServerSocket(Family::ipv4).bind(empty); })},
+      {"DatagramSocket(Address{})", outlet_test::thrown_by([&] { DatagramSocket s(empty); })},
+      {"DatagramSocket::bind", outlet_test::thrown_by([&] { DatagramSocket(Family::ipv4).bind(empty); })},
+  };
+  for (const auto& [call, thrown] : cases) {
+    INFO(call << " threw: " << thrown.what);
+    CHECK(thrown.thrown);
+    CHECK(thrown.code == std::errc::invalid_argument);
+    CHECK(thrown.what.find("<empty address>") != std::string::npos);
+  }
 }

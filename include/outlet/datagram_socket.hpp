@@ -175,8 +175,8 @@ inline DatagramSocket::DatagramSocket(Family family) {
 
 inline DatagramSocket::DatagramSocket(const Address& local) {
   std::error_code ec = open(local.family(), SOCK_DGRAM);
-  if (ec) fail(ec, "socket");
-  if ((ec = prepare_bind(local, false))) fail(ec, "setsockopt");
+  if (ec) fail(ec, "socket", local);
+  if ((ec = prepare_bind(local, false))) fail(ec, "setsockopt", local);
   if ((ec = bind_address(local))) fail(ec, "bind", local);
 }
 

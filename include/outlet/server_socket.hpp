@@ -66,8 +66,8 @@ inline ServerSocket::ServerSocket(Family family) {
 
 inline ServerSocket::ServerSocket(const Address& local, int backlog) {
   std::error_code ec = open(local.family(), SOCK_STREAM);
-  if (ec) fail(ec, "socket");
-  if ((ec = prepare_bind(local, true))) fail(ec, "setsockopt");
+  if (ec) fail(ec, "socket", local);
+  if ((ec = prepare_bind(local, true))) fail(ec, "setsockopt", local);
   if ((ec = bind_address(local))) fail(ec, "bind", local);
   if ((ec = detail::listen(handle_, backlog))) fail(ec, "listen", local);
 }

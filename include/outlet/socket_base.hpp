@@ -540,7 +540,8 @@ inline std::error_code BasicSocket::blocking_error(std::error_code ec) const noe
 inline void BasicSocket::fail(const std::error_code& ec, const char* op) { detail::throw_error(ec, op); }
 
 inline void BasicSocket::fail(const std::error_code& ec, const char* op, const Address& address) {
-  detail::throw_error(ec, std::string(op) + ' ' + address.to_string());
+  // An empty Address prints as nothing; say what it is instead.
+  detail::throw_error(ec, std::string(op) + ' ' + (address.empty() ? "<empty address>" : address.to_string()));
 }
 
 }  // namespace outlet

@@ -178,8 +178,10 @@ inline std::error_code pending_error(handle h) noexcept {
 
 // --- addresses -----------------------------------------------------------------
 
-/// bind().
+/// bind(). An empty Address is bad input on every platform (Winsock would
+/// say WSAEFAULT).
 inline std::error_code bind(handle h, const Address& local) noexcept {
+  if (local.empty()) return invalid_argument();
   const int r = sys_call(SysCall::bind, h, -1, [&] { return ::bind(h, local.native(), local.native_size()); });
   return r == 0 ? std::error_code{} : last_error_code();
 }
@@ -245,6 +247,7 @@ inline std::error_code connect_once(handle h, const Address& peer, const Deadlin
 /// `failed`: as in connect_once (only without a deadline).
 inline std::error_code connect(handle h, const Address& peer, const Deadline& deadline,
                                bool stay_non_blocking = false, int failed = 0) noexcept {
+  if (peer.empty()) return invalid_argument();  // as bind(); reached only after the fast path failed
   if (deadline.is_set() && !stay_non_blocking) {
     if (std::error_code ec = set_non_blocking(h, true)) return ec;
   }
