@@ -1,7 +1,7 @@
 // outlet — error categories and the helpers that turn an error_code into
 // an exception whose what() names the operation, the input and the cause:
 //   connect 127.0.0.1:8080: Connection refused
-//   Address::parse "1.2.3.4": missing ":port": Invalid argument
+//   Address::parse "1.2.3.4": has no ":port" (write ...): Invalid argument
 #ifndef OUTLET_ERROR_HPP
 #define OUTLET_ERROR_HPP
 

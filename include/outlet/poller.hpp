@@ -62,7 +62,7 @@ public:
   using duration = outlet::duration;
 
   /// An empty poller. The OS object (epoll_create1, kqueue) is created by
-  /// the first add(), so this cannot fail.
+  /// the first add() or wait(), so this cannot fail.
   Poller() noexcept = default;
   /// The registrations move along; `other` is left empty.
   Poller(Poller&& other) noexcept

@@ -24,7 +24,7 @@
 //              message_length / _name_length / _truncated (if has_message_batch),
 //              poll_one(), poll_many(), wait_connect(), sleep_ms(),
 //              unix_path_identity(), remove_unix_path(),
-//              interface_index(), interface_name(), listener_exclusive_option()
+//              interface_index(), interface_name(); constant listener_reuse_option
 #ifndef OUTLET_DETAIL_PLATFORM_HPP
 #define OUTLET_DETAIL_PLATFORM_HPP
 
