@@ -76,11 +76,18 @@ public:
   /// The length of native() in bytes; 0 when empty.
   socklen_t native_size() const noexcept { return size_; }
 
+  /// Same family, same address bytes, scope id and port (or the same Unix name).
   friend bool operator==(const Address& a, const Address& b) noexcept { return a.compare(b) == 0; }
+  /// !(a == b).
   friend bool operator!=(const Address& a, const Address& b) noexcept { return a.compare(b) != 0; }
+  /// A total order: empty, then IPv4, IPv6, Unix; within a family the address
+  /// bytes (numeric order), then the scope id, then the port.
   friend bool operator<(const Address& a, const Address& b) noexcept { return a.compare(b) < 0; }
+  /// b < a.
   friend bool operator>(const Address& a, const Address& b) noexcept { return a.compare(b) > 0; }
+  /// !(b < a).
   friend bool operator<=(const Address& a, const Address& b) noexcept { return a.compare(b) <= 0; }
+  /// !(a < b).
   friend bool operator>=(const Address& a, const Address& b) noexcept { return a.compare(b) >= 0; }
 
   /// A hash consistent with ==.

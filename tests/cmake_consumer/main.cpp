@@ -1,5 +1,8 @@
 // The program every consumer project builds: a TCP round trip over loopback,
 // which needs the headers, C++17 and (on Windows) ws2_32 from outlet::outlet.
+// With MSVC, outlet's #pragma comment(lib) would link ws2_32 whatever the
+// package says; turn it off so the test proves outlet::outlet carries it.
+#define OUTLET_NO_PRAGMA_LIB 1
 #include <outlet/outlet.hpp>
 
 #include <cstdio>

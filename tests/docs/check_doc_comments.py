@@ -109,6 +109,20 @@ class Walker:
         if node.get("isImplicit") or not access_public:
             self.skip(node)
             return
+        if kind == "FriendDecl" and self.public_file():
+            # A friend function defined in the class (operator==, ...) is
+            # public API; its comment sits on the friend declaration.
+            functions = [c for c in node.get("inner", []) if c.get("kind") in ("FunctionDecl", "FunctionTemplateDecl")]
+            for function in functions:
+                fname = function.get("name", "")
+                self.checked += 1
+                documented = has_doc(node) or has_doc(function) or (
+                    self.previous is not None and self.previous[:2] == (scope, fname) and self.previous[2])
+                self.previous = (scope, fname, documented)
+                if not documented:
+                    self.missing.append((self.file, self.line, "friend", "::".join(scope + [fname])))
+            self.skip(node)
+            return
         if kind in CHECKED_KINDS and self.public_file():
             out_of_line = "previousDecl" in node and kind in (
                 "CXXMethodDecl", "CXXConstructorDecl", "CXXDestructorDecl",
@@ -195,6 +209,13 @@ def main():
     walker = Walker(os.path.realpath(args.include))
     walker.walk(json.loads(dump), [], True)
     missing = walker.missing + check_macros(include_dir)
+    # A walk that broke (a new clang JSON layout, say) must not pass by
+    # checking nothing: outlet has well over this many public declarations.
+    minimum = 200
+    if walker.checked < minimum:
+        print(f"only {walker.checked} public declarations found (expected at least {minimum}): "
+              "the AST walk is broken")
+        return 1
     for file, line, kind, name in missing:
         print(f"{os.path.relpath(file)}:{line}: no /// comment on {kind} {name}")
     print(f"{walker.checked} public declarations checked, {len(missing)} without a /// comment")

@@ -1,3 +1,6 @@
+// With MSVC, outlet's #pragma comment(lib) would link ws2_32 whatever the
+// package says; turn it off so the test proves outlet::outlet carries it.
+#define OUTLET_NO_PRAGMA_LIB 1
 #include <netapp.hpp>
 
 #include <cstdio>
