@@ -112,6 +112,23 @@ inline constexpr bool datagram_sockets_have_linger = false;
 inline constexpr bool datagram_sockets_have_linger = true;
 #endif  // defined(_WIN32)
 
+/// Whether this Windows program runs under Wine (its ntdll exports
+/// wine_get_version), for the few cases where Wine's Winsock answers
+/// differently from Windows's. False on every other platform.
+inline bool running_under_wine() {
+#if defined(_WIN32)
+  const HMODULE ntdll = ::GetModuleHandleA("ntdll.dll");
+  return ntdll != nullptr && ::GetProcAddress(ntdll, "wine_get_version") != nullptr;
+#else
+  return false;
+#endif  // defined(_WIN32)
+}
+
+/// Whether a receive after the peer's reset (RST) fails with
+/// connection_reset, as on Linux, the BSDs and Windows. Wine's recv()
+/// reports the end of the stream (0) instead.
+inline bool receive_reports_reset() { return !running_under_wine(); }
+
 /// Whether the OS tells a socket's blocking mode (Winsock's FIONBIO is write-only).
 #if defined(_WIN32)
 inline constexpr bool can_query_blocking_mode = false;
