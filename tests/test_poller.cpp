@@ -179,7 +179,7 @@ TEST_CASE("Poller with nothing registered", "[poller]") {
   REQUIRE(ec == std::errc::invalid_argument);
   const Thrown negative = thrown_by([&] { (void)poller.wait(-1ns); });
   REQUIRE(negative.code == std::errc::invalid_argument);
-  REQUIRE(starts_with(negative.what, "poller wait"));
+  REQUIRE(negative.what == "poller wait: negative timeout (-1ns): " + negative.code.message());
   REQUIRE(poller.size() == 0);
 }
 
@@ -961,10 +961,10 @@ TEST_CASE("Poller wait_readable and wait_writable on single sockets", "[poller]"
   REQUIRE(ec == std::errc::invalid_argument);
   const Thrown readable = thrown_by([&] { (void)p.client.wait_readable(-1ms); });
   REQUIRE(readable.code == std::errc::invalid_argument);
-  REQUIRE(starts_with(readable.what, "wait_readable"));
+  REQUIRE(readable.what == "wait_readable: negative timeout (-1000000ns): " + readable.code.message());
   const Thrown writable = thrown_by([&] { (void)p.client.wait_writable(-1ms); });
   REQUIRE(writable.code == std::errc::invalid_argument);
-  REQUIRE(starts_with(writable.what, "wait_writable"));
+  REQUIRE(writable.what == "wait_writable: negative timeout (-1000000ns): " + writable.code.message());
 
   Socket closed;
   REQUIRE_FALSE(closed.wait_readable(1s, ec));

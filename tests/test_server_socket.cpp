@@ -522,8 +522,15 @@ TEST_CASE("ServerSocket negative accept timeout", "[server_socket]") {
   REQUIRE(ec == std::errc::invalid_argument);
   (void)server.accept(peer, -1ms, ec);
   REQUIRE(ec == std::errc::invalid_argument);
-  REQUIRE(thrown_by([&] { (void)server.accept(-1ms); }).code == std::errc::invalid_argument);
+  const Thrown negative = thrown_by([&] { (void)server.accept(-1ms); });
+  REQUIRE(negative.code == std::errc::invalid_argument);
+  REQUIRE(negative.what == "accept: negative timeout (-1000000ns): " + negative.code.message());
+  REQUIRE(thrown_by([&] { (void)server.accept(peer, -2ms); }).what ==
+          "accept: negative timeout (-2000000ns): " + negative.code.message());
   REQUIRE(serves_a_client(server) == "");
+  // Closed is reported first, as in the ec form.
+  ServerSocket closed;
+  REQUIRE(thrown_by([&] { (void)closed.accept(-1ms); }).code == std::errc::bad_file_descriptor);
 }
 
 // The listening socket is close-on-exec (on Windows: not inheritable), however it was made.

@@ -466,7 +466,15 @@ TEST_CASE("Socket connect with a negative timeout", "[socket]") {
   Socket s;
   s.connect(server.local_address(), -1ms, ec);
   REQUIRE(ec == std::errc::invalid_argument);
-  REQUIRE(thrown_by([&] { Socket t(server.local_address(), -1ms); }).code == std::errc::invalid_argument);
+  // The throwing forms quote the timeout.
+  const std::string expected =
+      "connect " + server.local_address().to_string() + ": negative timeout (-1000000ns): " + ec.message();
+  const Thrown constructing = thrown_by([&] { Socket t(server.local_address(), -1ms); });
+  REQUIRE(constructing.code == std::errc::invalid_argument);
+  REQUIRE(constructing.what == expected);
+  REQUIRE(thrown_by([&] { s.connect(server.local_address(), -1ms); }).what == expected);
+  REQUIRE(thrown_by([&] { s.connect(Address(), -1ms); }).what ==
+          "connect <empty address>: negative timeout (-1000000ns): " + ec.message());
 }
 
 // The free connect(host, port) resolves and connects, in every form.
@@ -948,6 +956,10 @@ std::string ec_forms_not_failing_closed(Socket& s) {
       {"send_all(empty)", [&](std::error_code& ec) { (void)s.send_all(std::string_view(), ec); }},
       {"receive", [&](std::error_code& ec) { (void)s.receive(buffer, sizeof buffer, ec); }},
       {"receive_exact", [&](std::error_code& ec) { (void)s.receive_exact(buffer, sizeof buffer, ec); }},
+      {"receive(0 bytes)", [&](std::error_code& ec) { (void)s.receive(buffer, 0, ec); }},
+      {"receive_exact(0 bytes)", [&](std::error_code& ec) { (void)s.receive_exact(buffer, 0, ec); }},
+      {"receive_exact_vectored(none)", [&](std::error_code& ec) { (void)s.receive_exact_vectored(nullptr, 0, ec); }},
+      {"send_all_vectored(none)", [&](std::error_code& ec) { (void)s.send_all_vectored(nullptr, 0, ec); }},
       {"shutdown", [&](std::error_code& ec) { s.shutdown(Shutdown::both, ec); }},
       {"peer_address", [&](std::error_code& ec) { (void)s.peer_address(ec); }},
       {"local_address", [&](std::error_code& ec) { (void)s.local_address(ec); }},
@@ -975,6 +987,8 @@ std::string throwing_forms_not_failing_closed(Socket& s) {
       {"send_all", [&] { s.send_all(buffer, sizeof buffer); }},
       {"receive", [&] { (void)s.receive(buffer, sizeof buffer); }},
       {"receive_exact", [&] { (void)s.receive_exact(buffer, sizeof buffer); }},
+      {"receive_exact(0 bytes)", [&] { (void)s.receive_exact(buffer, 0); }},
+      {"receive_exact_vectored(none)", [&] { (void)s.receive_exact_vectored(nullptr, 0); }},
       {"shutdown", [&] { s.shutdown(Shutdown::send); }},
       {"peer_address", [&] { (void)s.peer_address(); }},
       {"local_address", [&] { (void)s.local_address(); }},

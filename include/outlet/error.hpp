@@ -95,6 +95,12 @@ inline std::string quote(std::string_view text) {
   throw_error(invalid_argument(), std::string(op) + ' ' + quote(input) + ": " + why);
 }
 
+/// Throws invalid_argument for a negative timeout, quoting it:
+/// "<context>: negative timeout (-5000000ns): Invalid argument".
+[[noreturn]] OUTLET_DETAIL_COLD inline void throw_negative_timeout(const std::string& context, long long nanoseconds) {
+  throw_error(invalid_argument(), context + ": negative timeout (" + std::to_string(nanoseconds) + "ns)");
+}
+
 /// Throws if ec holds an error; the context names the operation.
 inline void throw_if(const std::error_code& ec, const char* op) {
   if (ec) throw_error(ec, op);

@@ -276,6 +276,10 @@ inline std::size_t Poller::wait(duration timeout, std::error_code& ec) noexcept 
 }
 
 inline std::size_t Poller::wait(duration timeout) {
+  if (timeout < duration::zero()) {
+    events_.clear();
+    detail::throw_negative_timeout("poller wait", timeout.count());
+  }
   std::error_code ec;
   const std::size_t n = wait(timeout, ec);
   if (ec) fail(ec, "poller wait");

@@ -122,6 +122,7 @@ inline Socket ServerSocket::accept_until(Address* peer, duration timeout, std::e
 }
 
 inline Socket ServerSocket::accept_or_throw(Address* peer, duration timeout) {
+  if (timeout < duration::zero() && is_open()) detail::throw_negative_timeout("accept", timeout.count());
   std::error_code ec;
   Socket socket = accept_until(peer, timeout, ec);
   if (ec) fail(ec, "accept");

@@ -247,6 +247,9 @@ inline void Socket::connect(const Address& peer, duration timeout, std::error_co
 }
 
 inline void Socket::connect(const Address& peer, duration timeout) {
+  if (timeout < duration::zero())
+    detail::throw_negative_timeout("connect " + (peer.empty() ? std::string("<empty address>") : peer.to_string()),
+                                   timeout.count());
   std::error_code ec;
   connect(peer, timeout, ec);
   if (ec) fail(ec, "connect", peer);
@@ -416,6 +419,10 @@ inline OUTLET_DETAIL_SLOW_PATH std::size_t Socket::receive_or_throw(void* data, 
 
 inline OUTLET_DETAIL_SLOW_PATH std::size_t Socket::receive_exact_general(char* bytes, std::size_t size, int failed,
                                                  std::error_code& ec) noexcept {
+  if (!is_open()) {  // even for zero bytes, as receive() says
+    ec = detail::not_open();
+    return 0;
+  }
   const detail::Deadline deadline = deadline_for(receive_timeout_);
   std::size_t got = 0;
   ec.clear();
@@ -435,6 +442,7 @@ inline std::size_t Socket::receive_exact(void* data, std::size_t size, std::erro
   if (untimed_receive()) {
     for (;;) {
       if (got == size) {
+        if (size == 0 && !is_open()) break;  // closed: the general path says so
         ec.clear();
         return got;
       }
@@ -458,7 +466,10 @@ inline std::size_t Socket::receive_exact(void* data, std::size_t size) {
   int failed = 0;
   if (untimed_receive()) {
     for (;;) {
-      if (got == size) return got;
+      if (got == size) {
+        if (size == 0 && !is_open()) break;  // closed: the general path says so
+        return got;
+      }
       const detail::sys::io_result n = detail::try_receive(handle_, bytes + got, size - got);
       if (n < 0) {
         failed = detail::sys::last_error();
@@ -568,8 +579,8 @@ inline std::size_t Socket::receive_exact_vectored(const MutableBuffer* buffers, 
   const detail::Deadline deadline = deadline_for(receive_timeout_);
   detail::BufferCursor<MutableBuffer, char> cursor(buffers, count);
   std::size_t got = 0;
-  ec.clear();
-  while (!cursor.done()) {
+  ec = is_open() ? std::error_code() : detail::not_open();  // even for zero bytes
+  while (!ec && !cursor.done()) {
     std::size_t n = 0;
     const detail::sys::io_vector* v = cursor.next(n);
     const std::size_t done = receive_vector_some(v, n, deadline.is_set() ? &deadline : nullptr, ec);
@@ -723,9 +734,7 @@ inline Socket connect(std::string_view host, std::uint16_t port, std::error_code
 }
 
 inline Socket connect(std::string_view host, std::uint16_t port, duration timeout) {
-  if (timeout < duration::zero())
-    detail::throw_error(detail::invalid_argument(),
-                        "connect: negative timeout (" + std::to_string(timeout.count()) + "ns)");
+  if (timeout < duration::zero()) detail::throw_negative_timeout("connect", timeout.count());
   std::error_code ec;
   Socket socket = detail::connect_any(host, port, timeout, ec);
   if (ec == std::errc::invalid_argument) (void)resolve(host, port);  // throws, quoting the host

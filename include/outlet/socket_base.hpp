@@ -335,6 +335,8 @@ inline bool BasicSocket::wait_readable(duration timeout, std::error_code& ec) co
 inline bool BasicSocket::wait_readable(duration timeout) const {
   std::error_code ec;
   const bool ready = wait_for(false, timeout, ec);
+  if (ec == std::errc::invalid_argument && timeout < duration::zero())
+    detail::throw_negative_timeout("wait_readable", timeout.count());
   if (ec) fail(ec, "wait_readable");
   return ready;
 }
@@ -346,6 +348,8 @@ inline bool BasicSocket::wait_writable(duration timeout, std::error_code& ec) co
 inline bool BasicSocket::wait_writable(duration timeout) const {
   std::error_code ec;
   const bool ready = wait_for(true, timeout, ec);
+  if (ec == std::errc::invalid_argument && timeout < duration::zero())
+    detail::throw_negative_timeout("wait_writable", timeout.count());
   if (ec) fail(ec, "wait_writable");
   return ready;
 }
@@ -364,8 +368,7 @@ inline void BasicSocket::set_receive_timeout(duration timeout, std::error_code& 
 inline void BasicSocket::set_receive_timeout(duration timeout) {
   std::error_code ec;
   set_receive_timeout(timeout, ec);
-  if (ec == std::errc::invalid_argument)
-    detail::throw_error(ec, "set_receive_timeout: negative timeout (" + std::to_string(timeout.count()) + "ns)");
+  if (ec == std::errc::invalid_argument) detail::throw_negative_timeout("set_receive_timeout", timeout.count());
   if (ec) fail(ec, "set_receive_timeout");
 }
 
@@ -376,8 +379,7 @@ inline void BasicSocket::set_send_timeout(duration timeout, std::error_code& ec)
 inline void BasicSocket::set_send_timeout(duration timeout) {
   std::error_code ec;
   set_send_timeout(timeout, ec);
-  if (ec == std::errc::invalid_argument)
-    detail::throw_error(ec, "set_send_timeout: negative timeout (" + std::to_string(timeout.count()) + "ns)");
+  if (ec == std::errc::invalid_argument) detail::throw_negative_timeout("set_send_timeout", timeout.count());
   if (ec) fail(ec, "set_send_timeout");
 }
 
