@@ -103,6 +103,27 @@ TEST_CASE("BasicSocket release gives up ownership without closing", "[socket_bas
   });
 }
 
+// A handle outlet made non-blocking for its own use (a timed accept keeps
+// the listener so) comes back blocking; one the user made non-blocking stays so.
+TEST_CASE("BasicSocket release hands back the blocking mode the user chose", "[socket_base]") {
+  if (!outlet_test::can_query_blocking_mode) OUTLET_TEST_SKIP("Winsock cannot tell a socket's blocking mode");
+  ServerSocket server(Address::loopback(Family::ipv4, 0));
+  std::error_code ec;
+  (void)server.accept(1ms, ec);
+  REQUIRE(ec == std::errc::timed_out);
+  REQUIRE(outlet_test::native_non_blocking(server.native_handle()));  // outlet's doing
+  const outlet::native_handle_type h = server.release();
+  REQUIRE_FALSE(outlet_test::native_non_blocking(h));
+  REQUIRE(close_handle(h) == 0);
+
+  ServerSocket chosen(Address::loopback(Family::ipv4, 0));
+  chosen.set_non_blocking(true);
+  (void)chosen.accept(1ms, ec);
+  const outlet::native_handle_type still = chosen.release();
+  REQUIRE(outlet_test::native_non_blocking(still));
+  REQUIRE(close_handle(still) == 0);
+}
+
 // close() is idempotent; close(ec) clears ec.
 TEST_CASE("BasicSocket close is idempotent and close(ec) clears ec", "[socket_base]") {
   for_each_socket_class([](auto tag) {

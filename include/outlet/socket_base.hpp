@@ -58,6 +58,9 @@ public:
   /// The handle, still owned by this object.
   native_handle_type native_handle() const noexcept { return handle_; }
   /// Gives up ownership: returns the handle and leaves this object closed.
+  /// The handle is in the blocking mode set_non_blocking() chose: if outlet
+  /// had made it non-blocking for its own timed calls, it is made blocking
+  /// again first.
   [[nodiscard]] native_handle_type release() noexcept;
   /// close() / closesocket(); a Unix-domain socket that bound a path also
   /// removes its socket file. Idempotent: closing a closed socket does nothing.
@@ -260,6 +263,10 @@ inline void BasicSocket::reset() noexcept {
 
 inline native_handle_type BasicSocket::release() noexcept {
   const native_handle_type h = handle_;
+  // Non-blocking only inside outlet (a timed accept; a timed send or receive
+  // on Windows): the new owner expects the blocking handle it never changed.
+  // Should the ioctl fail, the handle is still the caller's, as it is.
+  if (is_open() && !non_blocking_ && internal_non_blocking_.load()) (void)detail::set_non_blocking(h, false);
   reset();
   return h;
 }
