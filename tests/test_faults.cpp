@@ -26,6 +26,7 @@
 #include <chrono>
 #include <climits>
 #include <condition_variable>
+#include <cerrno>
 #include <cstring>
 #include <mutex>
 #include <string>
@@ -192,12 +193,18 @@ void check_half_close(Socket& closer, Socket& other) {
   const std::string request = pattern(100000, 11);
   const std::string reply = pattern(200000, 12);
 
-  closer.send_all(request);
-  closer.shutdown(Shutdown::send);
+  // Sent from a thread: the request may not fit in the socket buffers.
+  std::error_code request_error;
+  Joiner requester(std::thread([&] {
+    closer.send_all(request, request_error);
+    if (!request_error) closer.shutdown(Shutdown::send, request_error);
+  }));
 
   // The other side gets every byte, then the end (0), then the end again.
   std::string got(request.size(), '\0');
   REQUIRE(other.receive_exact(&got[0], got.size()) == request.size());
+  requester.join();
+  REQUIRE_FALSE(request_error);
   REQUIRE(got == request);
   char byte = 0;
   REQUIRE(other.receive(&byte, 1) == 0);
@@ -209,10 +216,12 @@ void check_half_close(Socket& closer, Socket& other) {
 
   // The other direction is untouched: a reply larger than the socket
   // buffers goes through while the closer reads.
-  Joiner writer(std::thread([&] { other.send_all(reply); }));
+  std::error_code reply_error;
+  Joiner writer(std::thread([&] { other.send_all(reply, reply_error); }));
   std::string back(reply.size(), '\0');
   REQUIRE(closer.receive_exact(&back[0], back.size()) == reply.size());
   writer.join();
+  REQUIRE_FALSE(reply_error);
   REQUIRE(back == reply);
 
   // Sending after one's own shutdown(send) fails, without SIGPIPE.
@@ -491,16 +500,24 @@ TEST_CASE("Fault: a signal storm during a blocking receive, the data still arriv
   const std::string message = pattern(300000, 21);
   arm_hook(SysCall::receive, p.client.native_handle(), 0, 0);  // count, fail none
   const ScopedFaultHook hook(counting_hook);
+  p.accepted.set_send_timeout(guard_timeout);  // never stuck should the receiver fail
   SignalStorm storm;
+  bool waited = false;
+  std::error_code send_error;
   Joiner sender(std::thread([&] {
-    if (eventually([] { return hook_calls.load() >= 3; })) p.accepted.send_all(message);
-    p.accepted.shutdown(Shutdown::send);
+    waited = eventually([] { return hook_calls.load() >= 3; });
+    p.accepted.send_all(message, send_error);  // sent either way, so the receiver returns
+    p.accepted.shutdown(Shutdown::send, send_error);
   }));
   std::string got(message.size(), '\0');
-  const std::size_t n = p.client.receive_exact(&got[0], got.size());
+  std::error_code ec;
+  const std::size_t n = p.client.receive_exact(&got[0], got.size(), ec);
   storm.stop();
   sender.join();
-  REQUIRE(hook_calls >= 3);  // it was interrupted and retried
+  REQUIRE(waited);
+  REQUIRE_FALSE(send_error);
+  REQUIRE_FALSE(ec);
+  REQUIRE(hook_calls >= 3);  // recv() was interrupted and called again
   REQUIRE(SignalStorm::delivered() >= 2);
   REQUIRE(n == message.size());
   REQUIRE(got == message);
@@ -536,12 +553,19 @@ TEST_CASE("Fault: a signal storm during a blocking accept, the client is still a
   const ScopedFaultHook hook(counting_hook);
   SignalStorm storm;
   Socket client;
+  bool waited = false;
+  std::error_code connect_error;
   Joiner connector(std::thread([&] {
-    if (eventually([] { return hook_calls.load() >= 3; })) client.connect(at);
+    waited = eventually([] { return hook_calls.load() >= 3; });
+    client.connect(at, connect_error);  // either way, so the accept returns
   }));
-  Socket accepted = server.accept();
+  std::error_code ec;
+  Socket accepted = server.accept(ec);
   storm.stop();
   connector.join();
+  REQUIRE(waited);
+  REQUIRE_FALSE(connect_error);
+  REQUIRE_FALSE(ec);
   REQUIRE(hook_calls >= 3);
   REQUIRE(accepted.peer_address() == client.local_address());
 }
@@ -625,16 +649,24 @@ TEST_CASE("Fault: a signal storm during a blocking connect, the connection is st
   const ScopedFaultHook hook(counting_hook);
   SignalStorm storm;
   std::vector<Socket> accepted;
+  std::error_code accept_error;
   Joiner acceptor(std::thread([&] {
-    // Once the connect has been interrupted and is waiting in poll(), make room.
-    if (!eventually([] { return hook_calls.load() >= 2; })) return;
-    for (std::size_t i = 0; i <= queued.size(); ++i) accepted.push_back(server.accept(guard_timeout));
+    // Once the connect has been interrupted and is waiting in poll(), make
+    // room (either way, so the connect returns).
+    (void)eventually([] { return hook_calls.load() >= 2; });
     interrupted_connects = hook_calls.load();
+    for (std::size_t i = 0; i <= queued.size() && !accept_error; ++i) {
+      Socket a = server.accept(guard_timeout, accept_error);
+      if (!accept_error) accepted.push_back(std::move(a));
+    }
   }));
-  s.connect(server.local_address());
+  std::error_code ec;
+  s.connect(server.local_address(), ec);
   storm.stop();
   acceptor.join();
-  REQUIRE(interrupted_connects >= 2);
+  REQUIRE_FALSE(ec);
+  REQUIRE_FALSE(accept_error);
+  REQUIRE(interrupted_connects >= 2);  // poll() was called again after an interruption
   REQUIRE(s.peer_address() == server.local_address());
   REQUIRE(accepted.size() == queued.size() + 1);
   REQUIRE(accepted.back().peer_address() == s.local_address());
@@ -650,29 +682,40 @@ namespace {
 
 /// Lowers the soft descriptor limit to just above what is open, then takes
 /// every descriptor left with dup(); release() gives some back. Restores
-/// the limit and closes its descriptors when it goes.
+/// the limit and closes its descriptors when it goes. The constructor never
+/// throws (so the destructor always restores): check ready() after it.
 class DescriptorExhaustion {
 public:
   DescriptorExhaustion() {
-    REQUIRE(::getrlimit(RLIMIT_NOFILE, &saved_) == 0);
+    if (::getrlimit(RLIMIT_NOFILE, &saved_) != 0) {
+      fail("getrlimit");
+      return;
+    }
     const int open_now = outlet_test::open_descriptor_count();
-    REQUIRE(open_now > 0);
+    if (open_now <= 0) {
+      fail("counting open descriptors");
+      return;
+    }
     rlimit lower = saved_;
     lower.rlim_cur = static_cast<rlim_t>(open_now + 32);
     if (saved_.rlim_cur != RLIM_INFINITY && lower.rlim_cur > saved_.rlim_cur) lower.rlim_cur = saved_.rlim_cur;
-    REQUIRE(::setrlimit(RLIMIT_NOFILE, &lower) == 0);
+    if (::setrlimit(RLIMIT_NOFILE, &lower) != 0) {
+      fail("setrlimit");
+      return;
+    }
     lowered_ = true;
     for (int i = 0; i < 4096; ++i) {
       const int fd = ::dup(STDERR_FILENO);
-      if (fd < 0) {
-        REQUIRE(errno == EMFILE);
-        break;
-      }
+      if (fd < 0) break;
       taken_.push_back(fd);
     }
-    REQUIRE(::dup(STDERR_FILENO) == -1);
-    REQUIRE(errno == EMFILE);
+    const int extra = ::dup(STDERR_FILENO);
+    if (extra >= 0) taken_.push_back(extra);
+    if (extra >= 0 || errno != EMFILE) fail("dup() until EMFILE");
   }
+  /// Whether every descriptor is taken; error() says what went wrong if not.
+  bool ready() const { return error_.empty(); }
+  const std::string& error() const { return error_; }
   ~DescriptorExhaustion() {
     release(taken_.size());
     if (lowered_) ::setrlimit(RLIMIT_NOFILE, &saved_);
@@ -689,6 +732,9 @@ public:
   }
 
 private:
+  void fail(const char* what) { error_ = std::string(what) + " failed: " + std::strerror(errno); }
+
+  std::string error_;
   rlimit saved_{};
   bool lowered_ = false;
   std::vector<int> taken_;
@@ -705,6 +751,8 @@ TEST_CASE("Fault: accept out of descriptors is too_many_files_open, then accepts
   client.send_all(std::string("waiting"));
   {
     DescriptorExhaustion exhausted;
+    INFO(exhausted.error());
+    REQUIRE(exhausted.ready());
     std::error_code ec;
     Socket none = server.accept(ec);
     REQUIRE(ec == std::errc::too_many_files_open);
@@ -741,6 +789,8 @@ TEST_CASE("Fault: opening sockets out of descriptors names the call and the addr
   ServerSocket server(Address::loopback(Family::ipv4, 0));
   const Address at = server.local_address();
   DescriptorExhaustion exhausted;
+  INFO(exhausted.error());
+  REQUIRE(exhausted.ready());
   const Thrown connecting = thrown_by([&] { Socket s(at); });
   REQUIRE(connecting.code == std::errc::too_many_files_open);
   REQUIRE(connecting.what == "connect " + at.to_string() + ": " + connecting.code.message());

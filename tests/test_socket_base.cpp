@@ -116,12 +116,27 @@ TEST_CASE("BasicSocket release hands back the blocking mode the user chose", "[s
   REQUIRE_FALSE(outlet_test::native_non_blocking(h));
   REQUIRE(close_handle(h) == 0);
 
-  ServerSocket chosen(Address::loopback(Family::ipv4, 0));
-  chosen.set_non_blocking(true);
-  (void)chosen.accept(1ms, ec);
-  const outlet::native_handle_type still = chosen.release();
-  REQUIRE(outlet_test::native_non_blocking(still));
-  REQUIRE(close_handle(still) == 0);
+  // Non-blocking by the user's choice, made before or after outlet's own
+  // switch: it stays so.
+  for (const bool timed_accept_first : {false, true}) {
+    ServerSocket chosen(Address::loopback(Family::ipv4, 0));
+    if (timed_accept_first) (void)chosen.accept(1ms, ec);
+    chosen.set_non_blocking(true);
+    if (!timed_accept_first) (void)chosen.accept(1ms, ec);
+    const outlet::native_handle_type still = chosen.release();
+    REQUIRE(outlet_test::native_non_blocking(still));
+    REQUIRE(close_handle(still) == 0);
+  }
+
+  // Chosen, then unchosen after outlet's switch: blocking again.
+  ServerSocket changed(Address::loopback(Family::ipv4, 0));
+  (void)changed.accept(1ms, ec);
+  changed.set_non_blocking(true);
+  changed.set_non_blocking(false);
+  REQUIRE(outlet_test::native_non_blocking(changed.native_handle()));  // kept so for outlet's use
+  const outlet::native_handle_type back = changed.release();
+  REQUIRE_FALSE(outlet_test::native_non_blocking(back));
+  REQUIRE(close_handle(back) == 0);
 }
 
 // close() is idempotent; close(ec) clears ec.

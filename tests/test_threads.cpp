@@ -14,8 +14,10 @@
 // Helper threads never use Catch's assertions (they belong to the main
 // thread): they record what they saw, and the main thread checks it after
 // joining them. No case sleeps to synchronise: threads wait on the blocking
-// calls themselves, on futures or on condition variables, each bounded by
-// `give_up`, which only ends a test that has failed already.
+// calls themselves, on futures or on condition variables. Most waits are
+// bounded by `give_up`, which only ends a test that has failed already; an
+// untimed receive or accept that a failure leaves waiting is woken by
+// shutdown() on Linux (ctest's timeout ends it elsewhere).
 #include "catch.hpp"
 #include "test_support.hpp"
 
@@ -542,6 +544,11 @@ TEST_CASE("one thread may send_to() while another receive_from()s on the same Da
           "[threads]") {
   DatagramSocket a(Address::loopback(Family::ipv4, 0));
   DatagramSocket b(Address::loopback(Family::ipv4, 0));
+  // A lost datagram must fail the case, not hang it: an OS-level receive
+  // timeout (SO_RCVTIMEO, behind outlet's back) bounds even the plain
+  // receives, which outlet then reports as timed_out.
+  for (DatagramSocket* s : {&a, &b})
+    s->set_option(SOL_SOCKET, SO_RCVTIMEO, outlet_test::native_timeout(give_up));
   SECTION("plain calls") {}
   SECTION("timed receives beside plain sends") {
     a.set_receive_timeout(give_up);
