@@ -539,6 +539,8 @@ TEST_CASE("Free connect() errors", "[socket]") {
   REQUIRE(ec == std::errc::invalid_argument);
   const Thrown negative = thrown_by([&] { (void)outlet::connect("127.0.0.1", port, -5ms); });
   REQUIRE(negative.code == std::errc::invalid_argument);
+  REQUIRE(negative.what == "connect \"127.0.0.1\" port " + std::to_string(port) + ": negative timeout (-5000000ns): " +
+                               negative.code.message());
 
   ec.clear();
   s = outlet::connect("", port, ec);

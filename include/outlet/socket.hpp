@@ -734,7 +734,8 @@ inline Socket connect(std::string_view host, std::uint16_t port, std::error_code
 }
 
 inline Socket connect(std::string_view host, std::uint16_t port, duration timeout) {
-  if (timeout < duration::zero()) detail::throw_negative_timeout("connect", timeout.count());
+  if (timeout < duration::zero())
+    detail::throw_negative_timeout("connect " + detail::quote(host) + " port " + std::to_string(port), timeout.count());
   std::error_code ec;
   Socket socket = detail::connect_any(host, port, timeout, ec);
   if (ec == std::errc::invalid_argument) (void)resolve(host, port);  // throws, quoting the host
