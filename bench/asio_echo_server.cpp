@@ -41,10 +41,9 @@ public:
 
 private:
   void read() {
-    socket_.async_read_some(asio::buffer(buffer_),
-                            [self = shared_from_this()](std::error_code ec, std::size_t n) {
-                              if (!ec) self->write(n);  // EOF or an error: drop the session
-                            });
+    socket_.async_read_some(asio::buffer(buffer_), [self = shared_from_this()](std::error_code ec, std::size_t n) {
+      if (!ec) self->write(n);  // EOF or an error: drop the session
+    });
   }
 
   void write(std::size_t n) {

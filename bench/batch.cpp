@@ -73,7 +73,8 @@ char mark(std::size_t i) { return static_cast<char>('A' + i % 26); }
 // One side's buffers for a burst: B datagrams of `size` bytes to send, and
 // B receive slots with room for more than `size` (a longer one would show).
 struct Burst {
-  Burst(std::size_t burst, std::size_t size) : out(burst, std::string(size, 'x')), in(burst, std::string(size + 64, '\0')) {
+  Burst(std::size_t burst, std::size_t size)
+      : out(burst, std::string(size, 'x')), in(burst, std::string(size + 64, '\0')) {
     for (std::size_t i = 0; i < burst; ++i) out[i].front() = out[i].back() = mark(i);
   }
   std::vector<std::string> out;
@@ -308,14 +309,23 @@ int main(int argc, char** argv) {
       return argv[++i];
     };
     try {
-      if (arg == "--rounds") s.rounds = std::stoi(value());
-      else if (arg == "--warmup") s.warmup = std::stoi(value());
-      else if (arg == "--burst") s.burst = static_cast<std::size_t>(std::stoul(value()));
-      else if (arg == "--bursts") s.bursts = std::stoi(value());
-      else if (arg == "--size") s.size = static_cast<std::size_t>(std::stoul(value()));
-      else if (arg == "--json") s.json = value();
-      else if (arg == "--quick") { s.rounds = 3; s.bursts = 4000; }
-      else return usage(("unknown argument '" + arg + "'").c_str());
+      if (arg == "--rounds")
+        s.rounds = std::stoi(value());
+      else if (arg == "--warmup")
+        s.warmup = std::stoi(value());
+      else if (arg == "--burst")
+        s.burst = static_cast<std::size_t>(std::stoul(value()));
+      else if (arg == "--bursts")
+        s.bursts = std::stoi(value());
+      else if (arg == "--size")
+        s.size = static_cast<std::size_t>(std::stoul(value()));
+      else if (arg == "--json")
+        s.json = value();
+      else if (arg == "--quick") {
+        s.rounds = 3;
+        s.bursts = 4000;
+      } else
+        return usage(("unknown argument '" + arg + "'").c_str());
     } catch (const std::exception& e) {
       return usage(e.what());
     }
@@ -328,9 +338,10 @@ int main(int argc, char** argv) {
   ways.push_back(Way::plain_mmsg);
 #endif
   std::vector<std::vector<double>> rates(ways.size());
-  std::printf("batch: %zu datagrams of %zu B per burst, %d bursts per run over 127.0.0.1; %d warm-up + %d rounds, "
-              "order rotating; sendmmsg/recvmmsg in outlet: %s\n",
-              s.burst, s.size, s.bursts, s.warmup, s.rounds, outlet::detail::sys::has_message_batch ? "yes" : "no");
+  std::printf(
+      "batch: %zu datagrams of %zu B per burst, %d bursts per run over 127.0.0.1; %d warm-up + %d rounds, "
+      "order rotating; sendmmsg/recvmmsg in outlet: %s\n",
+      s.burst, s.size, s.bursts, s.warmup, s.rounds, outlet::detail::sys::has_message_batch ? "yes" : "no");
   std::printf("%-6s", "round");
   for (Way w : ways) std::printf(" %14s", name(w));
   std::printf("   (datagrams/s, one way)\n");
@@ -356,8 +367,9 @@ int main(int argc, char** argv) {
   const double base = median(rates[0]);
   std::ostringstream json;
   json << "{\n  \"burst\": " << s.burst << ",\n  \"size\": " << s.size << ",\n  \"bursts\": " << s.bursts
-       << ",\n  \"rounds\": " << s.rounds << ",\n  \"message_batch\": "
-       << (outlet::detail::sys::has_message_batch ? "true" : "false") << ",\n  \"ways\": {";
+       << ",\n  \"rounds\": " << s.rounds
+       << ",\n  \"message_batch\": " << (outlet::detail::sys::has_message_batch ? "true" : "false")
+       << ",\n  \"ways\": {";
   std::printf("\nmedian          datagrams/s   ratio to single\n");
   for (std::size_t j = 0; j < ways.size(); ++j) {
     const double m = median(rates[j]);

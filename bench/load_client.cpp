@@ -70,9 +70,9 @@ void message_bytes(std::uint64_t conn, std::uint64_t round, std::size_t offset, 
 
 struct Connection {
   outlet::Socket socket;
-  std::uint64_t round = 0;   // the round in progress; == rounds when done
-  std::size_t sent = 0;      // bytes of this round's message sent
-  std::size_t checked = 0;   // bytes of its echo received and verified
+  std::uint64_t round = 0;  // the round in progress; == rounds when done
+  std::size_t sent = 0;     // bytes of this round's message sent
+  std::size_t checked = 0;  // bytes of its echo received and verified
   outlet::Interest interest = outlet::Interest::both;
 };
 
@@ -103,8 +103,8 @@ public:
     while (finished_ < connections_.size()) {
       const auto left = deadline - Clock::now();
       if (left <= Clock::duration::zero()) {
-        std::cerr << "load_client: timed out after " << options_.timeout_s << " s with " << round_trips_
-                  << " of " << options_.connections * options_.rounds << " round trips done\n";
+        std::cerr << "load_client: timed out after " << options_.timeout_s << " s with " << round_trips_ << " of "
+                  << options_.connections * options_.rounds << " round trips done\n";
         return false;
       }
       std::error_code ec;
@@ -174,8 +174,8 @@ private:
   bool mismatch(std::size_t i, const Connection& c, std::size_t n) {
     std::size_t k = 0;
     while (in_[k] == out_[k]) ++k;
-    std::cerr << "load_client: connection " << i << ", round " << c.round << ": echo byte " << c.checked + k
-              << " is " << static_cast<int>(static_cast<unsigned char>(in_[k])) << ", expected "
+    std::cerr << "load_client: connection " << i << ", round " << c.round << ": echo byte " << c.checked + k << " is "
+              << static_cast<int>(static_cast<unsigned char>(in_[k])) << ", expected "
               << static_cast<int>(static_cast<unsigned char>(out_[k])) << " (" << n << " bytes in this read)\n";
     return false;
   }
@@ -279,10 +279,11 @@ int main(int argc, char* argv[]) {
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
 
   const std::uint64_t trips = client->round_trips();
-  std::printf("connections=%llu rounds=%llu size=%llu round_trips=%llu seconds=%.3f round_trips_per_second=%.0f "
-              "verified_bytes=%llu\n",
-              static_cast<unsigned long long>(options.connections), static_cast<unsigned long long>(options.rounds),
-              static_cast<unsigned long long>(options.size), static_cast<unsigned long long>(trips), seconds,
-              static_cast<double>(trips) / seconds, static_cast<unsigned long long>(trips * options.size));
+  std::printf(
+      "connections=%llu rounds=%llu size=%llu round_trips=%llu seconds=%.3f round_trips_per_second=%.0f "
+      "verified_bytes=%llu\n",
+      static_cast<unsigned long long>(options.connections), static_cast<unsigned long long>(options.rounds),
+      static_cast<unsigned long long>(options.size), static_cast<unsigned long long>(trips), seconds,
+      static_cast<double>(trips) / seconds, static_cast<unsigned long long>(trips * options.size));
   return 0;
 }

@@ -40,10 +40,10 @@ void request_stop(int) { stop_requested = 1; }
 
 struct Client {
   outlet::Socket socket;
-  std::uint64_t token = 0;  // how the Poller names this client in its events
-  std::string nick;         // empty until the first line arrives
-  std::string input;        // a partial line received so far
-  std::string output;       // bytes the client has not taken yet
+  std::uint64_t token = 0;         // how the Poller names this client in its events
+  std::string nick;                // empty until the first line arrives
+  std::string input;               // a partial line received so far
+  std::string output;              // bytes the client has not taken yet
   bool watching_writable = false;  // whether the Poller waits for room to send
   bool closing = false;            // dropped: closed at the end of this turn
 };
@@ -178,7 +178,7 @@ private:
 
   outlet::ServerSocket listener_;
   std::map<std::uint64_t, Client> clients_;  // by token
-  outlet::Poller poller_;  // declared after the sockets, so destroyed before them
+  outlet::Poller poller_;                    // declared after the sockets, so destroyed before them
   std::uint64_t next_token_ = 1;
 };
 

@@ -91,8 +91,7 @@ void unix_echo() {
   stream_echo("unix", std::move(server));  // closing the server removes its socket file
 
   std::error_code ec;
-  std::cout << "unix: socket file removed on close: " << (std::filesystem::exists(path, ec) ? "no" : "yes")
-            << '\n';
+  std::cout << "unix: socket file removed on close: " << (std::filesystem::exists(path, ec) ? "no" : "yes") << '\n';
 }
 
 }  // namespace

@@ -127,7 +127,7 @@ private:
 
   outlet::ServerSocket listener_;
   std::unordered_map<std::uint64_t, Connection> connections_;  // by token
-  outlet::Poller poller_;  // declared after the sockets, so destroyed before them
+  outlet::Poller poller_;                                      // declared after the sockets, so destroyed before them
   std::uint64_t next_token_ = 1;
   bool accepting_ = true;
   char buffer_[65536];  // every connection receives into this one buffer

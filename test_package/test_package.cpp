@@ -28,8 +28,8 @@ int main() {
       return EXIT_FAILURE;
     }
 
-    std::cout << "outlet " << OUTLET_VERSION_STRING << ": sent '" << request << "' and got '" << reply
-              << "' back over " << server.local_address() << "\n";
+    std::cout << "outlet " << OUTLET_VERSION_STRING << ": sent '" << request << "' and got '" << reply << "' back over "
+              << server.local_address() << "\n";
     return EXIT_SUCCESS;
   } catch (const std::exception& e) {
     std::cerr << "test_package: " << e.what() << "\n";

@@ -26,9 +26,7 @@ using UnixSockaddr = outlet::detail::sys::unix_sockaddr;
 constexpr std::size_t unix_path_offset = offsetof(UnixSockaddr, sun_path);
 constexpr std::size_t unix_path_capacity = sizeof(UnixSockaddr::sun_path);
 
-bool contains(const std::string& text, std::string_view needle) {
-  return text.find(needle) != std::string::npos;
-}
+bool contains(const std::string& text, std::string_view needle) { return text.find(needle) != std::string::npos; }
 
 /// Runs a throwing call that must reject its input; returns its what().
 template <class Call>
@@ -47,8 +45,7 @@ std::string rejection(Call&& call) {
 /// invalid_argument and returns an empty Address; the throwing form's what()
 /// starts with `op`, quotes the input, says `why` and ends with the message.
 template <class Throwing, class NoThrow>
-void check_rejects(const char* op, std::string_view input, const char* why, Throwing&& throwing,
-                   NoThrow&& no_throw) {
+void check_rejects(const char* op, std::string_view input, const char* why, Throwing&& throwing, NoThrow&& no_throw) {
   INFO("op: " << op << ", input: " << outlet::detail::quote(input));
   std::error_code ec = std::make_error_code(std::errc::io_error);
   const Address a = no_throw(ec);
@@ -121,9 +118,7 @@ bool is_v6_zero_or_one(const in6_addr& addr, bool one) {
 }
 
 /// "a" repeated to make a string of `n` bytes after `prefix`.
-std::string padded(const std::string& prefix, std::size_t n) {
-  return prefix + std::string(n - prefix.size(), 'a');
-}
+std::string padded(const std::string& prefix, std::size_t n) { return prefix + std::string(n - prefix.size(), 'a'); }
 
 /// A spread of valid, pairwise distinct addresses of every family.
 std::vector<Address> sample_addresses() {
@@ -460,8 +455,7 @@ TEST_CASE("Address::any and Address::loopback reject the Unix family", "[address
       "Address::any", "unix_domain", "not an IP family", [] { return Address::any(Family::unix_domain, 80); },
       [](std::error_code& ec) { return Address::any(Family::unix_domain, 80, ec); });
   check_rejects(
-      "Address::loopback", "unix_domain", "not an IP family",
-      [] { return Address::loopback(Family::unix_domain, 80); },
+      "Address::loopback", "unix_domain", "not an IP family", [] { return Address::loopback(Family::unix_domain, 80); },
       [](std::error_code& ec) { return Address::loopback(Family::unix_domain, 80, ec); });
 }
 
@@ -642,8 +636,8 @@ TEST_CASE("Address::from_native reads a Unix path with or without its NUL", "[ad
 TEST_CASE("Address::from_native reads the unnamed Unix address", "[address]") {
   UnixSockaddr sun{};
   sun.sun_family = AF_UNIX;
-  const Address a = Address::from_native(reinterpret_cast<const sockaddr*>(&sun),
-                                         static_cast<socklen_t>(unix_path_offset));
+  const Address a =
+      Address::from_native(reinterpret_cast<const sockaddr*>(&sun), static_cast<socklen_t>(unix_path_offset));
   CHECK(a == Address::unix_domain(""));
   CHECK(a.path().empty());
   CHECK(a.to_string() == "unix:");

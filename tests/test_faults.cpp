@@ -59,8 +59,8 @@ using outlet_test::ms_since;
 using outlet_test::Pair;
 using outlet_test::pattern;
 using outlet_test::ScopedFaultHook;
-using outlet_test::thrown_by;
 using outlet_test::Thrown;
+using outlet_test::thrown_by;
 
 namespace {
 

@@ -193,8 +193,7 @@ public:
       std::cout << std::flush;  // keep the order of the two streams in a shared log
       std::cerr << '\n'
                 << prefix << "test case \"" << name_ << "\" leaked " << end.count - start_.count
-                << " descriptor(s): " << start_.count << " open when it started, " << end.count
-                << " when it ended\n";
+                << " descriptor(s): " << start_.count << " open when it started, " << end.count << " when it ended\n";
       print_new_descriptors(std::cerr, start_, end);
       std::cerr << std::flush;
       leak_log().leaking_cases.push_back(name_);
@@ -235,15 +234,16 @@ int main(int argc, char* argv[]) {
   std::cout << std::flush;
   if (!cases.empty()) {
     leaked = true;
-    std::cerr << '\n' << prefix << "FAILED: " << cases.size() << " test case(s) ended with more descriptors open "
+    std::cerr << '\n'
+              << prefix << "FAILED: " << cases.size() << " test case(s) ended with more descriptors open "
               << "than they started with:\n";
     for (const std::string& name : cases) std::cerr << "  " << name << '\n';
   }
   if (before.known() && after.known() && after.count > before.count) {
     leaked = true;
     std::cerr << '\n'
-              << prefix << "FAILED: the run leaked " << after.count - before.count << " descriptor(s): "
-              << before.count << " open before Session::run, " << after.count << " after\n";
+              << prefix << "FAILED: the run leaked " << after.count - before.count << " descriptor(s): " << before.count
+              << " open before Session::run, " << after.count << " after\n";
     print_new_descriptors(std::cerr, before, after);
   }
   if (!leaked) return result;

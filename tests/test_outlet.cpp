@@ -79,8 +79,8 @@ TEST_CASE("the second translation unit runs a loopback TCP echo", "[outlet]") {
 TEST_CASE("the version macros agree with each other and across TUs", "[outlet]") {
   static_assert(OUTLET_VERSION_MAJOR >= 0 && OUTLET_VERSION_MINOR >= 0 && OUTLET_VERSION_PATCH >= 0,
                 "version numbers are non-negative integers");
-  const std::string joined = std::to_string(OUTLET_VERSION_MAJOR) + '.' + std::to_string(OUTLET_VERSION_MINOR) +
-                             '.' + std::to_string(OUTLET_VERSION_PATCH);
+  const std::string joined = std::to_string(OUTLET_VERSION_MAJOR) + '.' + std::to_string(OUTLET_VERSION_MINOR) + '.' +
+                             std::to_string(OUTLET_VERSION_PATCH);
   CHECK(std::string(OUTLET_VERSION_STRING) == joined);
   CHECK(std::strcmp(outlet_second_tu::version_string(), OUTLET_VERSION_STRING) == 0);
   CHECK(OUTLET_VERSION == OUTLET_VERSION_MAJOR * 10000 + OUTLET_VERSION_MINOR * 100 + OUTLET_VERSION_PATCH);

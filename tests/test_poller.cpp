@@ -48,10 +48,10 @@ using outlet_test::connected_pair;
 using outlet_test::counting_hook;
 using outlet_test::hook_calls;
 using outlet_test::ms_since;
-using outlet_test::pattern;
-using outlet_test::stale_error;
 using outlet_test::Pair;
+using outlet_test::pattern;
 using outlet_test::refused_address;
+using outlet_test::stale_error;
 using outlet_test::starts_with;
 using outlet_test::Thrown;
 using outlet_test::thrown_by;
@@ -69,8 +69,6 @@ int native_invalid_argument() {
   return EINVAL;
 #endif  // defined(_WIN32)
 }
-
-
 
 /// A small deterministic generator for sizes (splitmix64).
 class Random {
@@ -843,8 +841,7 @@ TEST_CASE("Poller non-blocking connect refused", "[poller]") {
     poller.add(s, Interest::writable, token);
     const std::optional<Event> ended = wait_for_token(poller, token);
     REQUIRE(ended.has_value());
-    INFO("event: writable " << ended->writable() << ", error " << ended->error() << ", hangup "
-                            << ended->hangup());
+    INFO("event: writable " << ended->writable() << ", error " << ended->error() << ", hangup " << ended->hangup());
     REQUIRE((ended->writable() || ended->error()));
     if (form == 0) {
       s.finish_connect(ec);
@@ -1052,8 +1049,8 @@ bool serve(Poller& poller, EchoConnection& c, std::uint64_t token, std::vector<c
 }
 
 /// Accepts every client waiting on `listener` and registers it with token = its index + 1.
-void accept_all(ServerSocket& listener, Poller& poller, std::vector<EchoConnection>& connections,
-                std::size_t& open, EchoStats& stats) {
+void accept_all(ServerSocket& listener, Poller& poller, std::vector<EchoConnection>& connections, std::size_t& open,
+                EchoStats& stats) {
   for (;;) {
     std::error_code ec;
     Socket s = listener.accept(ec);
@@ -1089,8 +1086,8 @@ EchoStats run_echo_server(ServerSocket& listener, std::size_t expected, Clock::t
   }
   while (stats.accepted < expected || open > 0) {
     if (stop || Clock::now() >= deadline) {
-      stats.failures += "server gave up with " + std::to_string(stats.accepted) + " accepted and " +
-                        std::to_string(open) + " open\n";
+      stats.failures +=
+          "server gave up with " + std::to_string(stats.accepted) + " accepted and " + std::to_string(open) + " open\n";
       break;
     }
     poller.wait(100ms, ec);

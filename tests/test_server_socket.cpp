@@ -437,7 +437,7 @@ TEST_CASE("ServerSocket close keeps a replacing server's file", "[server_socket]
   OUTLET_TEST_REQUIRE_UNIX_SOCKETS();
   const std::string path = outlet_test::unique_unix_path("replace");
   ServerSocket a(Address::unix_domain(path));
-  REQUIRE(std::remove(path.c_str()) == 0);  // someone removes A's file ...
+  REQUIRE(std::remove(path.c_str()) == 0);     // someone removes A's file ...
   ServerSocket b(Address::unix_domain(path));  // ... and B binds the path
   a.close();
   REQUIRE(outlet_test::file_exists(path));

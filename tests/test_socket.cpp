@@ -40,17 +40,16 @@ using outlet_test::contains;
 using outlet_test::counting_hook;
 using outlet_test::handle_closed;
 using outlet_test::hook_calls;
-using outlet_test::pattern;
 using outlet_test::Joiner;
 using outlet_test::ms_since;
 using outlet_test::Pair;
+using outlet_test::pattern;
 using outlet_test::refused_address;
 using outlet_test::starts_with;
 using outlet_test::Thrown;
 using outlet_test::thrown_by;
 
 // --- helpers ------------------------------------------------------------------
-
 
 /// "" if the bytes match, else where they first differ (`offset` = position of got[0] in the stream).
 std::string compare_bytes(const char* got, const char* want, std::size_t size, std::size_t offset = 0) {
@@ -147,8 +146,8 @@ std::string round_trip(Socket& s, const std::string& data, unsigned style) {
       sent += n;
     }
   } else {
-    const std::size_t sent = (style & 4U) != 0 ? s.send_all(std::string_view(data), ec)
-                                               : s.send_all(data.data(), data.size(), ec);
+    const std::size_t sent =
+        (style & 4U) != 0 ? s.send_all(std::string_view(data), ec) : s.send_all(data.data(), data.size(), ec);
     if (ec) return where + "send_all: " + ec.message();
     if (sent != data.size()) return where + "send_all sent " + std::to_string(sent);
   }
@@ -172,8 +171,8 @@ std::string round_trip(Socket& s, const std::string& data, unsigned style) {
 
 /// Many round trips of sizes from 1 byte to 64 KiB through an echo server at `local`.
 void echo_loop(const Address& local) {
-  const std::size_t sizes[] = {1, 2, 3, 7, 64, 100, 511, 512, 1000, 1460, 1500, 2048, 4095, 4096, 4097, 8192,
-                               9000, 16384, 32767, 32768, 50000, 65535, 65536};
+  const std::size_t sizes[] = {1,    2,    3,    7,    64,   100,   511,   512,   1000,  1460,  1500, 2048,
+                               4095, 4096, 4097, 8192, 9000, 16384, 32767, 32768, 50000, 65535, 65536};
   EchoServer server(local);
   Socket client(server.address());
   REQUIRE(client.peer_address() == server.address());
@@ -190,7 +189,7 @@ void echo_loop(const Address& local) {
 
 /// The outcome of connecting until a connect times out.
 struct TimedOutConnect {
-  std::error_code ec;      // timed_out if one did
+  std::error_code ec;        // timed_out if one did
   long long elapsed_ms = 0;  // how long that connect took
 };
 
@@ -432,7 +431,10 @@ TEST_CASE("Socket connect refused", "[socket]") {
   REQUIRE(timed.code == std::errc::connection_refused);
   REQUIRE(starts_with(timed.what, prefix));
 
-  const Thrown member = thrown_by([&] { Socket u; u.connect(target); });
+  const Thrown member = thrown_by([&] {
+    Socket u;
+    u.connect(target);
+  });
   REQUIRE(member.code == std::errc::connection_refused);
   REQUIRE(starts_with(member.what, prefix));
 }
@@ -539,8 +541,8 @@ TEST_CASE("Free connect() errors", "[socket]") {
   REQUIRE(ec == std::errc::invalid_argument);
   const Thrown negative = thrown_by([&] { (void)outlet::connect("127.0.0.1", port, -5ms); });
   REQUIRE(negative.code == std::errc::invalid_argument);
-  REQUIRE(negative.what == "connect \"127.0.0.1\" port " + std::to_string(port) + ": negative timeout (-5000000ns): " +
-                               negative.code.message());
+  REQUIRE(negative.what == "connect \"127.0.0.1\" port " + std::to_string(port) +
+                               ": negative timeout (-5000000ns): " + negative.code.message());
 
   ec.clear();
   s = outlet::connect("", port, ec);
@@ -758,8 +760,7 @@ TEST_CASE("Socket non-blocking receive", "[socket]") {
   REQUIRE(ec == std::errc::operation_would_block);
   REQUIRE(p.client.receive_exact(buffer, sizeof buffer, ec) == 0);
   REQUIRE(ec == std::errc::operation_would_block);
-  REQUIRE(thrown_by([&] { (void)p.client.receive(buffer, sizeof buffer); }).code ==
-          std::errc::operation_would_block);
+  REQUIRE(thrown_by([&] { (void)p.client.receive(buffer, sizeof buffer); }).code == std::errc::operation_would_block);
   REQUIRE(ms_since(start) < 1000);
 
   p.client.set_non_blocking(false);

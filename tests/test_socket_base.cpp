@@ -27,11 +27,11 @@ using outlet::detail::SysCall;
 using outlet_test::arm_hook;
 using outlet_test::close_handle;
 using outlet_test::contains;
-using outlet_test::stale_error;
 using outlet_test::counting_hook;
 using outlet_test::handle_closed;
 using outlet_test::hook_calls;
 using outlet_test::hook_handle;
+using outlet_test::stale_error;
 using outlet_test::Thrown;
 using outlet_test::thrown_by;
 
@@ -67,7 +67,6 @@ void for_each_socket_class(F&& check) {
   SECTION("DatagramSocket") { check(Tag<DatagramSocket>{}); }
 }
 
-
 }  // namespace
 
 // --- ownership: is_open, operator bool, native_handle, release, close ----------------
@@ -98,7 +97,7 @@ TEST_CASE("BasicSocket release gives up ownership without closing", "[socket_bas
     REQUIRE(socket.native_handle() == S().native_handle());
     REQUIRE_FALSE(handle_closed(released));
     REQUIRE(close_handle(released) == 0);  // still open: ours to close
-    socket.close();                         // and the socket does not touch it again
+    socket.close();                        // and the socket does not touch it again
     REQUIRE_FALSE(socket.is_open());
   });
 }

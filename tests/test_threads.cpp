@@ -139,8 +139,7 @@ void abandon(Socket& s, Socket& peer) {
 /// send_all(), then shutdown(send) so the peer reads the end of the stream;
 /// if `may_end` is valid, not before it is ready. On failure it abandons the
 /// connection (`s` and its `peer`).
-Outcome send_stream(Socket& s, Socket& peer, const std::string& data,
-                    const std::shared_future<void>& may_end = {}) {
+Outcome send_stream(Socket& s, Socket& peer, const std::string& data, const std::shared_future<void>& may_end = {}) {
   static constexpr std::size_t chunks[] = {1, 1000, 65536, 7, 262144, 4096, 12345, 100000};
   Outcome out;
   std::error_code ec;
@@ -181,8 +180,7 @@ Outcome receive_stream(Socket& s, Socket& peer, const std::string& expected) {
   std::error_code ec;
   for (std::size_t i = 0;; ++i) {
     const std::size_t chunk = chunks[i % std::size(chunks)];
-    const std::size_t n =
-        i % 3 == 2 ? s.receive_exact(buffer.data(), chunk, ec) : s.receive(buffer.data(), chunk, ec);
+    const std::size_t n = i % 3 == 2 ? s.receive_exact(buffer.data(), chunk, ec) : s.receive(buffer.data(), chunk, ec);
     if (ec) {
       out.error = "receive: " + ec.message();
     } else if (n == 0) {
@@ -219,8 +217,10 @@ std::string full_duplex(Socket& a, Socket& b, const std::shared_future<void>& a_
   }
   std::string failures;
   const auto check = [&](const char* who, const Outcome& o) {
-    if (!o.error.empty()) failures += std::string(who) + ": " + o.error + "\n";
-    else if (o.bytes != stream_size) failures += std::string(who) + ": " + std::to_string(o.bytes) + " bytes\n";
+    if (!o.error.empty())
+      failures += std::string(who) + ": " + o.error + "\n";
+    else if (o.bytes != stream_size)
+      failures += std::string(who) + ": " + std::to_string(o.bytes) + " bytes\n";
   };
   check("a sender", a_sent);
   check("a receiver", a_received);
@@ -233,8 +233,7 @@ std::string full_duplex(Socket& a, Socket& b, const std::shared_future<void>& a_
 
 // Full duplex over TCP: on each end one thread sends 4 MiB while another
 // receives 4 MiB on the same Socket object, both ends at once, no timeouts.
-TEST_CASE("one thread may send while another receives on the same TCP Socket, on both ends at once",
-          "[threads]") {
+TEST_CASE("one thread may send while another receives on the same TCP Socket, on both ends at once", "[threads]") {
   Pair p = connected_pair();
   REQUIRE(full_duplex(p.client, p.accepted) == "");
 }
@@ -519,10 +518,14 @@ Outcome receive_datagrams(DatagramSocket& s, const Address& from_expected, unsig
         index |= static_cast<std::size_t>(static_cast<unsigned char>(buffer[i])) << (8 * i);
     }
     const std::string which = "datagram " + std::to_string(index);
-    if (ec) out.error = "receive_from: " + ec.message();
-    else if (index >= datagram_count || seen[index]) out.error = "unexpected or repeated datagram";
-    else if (datagram(index, seed) != std::string(buffer.data(), n)) out.error = which + " differs";
-    else if (from != from_expected) out.error = which + " from " + from.to_string();
+    if (ec)
+      out.error = "receive_from: " + ec.message();
+    else if (index >= datagram_count || seen[index])
+      out.error = "unexpected or repeated datagram";
+    else if (datagram(index, seed) != std::string(buffer.data(), n))
+      out.error = which + " differs";
+    else if (from != from_expected)
+      out.error = which + " from " + from.to_string();
     if (!out.error.empty()) {
       window.abort();
       return out;
@@ -547,8 +550,7 @@ TEST_CASE("one thread may send_to() while another receive_from()s on the same Da
   // A lost datagram must fail the case, not hang it: an OS-level receive
   // timeout (SO_RCVTIMEO, behind outlet's back) bounds even the plain
   // receives, which outlet then reports as timed_out.
-  for (DatagramSocket* s : {&a, &b})
-    s->set_option(SOL_SOCKET, SO_RCVTIMEO, outlet_test::native_timeout(give_up));
+  for (DatagramSocket* s : {&a, &b}) s->set_option(SOL_SOCKET, SO_RCVTIMEO, outlet_test::native_timeout(give_up));
   SECTION("plain calls") {}
   SECTION("timed receives beside plain sends") {
     a.set_receive_timeout(give_up);
@@ -687,8 +689,7 @@ constexpr std::uint64_t wake_token = 42;
 /// one byte arrives on the wake-up socket it bound at `wake_at` and
 /// registered. Then it removes both sockets from its Poller and closes them
 /// itself. `ready` gets the wake-up socket's address (empty on failure).
-void serve_until_woken(Socket connection, const Address& wake_at, std::promise<Address>& ready,
-                       WaiterResult& out) {
+void serve_until_woken(Socket connection, const Address& wake_at, std::promise<Address>& ready, WaiterResult& out) {
   std::error_code ec;
   Poller poller;
   DatagramSocket wake;
@@ -767,10 +768,9 @@ void wake_a_waiting_poller(const Address& wake_at, Family waker_family) {
   std::string echo_failures;
   bool woke = false;
   {
-    Joiner waiter(std::thread(
-        [&, connection = std::move(p.accepted)]() mutable {
-          serve_until_woken(std::move(connection), wake_at, ready, result);
-        }));
+    Joiner waiter(std::thread([&, connection = std::move(p.accepted)]() mutable {
+      serve_until_woken(std::move(connection), wake_at, ready, result);
+    }));
     if (wake_address.wait_for(give_up) == std::future_status::ready) {
       const Address to = wake_address.get();
       std::error_code ec;
@@ -832,8 +832,8 @@ TEST_CASE("threads that each use their own sockets and their own Poller need no 
           poller.add(p.accepted, Interest::readable, 1);
           std::vector<char> buffer(8192);
           for (int i = 0; i < 200; ++i) {
-            const std::string message = pattern(1 + static_cast<std::size_t>(i * 13 + t) % 4000,
-                                                static_cast<std::uint64_t>(t * 1000 + i));
+            const std::string message =
+                pattern(1 + static_cast<std::size_t>(i * 13 + t) % 4000, static_cast<std::uint64_t>(t * 1000 + i));
             p.client.send_all(message);
             std::size_t echoed = 0;
             while (echoed < message.size()) {  // bounded: each pass moves bytes or throws

@@ -180,7 +180,7 @@ TEST_CASE("BufferCursor resumes in the middle of a buffer without touching the c
   REQUIRE(window[0].data() == many_text.data() + 5);
   REQUIRE(window[0].size() == 1);
   REQUIRE(window[15].data() == many_text.data() + 34);  // pairs[17]
-  pair_cursor.consume(1 + 2 * 15);  // to the end of the window
+  pair_cursor.consume(1 + 2 * 15);                      // to the end of the window
   REQUIRE(pair_cursor.next(n) == reinterpret_cast<const outlet::detail::sys::io_vector*>(pairs.data() + 18));
   REQUIRE(n == 2);
   pair_cursor.consume(4);
@@ -721,7 +721,8 @@ TEST_CASE("DatagramSocket batches over Unix datagram sockets carry each sender's
   DatagramSocket sender(Address::unix_domain(outlet_test::unique_unix_path("batch-s")));
   receiver.set_receive_timeout(guard_timeout);
   const std::string x = "first", y = "second";
-  const OutgoingDatagram out[] = {{ConstBuffer(x), receiver.local_address()}, {ConstBuffer(y), receiver.local_address()}};
+  const OutgoingDatagram out[] = {{ConstBuffer(x), receiver.local_address()},
+                                  {ConstBuffer(y), receiver.local_address()}};
   REQUIRE(sender.send_batch(out, 2) == 2);
   char a[16], b[16];
   IncomingDatagram in[2];
@@ -781,7 +782,8 @@ TEST_CASE("DatagramSocket vectored ec forms clear a stale error when they succee
   REQUIRE(std::string(store, text.size()) == text);
 }
 
-TEST_CASE("DatagramSocket receive into more buffers than max_buffers() fails before receiving", "[datagram][vectored]") {
+TEST_CASE("DatagramSocket receive into more buffers than max_buffers() fails before receiving",
+          "[datagram][vectored]") {
   DatagramSocket receiver = bound_udp();
   DatagramSocket sender = bound_udp();
   const std::string text = pattern(200, 81);
@@ -823,7 +825,8 @@ TEST_CASE("DatagramSocket batches over IPv6 loopback", "[datagram][batch]") {
   DatagramSocket sender(Address::loopback(Family::ipv6, 0));
   receiver.set_receive_timeout(guard_timeout);
   const std::string x = "six", y = "over ::1";
-  const OutgoingDatagram out[] = {{ConstBuffer(x), receiver.local_address()}, {ConstBuffer(y), receiver.local_address()}};
+  const OutgoingDatagram out[] = {{ConstBuffer(x), receiver.local_address()},
+                                  {ConstBuffer(y), receiver.local_address()}};
   REQUIRE(sender.send_batch(out, 2) == 2);
   char a[16], b[16];
   IncomingDatagram in[2];

@@ -165,10 +165,8 @@ public:
     unsigned char echo[datagram_buffer_size];
     for (std::uint64_t i = 0; i < n; ++i) {
       stamp(message, i);
-      if (socket_.send(asio::buffer(message)) != sizeof message)
-        data_mismatch("datagram sent short", i);
-      if (socket_.receive(asio::buffer(echo)) != sizeof message)
-        data_mismatch("echo has the wrong size", i);
+      if (socket_.send(asio::buffer(message)) != sizeof message) data_mismatch("datagram sent short", i);
+      if (socket_.receive(asio::buffer(echo)) != sizeof message) data_mismatch("echo has the wrong size", i);
       if (!echo_matches(message, echo)) data_mismatch("echo differs", i);
     }
   }

@@ -79,7 +79,7 @@ void arm_time_limit(unsigned seconds) {
 
 // --- Workload names and sizes ------------------------------------------------
 
-constexpr Workload all_workloads[] = {Workload::tcp4, Workload::tcp6,  Workload::unix_stream,
+constexpr Workload all_workloads[] = {Workload::tcp4, Workload::tcp6, Workload::unix_stream,
                                       Workload::udp,  Workload::bulk, Workload::accept};
 
 Workload parse_workload(std::string_view name) {
@@ -139,8 +139,7 @@ void check_family(Workload w, const Target& t) {
     case Workload::bulk:
     case Workload::accept: break;
   }
-  if (!ok)
-    throw std::invalid_argument("address " + t.to_string() + " does not suit workload " + workload_name(w));
+  if (!ok) throw std::invalid_argument("address " + t.to_string() + " does not suit workload " + workload_name(w));
 }
 
 /// A fresh directory for a Unix socket, removed with everything in it.
@@ -337,7 +336,7 @@ struct Summary {
   std::string impl;
   std::vector<double> rates;  // measured rounds, in round order
   double median = 0, min = 0, max = 0;
-  double ratio = 0;              // median / baseline's median
+  double ratio = 0;               // median / baseline's median
   double median_round_ratio = 0;  // median over rounds of rate / baseline's rate in that round
 };
 
@@ -440,10 +439,10 @@ void write_json(const Options& o, const Machine& m, const std::vector<double>& l
   for (std::size_t i = 0; i < o.workloads.size(); ++i) j << (i ? ", " : "") << quoted(workload_name(o.workloads[i]));
   j << "],\n    \"impls\": [";
   for (std::size_t i = 0; i < o.impls.size(); ++i) j << (i ? ", " : "") << quoted(o.impls[i]->name);
-  j << "],\n    \"rounds\": " << o.rounds << ",\n    \"warmup\": " << o.warmup << ",\n    \"quick\": "
-    << (o.quick ? "true" : "false") << ",\n    \"scale\": " << number(o.scale) << ",\n    \"bulk_mib\": " << o.bulk_mib
-    << ",\n    \"message_bytes\": " << message_size << ",\n    \"bulk_chunk_bytes\": " << chunk_size
-    << ",\n    \"order\": \"rotates each round\"\n  },\n";
+  j << "],\n    \"rounds\": " << o.rounds << ",\n    \"warmup\": " << o.warmup
+    << ",\n    \"quick\": " << (o.quick ? "true" : "false") << ",\n    \"scale\": " << number(o.scale)
+    << ",\n    \"bulk_mib\": " << o.bulk_mib << ",\n    \"message_bytes\": " << message_size
+    << ",\n    \"bulk_chunk_bytes\": " << chunk_size << ",\n    \"order\": \"rotates each round\"\n  },\n";
   j << "  \"machine\": {\n    \"cpu_model\": " << quoted(m.cpu_model) << ",\n    \"cpus_online\": " << m.cpus_online
     << ",\n    \"cpus_usable\": " << m.cpus_usable << ",\n    \"kernel\": " << quoted(m.kernel)
     << ",\n    \"compiler\": " << quoted(m.compiler) << ",\n    \"asio_version\": " << quoted(m.asio)
@@ -452,21 +451,22 @@ void write_json(const Options& o, const Machine& m, const std::vector<double>& l
   for (std::size_t k = 0; k < results.size(); ++k) {
     const WorkloadResult& r = results[k];
     j << (k ? "," : "") << "\n    {\n      \"workload\": " << quoted(workload_name(r.workload))
-      << ",\n      \"description\": " << quoted(describe(r.workload, r.n)) << ",\n      \"unit\": "
-      << quoted(unit_of(r.workload)) << ",\n      \"operations_per_run\": " << r.n << ",\n      \"runs\": [";
+      << ",\n      \"description\": " << quoted(describe(r.workload, r.n))
+      << ",\n      \"unit\": " << quoted(unit_of(r.workload)) << ",\n      \"operations_per_run\": " << r.n
+      << ",\n      \"runs\": [";
     for (std::size_t i = 0; i < r.runs.size(); ++i) {
       const Run& run = r.runs[i];
       j << (i ? "," : "") << "\n        {\"warmup\": " << (run.warmup ? "true" : "false")
-        << ", \"round\": " << run.round + 1
-        << ", \"position\": " << run.position + 1 << ", \"impl\": " << quoted(run.impl)
-        << ", \"seconds\": " << number(run.seconds) << ", \"rate\": " << number(run.rate) << "}";
+        << ", \"round\": " << run.round + 1 << ", \"position\": " << run.position + 1
+        << ", \"impl\": " << quoted(run.impl) << ", \"seconds\": " << number(run.seconds)
+        << ", \"rate\": " << number(run.rate) << "}";
     }
     j << "\n      ],\n      \"summary\": [";
     for (std::size_t i = 0; i < r.summaries.size(); ++i) {
       const Summary& s = r.summaries[i];
       j << (i ? "," : "") << "\n        {\"impl\": " << quoted(s.impl) << ", \"median\": " << number(s.median)
-        << ", \"min\": " << number(s.min) << ", \"max\": " << number(s.max) << ", \"ratio_of_medians\": "
-        << number(s.ratio) << ", \"median_round_ratio\": " << number(s.median_round_ratio)
+        << ", \"min\": " << number(s.min) << ", \"max\": " << number(s.max)
+        << ", \"ratio_of_medians\": " << number(s.ratio) << ", \"median_round_ratio\": " << number(s.median_round_ratio)
         << ", \"rates\": " << numbers(s.rates) << "}";
     }
     j << "\n      ]\n    }";
@@ -568,10 +568,14 @@ int peer_main(const std::vector<std::string>& args) {
   const Implementation* impl = &plain_implementation();
   for (std::size_t i = 0; i < args.size(); ++i) {
     if (i + 1 >= args.size()) throw std::invalid_argument(args[i] + " needs a value");
-    if (args[i] == "--workload") workload = args[++i];
-    else if (args[i] == "--address") address = args[++i];
-    else if (args[i] == "--impl") impl = &parse_impl(args[++i]);
-    else throw std::invalid_argument("peer: unknown option " + args[i]);
+    if (args[i] == "--workload")
+      workload = args[++i];
+    else if (args[i] == "--address")
+      address = args[++i];
+    else if (args[i] == "--impl")
+      impl = &parse_impl(args[++i]);
+    else
+      throw std::invalid_argument("peer: unknown option " + args[i]);
   }
   if (workload.empty()) throw std::invalid_argument("peer: --workload is required");
   const Workload w = parse_workload(workload);
@@ -584,7 +588,7 @@ int peer_main(const std::vector<std::string>& args) {
     std::snprintf(peer_socket_path, sizeof peer_socket_path, "%s", local.path.c_str());
   if (dir) std::snprintf(peer_dir, sizeof peer_dir, "%s", dir->path().c_str());
 
-  struct sigaction action{};
+  struct sigaction action {};
   action.sa_handler = on_peer_signal;
   sigemptyset(&action.sa_mask);
   ::sigaction(SIGTERM, &action, nullptr);
@@ -616,12 +620,18 @@ int client_main(const std::vector<std::string>& args) {
   std::uint64_t timeout_s = 600;
   for (std::size_t i = 0; i < args.size(); ++i) {
     if (i + 1 >= args.size()) throw std::invalid_argument(args[i] + " needs a value");
-    if (args[i] == "--impl") impl_name = args[++i];
-    else if (args[i] == "--workload") workload = args[++i];
-    else if (args[i] == "--peer") peer = args[++i];
-    else if (args[i] == "--iterations") iterations = args[++i];
-    else if (args[i] == "--timeout-s") timeout_s = parse_count(args[i], args[i + 1]), ++i;
-    else throw std::invalid_argument("client: unknown option " + args[i]);
+    if (args[i] == "--impl")
+      impl_name = args[++i];
+    else if (args[i] == "--workload")
+      workload = args[++i];
+    else if (args[i] == "--peer")
+      peer = args[++i];
+    else if (args[i] == "--iterations")
+      iterations = args[++i];
+    else if (args[i] == "--timeout-s")
+      timeout_s = parse_count(args[i], args[i + 1]), ++i;
+    else
+      throw std::invalid_argument("client: unknown option " + args[i]);
   }
   if (impl_name.empty() || workload.empty() || peer.empty() || iterations.empty())
     throw std::invalid_argument("client: --impl, --workload, --peer and --iterations are required");

@@ -129,8 +129,7 @@ public:
     for (std::uint64_t i = 0; i < n; ++i) {
       stamp(message, i);
       socket_.send_all(message, sizeof message);
-      if (socket_.receive_exact(echo, sizeof echo) != sizeof echo)
-        data_mismatch("peer closed early", i);
+      if (socket_.receive_exact(echo, sizeof echo) != sizeof echo) data_mismatch("peer closed early", i);
       if (!echo_matches(message, echo)) data_mismatch("echo differs", i);
     }
   }
@@ -152,10 +151,8 @@ public:
     unsigned char echo[datagram_buffer_size];
     for (std::uint64_t i = 0; i < n; ++i) {
       stamp(message, i);
-      if (socket_.send(message, sizeof message) != sizeof message)
-        data_mismatch("datagram sent short", i);
-      if (socket_.receive(echo, sizeof echo) != sizeof message)
-        data_mismatch("echo has the wrong size", i);
+      if (socket_.send(message, sizeof message) != sizeof message) data_mismatch("datagram sent short", i);
+      if (socket_.receive(echo, sizeof echo) != sizeof message) data_mismatch("echo has the wrong size", i);
       if (!echo_matches(message, echo)) data_mismatch("echo differs", i);
     }
   }

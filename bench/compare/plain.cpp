@@ -274,8 +274,7 @@ public:
     for (std::uint64_t i = 0; i < n; ++i) {
       stamp(message, i);
       send_all(socket_.get(), message, sizeof message);
-      if (receive_exact(socket_.get(), echo, sizeof echo) != sizeof echo)
-        data_mismatch("peer closed early", i);
+      if (receive_exact(socket_.get(), echo, sizeof echo) != sizeof echo) data_mismatch("peer closed early", i);
       if (!echo_matches(message, echo)) data_mismatch("echo differs", i);
     }
   }
@@ -307,10 +306,8 @@ public:
     unsigned char echo[datagram_buffer_size];
     for (std::uint64_t i = 0; i < n; ++i) {
       stamp(message, i);
-      if (send_datagram(message, sizeof message) != sizeof message)
-        data_mismatch("datagram sent short", i);
-      if (receive_some(socket_.get(), echo, sizeof echo) != sizeof message)
-        data_mismatch("echo has the wrong size", i);
+      if (send_datagram(message, sizeof message) != sizeof message) data_mismatch("datagram sent short", i);
+      if (receive_some(socket_.get(), echo, sizeof echo) != sizeof message) data_mismatch("echo has the wrong size", i);
       if (!echo_matches(message, echo)) data_mismatch("echo differs", i);
     }
   }
@@ -374,8 +371,7 @@ public:
       const Fd socket(open_socket(peer_.family(), SOCK_STREAM));
       connect_to(socket.get(), peer_);
       unsigned char byte;
-      if (receive_some(socket.get(), &byte, 1) != 0)
-        data_mismatch("data instead of EOF", i);
+      if (receive_some(socket.get(), &byte, 1) != 0) data_mismatch("data instead of EOF", i);
     }
   }
 

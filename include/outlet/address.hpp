@@ -111,9 +111,7 @@ private:
   int family_rank() const noexcept;
   bool is_unix() const noexcept { return size_ != 0 && storage_.ss_family == AF_UNIX; }
   std::size_t unix_name_size() const noexcept { return size_ - unix_path_offset; }
-  const char* unix_name() const noexcept {
-    return reinterpret_cast<const unix_sockaddr*>(&storage_)->sun_path;
-  }
+  const char* unix_name() const noexcept { return reinterpret_cast<const unix_sockaddr*>(&storage_)->sun_path; }
 
   template <class F>
   static Address make(const char* op, std::string_view input, F&& fill);
@@ -144,9 +142,7 @@ std::basic_ostream<CharT, Traits>& operator<<(std::basic_ostream<CharT, Traits>&
 
 namespace detail {
 
-inline bool has_nul(std::string_view text) noexcept {
-  return text.find('\0') != std::string_view::npos;
-}
+inline bool has_nul(std::string_view text) noexcept { return text.find('\0') != std::string_view::npos; }
 
 /// Copies `text` into `buf` with a terminating NUL; false if it does not fit.
 template <std::size_t N>
@@ -228,8 +224,7 @@ inline const char* Address::set_ipv6(std::string_view ip, std::uint16_t port) no
 inline const char* Address::set_unix(std::string_view path) noexcept {
   if (detail::has_nul(path)) return "contains a NUL byte";
   const bool abstract = !path.empty() && path.front() == '@';
-  if (abstract && !detail::sys::has_abstract_unix)
-    return "is an abstract Unix name (\"@...\"), which only Linux has";
+  if (abstract && !detail::sys::has_abstract_unix) return "is an abstract Unix name (\"@...\"), which only Linux has";
   // A path needs its terminating NUL; an abstract name has a leading one.
   // A path needs room for its NUL; an abstract name's '@' becomes the leading NUL.
   if (path.size() + (abstract ? 0 : 1) > unix_path_capacity)
@@ -458,7 +453,7 @@ inline std::string Address::ip() const {
       char name[detail::sys::interface_name_size + 1] = {};
       text += '%';
       text += detail::sys::interface_name(sin6->sin6_scope_id, name) ? std::string(name)
-                                                                      : std::to_string(sin6->sin6_scope_id);
+                                                                     : std::to_string(sin6->sin6_scope_id);
     }
     return text;
   }
@@ -549,8 +544,7 @@ inline std::error_code resolve_into(std::string_view host, std::uint16_t port, s
   for (const addrinfo* ai = list.head; ai != nullptr; ai = ai->ai_next) {
     if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6) continue;
     std::error_code bad;
-    const Address a =
-        Address::from_native(ai->ai_addr, static_cast<socklen_t>(ai->ai_addrlen), bad).with_port(port);
+    const Address a = Address::from_native(ai->ai_addr, static_cast<socklen_t>(ai->ai_addrlen), bad).with_port(port);
     bool seen = false;
     for (const Address& b : out) seen = seen || b == a;
     if (!bad && !seen) out.push_back(a);

@@ -72,8 +72,7 @@ public:
   std::size_t send_to(std::string_view data, const Address& to, std::error_code& ec) noexcept;
   /// One recvfrom(): the next datagram and who sent it.
   [[nodiscard]] std::size_t receive_from(void* data, std::size_t size, Address& from);
-  [[nodiscard]] std::size_t receive_from(void* data, std::size_t size, Address& from,
-                                         std::error_code& ec) noexcept;
+  [[nodiscard]] std::size_t receive_from(void* data, std::size_t size, Address& from, std::error_code& ec) noexcept;
   /// One send() to the connected peer.
   std::size_t send(const void* data, std::size_t size);
   std::size_t send(const void* data, std::size_t size, std::error_code& ec) noexcept;
@@ -126,8 +125,7 @@ public:
   /// and whether the datagram was truncated (a long datagram is reported
   /// per slot, not as an error).
   [[nodiscard]] std::size_t receive_batch(IncomingDatagram* datagrams, std::size_t count);
-  [[nodiscard]] std::size_t receive_batch(IncomingDatagram* datagrams, std::size_t count,
-                                          std::error_code& ec) noexcept;
+  [[nodiscard]] std::size_t receive_batch(IncomingDatagram* datagrams, std::size_t count, std::error_code& ec) noexcept;
 
   /// SO_BROADCAST (SOL_SOCKET): allow sending to broadcast addresses.
   void set_broadcast(bool on);
@@ -144,10 +142,9 @@ private:
   // applies; `failed` gets the error for the general path, or stays 0.
   bool untimed_send() const noexcept { return send_timeout_.count() == 0 || non_blocking_; }
   bool untimed_receive() const noexcept { return receive_timeout_.count() == 0 || non_blocking_; }
-  std::size_t send_general(const void* data, std::size_t size, const Address* to,
-                                                   int failed, std::error_code& ec) noexcept;
-  std::size_t receive_general(void* data, std::size_t size, Address* from, int failed,
-                                                      std::error_code& ec) noexcept;
+  std::size_t send_general(const void* data, std::size_t size, const Address* to, int failed,
+                           std::error_code& ec) noexcept;
+  std::size_t receive_general(void* data, std::size_t size, Address* from, int failed, std::error_code& ec) noexcept;
   std::size_t send_or_throw(const void* data, std::size_t size, int failed);
   std::size_t receive_or_throw(void* data, std::size_t size, int failed);
   detail::sys::io_result try_receive(void* data, std::size_t size, Address* from, bool& truncated) noexcept;
@@ -163,7 +160,7 @@ private:
   const detail::Deadline* receive_deadline(detail::Deadline& storage, std::error_code& ec) noexcept;
   const detail::Deadline* send_deadline(detail::Deadline& storage, std::error_code& ec) noexcept;
   [[noreturn]] void fail_receive(const std::error_code& ec, const char* op, std::size_t size,
-                                                         const Address* from) const;
+                                 const Address* from) const;
 };
 
 // ---------------------------------------------------------------------------
@@ -204,8 +201,9 @@ inline void DatagramSocket::connect(const Address& peer) {
   if (ec) fail(ec, "connect", peer);
 }
 
-inline OUTLET_DETAIL_SLOW_PATH std::size_t DatagramSocket::send_general(const void* data, std::size_t size, const Address* to, int failed,
-                                                std::error_code& ec) noexcept {
+inline OUTLET_DETAIL_SLOW_PATH std::size_t DatagramSocket::send_general(const void* data, std::size_t size,
+                                                                        const Address* to, int failed,
+                                                                        std::error_code& ec) noexcept {
   if (!is_open()) {
     ec = detail::not_open();
     return 0;
@@ -247,8 +245,8 @@ inline detail::sys::io_result DatagramSocket::try_receive(void* data, std::size_
   if (n >= 0) detail::store_sender(storage, len, *from);
   return n;
 }
-inline OUTLET_DETAIL_SLOW_PATH std::size_t DatagramSocket::receive_general(void* data, std::size_t size, Address* from, int failed,
-                                                   std::error_code& ec) noexcept {
+inline OUTLET_DETAIL_SLOW_PATH std::size_t DatagramSocket::receive_general(void* data, std::size_t size, Address* from,
+                                                                           int failed, std::error_code& ec) noexcept {
   if (!is_open()) {
     ec = detail::not_open();
     return 0;
@@ -271,8 +269,10 @@ inline std::size_t DatagramSocket::receive_impl(void* data, std::size_t size, Ad
     bool truncated = false;
     const detail::sys::io_result n = try_receive(data, size, from, truncated);
     if (n >= 0) {
-      if (truncated) ec = detail::sys::to_error_code(detail::sys::err_message_size);
-      else ec.clear();
+      if (truncated)
+        ec = detail::sys::to_error_code(detail::sys::err_message_size);
+      else
+        ec.clear();
       return static_cast<std::size_t>(n);
     }
     failed = detail::sys::last_error();
@@ -320,7 +320,8 @@ inline std::size_t DatagramSocket::send(const void* data, std::size_t size) {
   }
   return send_or_throw(data, size, failed);
 }
-inline OUTLET_DETAIL_SLOW_PATH std::size_t DatagramSocket::send_or_throw(const void* data, std::size_t size, int failed) {
+inline OUTLET_DETAIL_SLOW_PATH std::size_t DatagramSocket::send_or_throw(const void* data, std::size_t size,
+                                                                         int failed) {
   std::error_code ec;
   const std::size_t n = send_general(data, size, nullptr, failed, ec);
   if (ec) fail(ec, "send");
@@ -352,8 +353,7 @@ inline OUTLET_DETAIL_SLOW_PATH std::size_t DatagramSocket::receive_or_throw(void
   return n;
 }
 
-inline const detail::Deadline* DatagramSocket::send_deadline(detail::Deadline& storage,
-                                                             std::error_code& ec) noexcept {
+inline const detail::Deadline* DatagramSocket::send_deadline(detail::Deadline& storage, std::error_code& ec) noexcept {
   if (send_timeout_.count() == 0 || non_blocking_) return nullptr;
   storage = detail::Deadline(send_timeout_);
   ec = prepare_timed_io(&storage);
@@ -366,8 +366,8 @@ inline const detail::Deadline* DatagramSocket::receive_deadline(detail::Deadline
   ec = prepare_timed_io(&storage);
   return &storage;
 }
-inline OUTLET_DETAIL_SLOW_PATH void DatagramSocket::fail_receive(const std::error_code& ec, const char* op, std::size_t size,
-                                         const Address* from) const {
+inline OUTLET_DETAIL_SLOW_PATH void DatagramSocket::fail_receive(const std::error_code& ec, const char* op,
+                                                                 std::size_t size, const Address* from) const {
   if (ec == std::errc::message_size)
     detail::throw_error(ec, std::string(op) + (from != nullptr ? " " + from->to_string() : std::string()) +
                                 ": datagram longer than the buffer space (" + std::to_string(size) + " bytes)");
@@ -382,8 +382,7 @@ inline std::size_t DatagramSocket::send_vector_impl(const ConstBuffer* buffers, 
   }
   // A datagram cannot be sent in part: more buffers than one call takes,
   // or more bytes than any datagram holds, fail instead of being cut.
-  if (count > detail::sys::max_io_vectors ||
-      detail::total_size(buffers, count) > static_cast<std::size_t>(INT_MAX)) {
+  if (count > detail::sys::max_io_vectors || detail::total_size(buffers, count) > static_cast<std::size_t>(INT_MAX)) {
     ec = detail::sys::to_error_code(detail::sys::err_message_size);
     return 0;
   }
@@ -391,13 +390,13 @@ inline std::size_t DatagramSocket::send_vector_impl(const ConstBuffer* buffers, 
   detail::Deadline storage;
   const detail::Deadline* deadline = send_deadline(storage, ec);
   if (ec) return 0;
-  const std::size_t n = detail::send_vector(handle_, detail::BufferAccess::native(buffers), count, to, deadline,
-                                            waits_in_poll(), ec);
+  const std::size_t n =
+      detail::send_vector(handle_, detail::BufferAccess::native(buffers), count, to, deadline, waits_in_poll(), ec);
   if (ec) ec = blocking_error(ec);
   return n;
 }
-inline std::size_t DatagramSocket::receive_vector_impl(const MutableBuffer* buffers, std::size_t count,
-                                                       Address* from, std::error_code& ec) noexcept {
+inline std::size_t DatagramSocket::receive_vector_impl(const MutableBuffer* buffers, std::size_t count, Address* from,
+                                                       std::error_code& ec) noexcept {
   if (!is_open()) {
     ec = detail::not_open();
     return 0;
@@ -412,8 +411,8 @@ inline std::size_t DatagramSocket::receive_vector_impl(const MutableBuffer* buff
   const detail::Deadline* deadline = receive_deadline(storage, ec);
   if (ec) return 0;
   bool truncated = false;
-  const std::size_t n = detail::receive_vector(handle_, detail::BufferAccess::native(buffers), count, from,
-                                               deadline, waits_in_poll(), truncated, ec);
+  const std::size_t n = detail::receive_vector(handle_, detail::BufferAccess::native(buffers), count, from, deadline,
+                                               waits_in_poll(), truncated, ec);
   if (ec) {
     ec = blocking_error(ec);
     return 0;
@@ -435,8 +434,7 @@ inline std::size_t DatagramSocket::send_to_vectored(const ConstBuffer* buffers, 
                                                     std::error_code& ec) noexcept {
   return send_vector_impl(buffers, count, &to, ec);
 }
-inline std::size_t DatagramSocket::send_to_vectored(const ConstBuffer* buffers, std::size_t count,
-                                                    const Address& to) {
+inline std::size_t DatagramSocket::send_to_vectored(const ConstBuffer* buffers, std::size_t count, const Address& to) {
   std::error_code ec;
   const std::size_t n = send_vector_impl(buffers, count, &to, ec);
   if (ec) fail(ec, "send_to_vectored", to);
@@ -452,8 +450,8 @@ inline std::size_t DatagramSocket::receive_vectored(const MutableBuffer* buffers
   if (ec) fail_receive(ec, "receive_vectored", detail::total_size(buffers, count), nullptr);
   return n;
 }
-inline std::size_t DatagramSocket::receive_from_vectored(const MutableBuffer* buffers, std::size_t count,
-                                                         Address& from, std::error_code& ec) noexcept {
+inline std::size_t DatagramSocket::receive_from_vectored(const MutableBuffer* buffers, std::size_t count, Address& from,
+                                                         std::error_code& ec) noexcept {
   return receive_vector_impl(buffers, count, &from, ec);
 }
 inline std::size_t DatagramSocket::receive_from_vectored(const MutableBuffer* buffers, std::size_t count,
@@ -487,10 +485,9 @@ inline std::size_t DatagramSocket::send_batch(const OutgoingDatagram* datagrams,
         detail::sys::set_message(messages[i], detail::BufferAccess::native(&d.buffer), 1,
                                  name_size != 0 ? const_cast<sockaddr*>(d.to.native()) : nullptr, name_size);
       }
-      sent += detail::transfer(handle_, detail::SysCall::send, detail::sys::poll_out, deadline, waits_in_poll(),
-                               [&](bool dont_wait) {
-                                 return detail::sys::send_messages(handle_, messages, n, dont_wait);
-                               }, error);
+      sent += detail::transfer(
+          handle_, detail::SysCall::send, detail::sys::poll_out, deadline, waits_in_poll(),
+          [&](bool dont_wait) { return detail::sys::send_messages(handle_, messages, n, dont_wait); }, error);
     }
   } else {
     for (; sent < count; ++sent) {
@@ -533,18 +530,17 @@ inline std::size_t DatagramSocket::receive_batch(IncomingDatagram* datagrams, st
       const std::size_t n = count - got < chunk ? count - got : chunk;
       for (std::size_t i = 0; i < n; ++i)
         detail::sys::set_message(messages[i], detail::BufferAccess::native(&datagrams[got + i].buffer), 1,
-                                 reinterpret_cast<sockaddr*>(&names[i]), static_cast<detail::sys::socklen>(sizeof names[i]));
+                                 reinterpret_cast<sockaddr*>(&names[i]),
+                                 static_cast<detail::sys::socklen>(sizeof names[i]));
       std::size_t done = 0;
       if (got == 0) {  // wait for the first (recvmmsg's MSG_WAITFORONE takes the rest queued)
-        done = detail::transfer(handle_, detail::SysCall::receive, detail::sys::poll_in, deadline, waits_in_poll(),
-                                [&](bool dont_wait) {
-                                  return detail::sys::recv_messages(handle_, messages, n, dont_wait);
-                                }, error);
+        done = detail::transfer(
+            handle_, detail::SysCall::receive, detail::sys::poll_in, deadline, waits_in_poll(),
+            [&](bool dont_wait) { return detail::sys::recv_messages(handle_, messages, n, dont_wait); }, error);
         if (error) break;
       } else {  // only what is queued already; "nothing" or an error ends the batch
-        const int r = detail::sys_call(detail::SysCall::receive, handle_, -1, [&] {
-          return detail::sys::recv_messages(handle_, messages, n, true);
-        });
+        const int r = detail::sys_call(detail::SysCall::receive, handle_, -1,
+                                       [&] { return detail::sys::recv_messages(handle_, messages, n, true); });
         if (r <= 0) break;
         done = static_cast<std::size_t>(r);
       }
@@ -573,10 +569,11 @@ inline std::size_t DatagramSocket::receive_batch(IncomingDatagram* datagrams, st
       } else {
         sockaddr_storage name{};
         auto name_size = static_cast<detail::sys::socklen>(sizeof name);
-        const detail::sys::io_result r = detail::sys_call(detail::SysCall::receive, handle_, detail::sys::io_result(-1), [&] {
-          return detail::sys::recv_vector(handle_, v, 1, reinterpret_cast<sockaddr*>(&name), &name_size, true,
-                                          truncated);
-        });
+        const detail::sys::io_result r =
+            detail::sys_call(detail::SysCall::receive, handle_, detail::sys::io_result(-1), [&] {
+              return detail::sys::recv_vector(handle_, v, 1, reinterpret_cast<sockaddr*>(&name), &name_size, true,
+                                              truncated);
+            });
         if (r < 0) break;  // nothing more queued, or an error the next call will report
         n = static_cast<std::size_t>(r);
         detail::store_sender(name, name_size, d.from);

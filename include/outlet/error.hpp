@@ -54,9 +54,7 @@ inline const std::error_category& system_category() noexcept { return detail::sy
 namespace detail {
 
 /// The portable error for input outlet rejects before any OS call.
-inline std::error_code invalid_argument() noexcept {
-  return std::make_error_code(std::errc::invalid_argument);
-}
+inline std::error_code invalid_argument() noexcept { return std::make_error_code(std::errc::invalid_argument); }
 
 /// The last OS error, as a std::error_code in outlet::system_category().
 inline std::error_code last_error_code() noexcept { return sys::to_error_code(sys::last_error()); }

@@ -131,9 +131,7 @@ inline Socket ServerSocket::accept_or_throw(Address* peer, duration timeout) {
 
 inline Socket ServerSocket::accept(std::error_code& ec) noexcept { return accept_until(nullptr, {}, ec); }
 inline Socket ServerSocket::accept() { return accept_or_throw(nullptr, {}); }
-inline Socket ServerSocket::accept(Address& peer, std::error_code& ec) noexcept {
-  return accept_until(&peer, {}, ec);
-}
+inline Socket ServerSocket::accept(Address& peer, std::error_code& ec) noexcept { return accept_until(&peer, {}, ec); }
 inline Socket ServerSocket::accept(Address& peer) { return accept_or_throw(&peer, {}); }
 inline Socket ServerSocket::accept(duration timeout, std::error_code& ec) noexcept {
   return accept_until(nullptr, timeout, ec);

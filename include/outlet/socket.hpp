@@ -77,11 +77,9 @@ public:
   /// than their total (use send_all_vectored()). At most max_buffers()
   /// buffers go in one call; the rest are left for the next.
   [[nodiscard]] std::size_t send_vectored(const ConstBuffer* buffers, std::size_t count);
-  [[nodiscard]] std::size_t send_vectored(const ConstBuffer* buffers, std::size_t count,
-                                          std::error_code& ec) noexcept;
+  [[nodiscard]] std::size_t send_vectored(const ConstBuffer* buffers, std::size_t count, std::error_code& ec) noexcept;
   [[nodiscard]] std::size_t send_vectored(std::initializer_list<ConstBuffer> buffers);
-  [[nodiscard]] std::size_t send_vectored(std::initializer_list<ConstBuffer> buffers,
-                                          std::error_code& ec) noexcept;
+  [[nodiscard]] std::size_t send_vectored(std::initializer_list<ConstBuffer> buffers, std::error_code& ec) noexcept;
   /// sendmsg() until every byte of every buffer is sent, resuming a partial
   /// write in the middle of a buffer; the send timeout covers the whole call.
   /// The caller's array is not changed.
@@ -152,24 +150,19 @@ private:
   /// deadline applies).
   bool untimed_send() const noexcept { return send_timeout_.count() == 0 || non_blocking_; }
   bool untimed_receive() const noexcept { return receive_timeout_.count() == 0 || non_blocking_; }
-  std::size_t send_general(const void* data, std::size_t size, int failed,
-                                                   std::error_code& ec) noexcept;
-  std::size_t send_all_general(const char* bytes, std::size_t size, int failed,
-                                                       std::error_code& ec) noexcept;
-  std::size_t receive_general(void* data, std::size_t size, int failed,
-                                                      std::error_code& ec) noexcept;
-  std::size_t receive_exact_general(char* bytes, std::size_t size, int failed,
-                                                            std::error_code& ec) noexcept;
+  std::size_t send_general(const void* data, std::size_t size, int failed, std::error_code& ec) noexcept;
+  std::size_t send_all_general(const char* bytes, std::size_t size, int failed, std::error_code& ec) noexcept;
+  std::size_t receive_general(void* data, std::size_t size, int failed, std::error_code& ec) noexcept;
+  std::size_t receive_exact_general(char* bytes, std::size_t size, int failed, std::error_code& ec) noexcept;
   // The throwing forms' general paths: the above, then the exception.
   std::size_t send_or_throw(const void* data, std::size_t size, int failed);
   void send_all_or_throw(const char* bytes, std::size_t size, std::size_t sent, int failed);
   std::size_t receive_or_throw(void* data, std::size_t size, int failed);
-  std::size_t receive_exact_or_throw(char* bytes, std::size_t size, std::size_t got,
-                                                             int failed);
-  std::size_t send_vector_some(const detail::sys::io_vector* v, std::size_t count,
-                               const detail::Deadline* deadline, std::error_code& ec) noexcept;
-  std::size_t receive_vector_some(const detail::sys::io_vector* v, std::size_t count,
-                                  const detail::Deadline* deadline, std::error_code& ec) noexcept;
+  std::size_t receive_exact_or_throw(char* bytes, std::size_t size, std::size_t got, int failed);
+  std::size_t send_vector_some(const detail::sys::io_vector* v, std::size_t count, const detail::Deadline* deadline,
+                               std::error_code& ec) noexcept;
+  std::size_t receive_vector_some(const detail::sys::io_vector* v, std::size_t count, const detail::Deadline* deadline,
+                                  std::error_code& ec) noexcept;
 };
 
 /// Resolves host, then tries each address in turn until one connects, all
@@ -178,8 +171,7 @@ private:
 [[nodiscard]] Socket connect(std::string_view host, std::uint16_t port);
 [[nodiscard]] Socket connect(std::string_view host, std::uint16_t port, std::error_code& ec) noexcept;
 [[nodiscard]] Socket connect(std::string_view host, std::uint16_t port, duration timeout);
-[[nodiscard]] Socket connect(std::string_view host, std::uint16_t port, duration timeout,
-                             std::error_code& ec) noexcept;
+[[nodiscard]] Socket connect(std::string_view host, std::uint16_t port, duration timeout, std::error_code& ec) noexcept;
 
 // ---------------------------------------------------------------------------
 // Implementation
@@ -284,7 +276,7 @@ inline std::size_t Socket::receive_some(void* data, std::size_t size, const deta
 // with: no extra system call, and no error_code work on success.
 
 inline OUTLET_DETAIL_SLOW_PATH std::size_t Socket::send_general(const void* data, std::size_t size, int failed,
-                                        std::error_code& ec) noexcept {
+                                                                std::error_code& ec) noexcept {
   if (untimed_send()) return send_some(data, size, nullptr, ec, failed);
   const detail::Deadline deadline(send_timeout_);
   return send_some(data, size, &deadline, ec);
@@ -322,7 +314,7 @@ inline std::size_t Socket::send(std::string_view data, std::error_code& ec) noex
 inline std::size_t Socket::send(std::string_view data) { return send(data.data(), data.size()); }
 
 inline OUTLET_DETAIL_SLOW_PATH std::size_t Socket::send_all_general(const char* bytes, std::size_t size, int failed,
-                                            std::error_code& ec) noexcept {
+                                                                    std::error_code& ec) noexcept {
   const detail::Deadline deadline = deadline_for(send_timeout_);
   std::size_t sent = 0;
   ec.clear();
@@ -372,11 +364,11 @@ inline void Socket::send_all(const void* data, std::size_t size) {
   }
   send_all_or_throw(bytes, size, sent, failed);
 }
-inline OUTLET_DETAIL_SLOW_PATH void Socket::send_all_or_throw(const char* bytes, std::size_t size, std::size_t sent, int failed) {
+inline OUTLET_DETAIL_SLOW_PATH void Socket::send_all_or_throw(const char* bytes, std::size_t size, std::size_t sent,
+                                                              int failed) {
   std::error_code ec;
   sent += send_all_general(bytes + sent, size - sent, failed, ec);
-  if (ec)
-    detail::throw_error(ec, "send_all (" + std::to_string(sent) + " of " + std::to_string(size) + " bytes sent)");
+  if (ec) detail::throw_error(ec, "send_all (" + std::to_string(sent) + " of " + std::to_string(size) + " bytes sent)");
 }
 inline std::size_t Socket::send_all(std::string_view data, std::error_code& ec) noexcept {
   return send_all(data.data(), data.size(), ec);
@@ -384,7 +376,7 @@ inline std::size_t Socket::send_all(std::string_view data, std::error_code& ec) 
 inline void Socket::send_all(std::string_view data) { send_all(data.data(), data.size()); }
 
 inline OUTLET_DETAIL_SLOW_PATH std::size_t Socket::receive_general(void* data, std::size_t size, int failed,
-                                           std::error_code& ec) noexcept {
+                                                                   std::error_code& ec) noexcept {
   if (untimed_receive()) return receive_some(data, size, nullptr, ec, failed);
   const detail::Deadline deadline(receive_timeout_);
   return receive_some(data, size, &deadline, ec);
@@ -418,7 +410,7 @@ inline OUTLET_DETAIL_SLOW_PATH std::size_t Socket::receive_or_throw(void* data, 
 }
 
 inline OUTLET_DETAIL_SLOW_PATH std::size_t Socket::receive_exact_general(char* bytes, std::size_t size, int failed,
-                                                 std::error_code& ec) noexcept {
+                                                                         std::error_code& ec) noexcept {
   if (!is_open()) {  // even for zero bytes, as receive() says
     ec = detail::not_open();
     return 0;
@@ -427,8 +419,7 @@ inline OUTLET_DETAIL_SLOW_PATH std::size_t Socket::receive_exact_general(char* b
   std::size_t got = 0;
   ec.clear();
   while (got < size) {
-    const std::size_t n =
-        receive_some(bytes + got, size - got, deadline.is_set() ? &deadline : nullptr, ec, failed);
+    const std::size_t n = receive_some(bytes + got, size - got, deadline.is_set() ? &deadline : nullptr, ec, failed);
     failed = 0;
     if (ec || n == 0) break;
     got += n;
@@ -481,7 +472,8 @@ inline std::size_t Socket::receive_exact(void* data, std::size_t size) {
   }
   return receive_exact_or_throw(bytes, size, got, failed);
 }
-inline OUTLET_DETAIL_SLOW_PATH std::size_t Socket::receive_exact_or_throw(char* bytes, std::size_t size, std::size_t got, int failed) {
+inline OUTLET_DETAIL_SLOW_PATH std::size_t Socket::receive_exact_or_throw(char* bytes, std::size_t size,
+                                                                          std::size_t got, int failed) {
   std::error_code ec;
   got += receive_exact_general(bytes + got, size - got, failed, ec);
   if (ec)
@@ -508,13 +500,11 @@ inline std::size_t Socket::receive_vector_some(const detail::sys::io_vector* v, 
   }
   if ((ec = prepare_timed_io(deadline))) return 0;
   bool truncated = false;  // a stream has no datagrams to cut
-  const std::size_t n =
-      detail::receive_vector(handle_, v, count, nullptr, deadline, waits_in_poll(), truncated, ec);
+  const std::size_t n = detail::receive_vector(handle_, v, count, nullptr, deadline, waits_in_poll(), truncated, ec);
   if (ec) ec = blocking_error(ec);
   return n;
 }
-inline std::size_t Socket::send_vectored(const ConstBuffer* buffers, std::size_t count,
-                                         std::error_code& ec) noexcept {
+inline std::size_t Socket::send_vectored(const ConstBuffer* buffers, std::size_t count, std::error_code& ec) noexcept {
   const detail::sys::io_vector* v = detail::BufferAccess::native(buffers);
   if (untimed_send()) return send_vector_some(v, count, nullptr, ec);
   const detail::Deadline deadline(send_timeout_);
@@ -554,8 +544,7 @@ inline void Socket::send_all_vectored(const ConstBuffer* buffers, std::size_t co
     detail::throw_error(ec, "send_all_vectored (" + std::to_string(sent) + " of " +
                                 std::to_string(detail::total_size(buffers, count)) + " bytes sent)");
 }
-inline std::size_t Socket::send_all_vectored(std::initializer_list<ConstBuffer> buffers,
-                                             std::error_code& ec) noexcept {
+inline std::size_t Socket::send_all_vectored(std::initializer_list<ConstBuffer> buffers, std::error_code& ec) noexcept {
   return send_all_vectored(buffers.begin(), buffers.size(), ec);
 }
 inline void Socket::send_all_vectored(std::initializer_list<ConstBuffer> buffers) {

@@ -326,8 +326,8 @@ inline bool BasicSocket::wait_for(bool writable, duration timeout, std::error_co
     ec = detail::invalid_argument();
     return false;
   }
-  ec = detail::wait_ready(handle_, writable ? detail::sys::poll_out : detail::sys::poll_in,
-                          detail::Deadline(timeout), writable);
+  ec = detail::wait_ready(handle_, writable ? detail::sys::poll_out : detail::sys::poll_in, detail::Deadline(timeout),
+                          writable);
   if (ec == std::errc::timed_out) {
     ec.clear();
     return false;
@@ -484,8 +484,7 @@ template <class T>
 void BasicSocket::set_option(int level, int name, const T& value) {
   std::error_code ec;
   set_option(level, name, value, ec);
-  if (ec)
-    detail::throw_error(ec, "setsockopt(" + std::to_string(level) + ", " + std::to_string(name) + ")");
+  if (ec) detail::throw_error(ec, "setsockopt(" + std::to_string(level) + ", " + std::to_string(name) + ")");
 }
 
 template <class T>
@@ -501,8 +500,7 @@ template <class T>
 T BasicSocket::get_option(int level, int name) const {
   std::error_code ec;
   T value = get_option<T>(level, name, ec);
-  if (ec)
-    detail::throw_error(ec, "getsockopt(" + std::to_string(level) + ", " + std::to_string(name) + ")");
+  if (ec) detail::throw_error(ec, "getsockopt(" + std::to_string(level) + ", " + std::to_string(name) + ")");
   return value;
 }
 

@@ -39,54 +39,51 @@
 /// a helper) after printing the marker tests/CMakeLists.txt gives ctest as
 /// SKIP_REGULAR_EXPRESSION: ctest then reports the case as skipped, not
 /// passed. `reason` is anything outlet_test::report_skip takes.
-#define OUTLET_TEST_SKIP(reason)                                                                \
-  do {                                                                                          \
-    ::outlet_test::report_skip(reason);                                                         \
-    return;                                                                                     \
+#define OUTLET_TEST_SKIP(reason)        \
+  do {                                  \
+    ::outlet_test::report_skip(reason); \
+    return;                             \
   } while (false)
 
 /// Skips the case unless this runtime opens AF_UNIX stream sockets (Wine
 /// and Windows before 10 1803 do not). Every case that opens a Unix-domain
 /// socket begins with this (or with the datagram form below).
-#define OUTLET_TEST_REQUIRE_UNIX_SOCKETS()                                                      \
-  do {                                                                                          \
-    if (!::outlet_test::unix_sockets_available())                                               \
+#define OUTLET_TEST_REQUIRE_UNIX_SOCKETS()                                                       \
+  do {                                                                                           \
+    if (!::outlet_test::unix_sockets_available())                                                \
       OUTLET_TEST_SKIP("no AF_UNIX stream sockets here: " + ::outlet_test::unix_socket_error()); \
   } while (false)
 
 /// Skips the case unless this runtime opens AF_UNIX datagram sockets too
 /// (Windows has Unix-domain stream sockets only).
-#define OUTLET_TEST_REQUIRE_UNIX_DATAGRAM_SOCKETS()                                             \
-  do {                                                                                          \
-    OUTLET_TEST_REQUIRE_UNIX_SOCKETS();                                                         \
-    if (!::outlet_test::unix_datagram_sockets_available())                                      \
-      OUTLET_TEST_SKIP("no AF_UNIX datagram sockets here: " +                                   \
-                       ::outlet_test::unix_datagram_socket_error());                            \
+#define OUTLET_TEST_REQUIRE_UNIX_DATAGRAM_SOCKETS()                                                         \
+  do {                                                                                                      \
+    OUTLET_TEST_REQUIRE_UNIX_SOCKETS();                                                                     \
+    if (!::outlet_test::unix_datagram_sockets_available())                                                  \
+      OUTLET_TEST_SKIP("no AF_UNIX datagram sockets here: " + ::outlet_test::unix_datagram_socket_error()); \
   } while (false)
 
 /// Skips the case off Linux: only Linux has the abstract Unix namespace
 /// ("@name"). Add the Unix socket requirement too if the case opens sockets.
-#define OUTLET_TEST_REQUIRE_ABSTRACT_UNIX_NAMES()                                               \
-  do {                                                                                          \
-    if (!::outlet_test::has_abstract_unix_names)                                                \
-      OUTLET_TEST_SKIP("Linux only: no abstract Unix namespace (\"@name\") on this OS");        \
+#define OUTLET_TEST_REQUIRE_ABSTRACT_UNIX_NAMES()                                        \
+  do {                                                                                   \
+    if (!::outlet_test::has_abstract_unix_names)                                         \
+      OUTLET_TEST_SKIP("Linux only: no abstract Unix namespace (\"@name\") on this OS"); \
   } while (false)
 
 /// Skips the case where outlet_test::open_descriptor_count() cannot count
 /// (neither Linux's /proc/self/fd nor Windows's GetProcessHandleCount; Wine
 /// answers 0).
-#define OUTLET_TEST_REQUIRE_DESCRIPTOR_COUNT()                                                  \
-  do {                                                                                          \
-    if (::outlet_test::open_descriptor_count() < 0)                                             \
-      OUTLET_TEST_SKIP("this runtime cannot count a process's open descriptors or handles");    \
+#define OUTLET_TEST_REQUIRE_DESCRIPTOR_COUNT()                                               \
+  do {                                                                                       \
+    if (::outlet_test::open_descriptor_count() < 0)                                          \
+      OUTLET_TEST_SKIP("this runtime cannot count a process's open descriptors or handles"); \
   } while (false)
 
 namespace outlet_test {
 
 /// Prints the skip marker and the reason on one line, flushed.
-inline void report_skip(std::string_view reason) {
-  std::cout << "outlet-test-skipped: " << reason << std::endl;
-}
+inline void report_skip(std::string_view reason) { std::cout << "outlet-test-skipped: " << reason << std::endl; }
 
 // --- platform facts ---------------------------------------------------------------
 

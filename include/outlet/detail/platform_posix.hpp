@@ -184,8 +184,7 @@ inline constexpr int dont_wait_flag = 0;
 #endif  // defined(MSG_DONTWAIT)
 
 /// send(2) without SIGPIPE.
-inline io_result send_some(native_handle h, const void* data, std::size_t size,
-                           bool dont_wait) noexcept {
+inline io_result send_some(native_handle h, const void* data, std::size_t size, bool dont_wait) noexcept {
   return ::send(h, data, size, send_flags | (dont_wait ? dont_wait_flag : 0));
 }
 
@@ -195,16 +194,16 @@ inline io_result recv_some(native_handle h, void* data, std::size_t size, bool d
 }
 
 /// sendto(2) without SIGPIPE; `to` may be null on a connected socket.
-inline io_result send_datagram(native_handle h, const void* data, std::size_t size,
-                               const ::sockaddr* to, socklen to_len, bool dont_wait) noexcept {
+inline io_result send_datagram(native_handle h, const void* data, std::size_t size, const ::sockaddr* to,
+                               socklen to_len, bool dont_wait) noexcept {
   return ::sendto(h, data, size, send_flags | (dont_wait ? dont_wait_flag : 0), to, to_len);
 }
 
 /// recvfrom(2) that also says whether the datagram was cut to fit `size`:
 /// Linux reports the full length with MSG_TRUNC; elsewhere recvmsg's
 /// msg_flags carries MSG_TRUNC. Either way it is one system call.
-inline io_result recv_datagram(native_handle h, void* data, std::size_t size, ::sockaddr* from,
-                               socklen* from_len, bool dont_wait, bool& truncated) noexcept {
+inline io_result recv_datagram(native_handle h, void* data, std::size_t size, ::sockaddr* from, socklen* from_len,
+                               bool dont_wait, bool& truncated) noexcept {
   const int flags = dont_wait ? dont_wait_flag : 0;
 #if defined(__linux__)
   io_result n = ::recvfrom(h, data, size, flags | MSG_TRUNC, from, from_len);
@@ -231,9 +230,7 @@ inline io_result recv_datagram(native_handle h, void* data, std::size_t size, ::
 /// hold exactly this, so an array of them goes to sendmsg()/recvmsg() as
 /// it is, with no copy.
 using io_vector = ::iovec;
-inline io_vector make_io_vector(const void* data, std::size_t size) noexcept {
-  return {const_cast<void*>(data), size};
-}
+inline io_vector make_io_vector(const void* data, std::size_t size) noexcept { return {const_cast<void*>(data), size}; }
 inline void* io_vector_data(const io_vector& v) noexcept { return v.iov_base; }
 inline std::size_t io_vector_size(const io_vector& v) noexcept { return v.iov_len; }
 
@@ -359,7 +356,7 @@ struct FileIdentity {
 
 /// lstat(2) of a socket file; invalid if it is missing or not a socket.
 inline FileIdentity unix_path_identity(const char* path) noexcept {
-  struct ::stat st{};
+  struct ::stat st {};
   if (::lstat(path, &st) != 0 || !S_ISSOCK(st.st_mode)) return {};
   return {st.st_dev, st.st_ino, ::getpid(), true};
 }
@@ -379,9 +376,7 @@ inline unsigned interface_index(const char* name) noexcept { return ::if_nametoi
 
 /// if_indextoname(3) into buf (IF_NAMESIZE bytes); false if unknown.
 inline constexpr std::size_t interface_name_size = IF_NAMESIZE;
-inline bool interface_name(unsigned index, char* buf) noexcept {
-  return ::if_indextoname(index, buf) != nullptr;
-}
+inline bool interface_name(unsigned index, char* buf) noexcept { return ::if_indextoname(index, buf) != nullptr; }
 
 /// gai_strerror(3).
 inline const char* resolve_error_message(int code) noexcept { return ::gai_strerror(code); }

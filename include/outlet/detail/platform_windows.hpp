@@ -9,7 +9,8 @@
 // <winsock2.h> cannot follow Winsock 1's <winsock.h>, which <windows.h>
 // pulls in unless WIN32_LEAN_AND_MEAN is defined.
 #if defined(_WINSOCKAPI_) && !defined(_WINSOCK2API_)
-#error "outlet: <winsock.h> (Winsock 1) is already included, probably by <windows.h>; include <outlet/outlet.hpp> before <windows.h>, or define WIN32_LEAN_AND_MEAN before <windows.h>"
+#error \
+    "outlet: <winsock.h> (Winsock 1) is already included, probably by <windows.h>; include <outlet/outlet.hpp> before <windows.h>, or define WIN32_LEAN_AND_MEAN before <windows.h>"
 #endif  // defined(_WINSOCKAPI_) && !defined(_WINSOCK2API_)
 
 // Keep <windows.h>'s min/max macros out of the user's code unless they
@@ -175,9 +176,9 @@ public:
 
   std::string message(int code) const override {
     char* buffer = nullptr;
-    const DWORD size = ::FormatMessageA(
-        FORMAT_MESSAGE_ALLOCATE_BUFFER | FORMAT_MESSAGE_FROM_SYSTEM | FORMAT_MESSAGE_IGNORE_INSERTS,
-        nullptr, static_cast<DWORD>(code), 0, reinterpret_cast<char*>(&buffer), 0, nullptr);
+    const DWORD size =
+        ::FormatMessageA(FORMAT_MESSAGE_ALLOCATE_BUFFER | FORMAT_MESSAGE_FROM_SYSTEM | FORMAT_MESSAGE_IGNORE_INSERTS,
+                         nullptr, static_cast<DWORD>(code), 0, reinterpret_cast<char*>(&buffer), 0, nullptr);
     std::string text(buffer != nullptr ? buffer : "", size);
     if (buffer != nullptr) ::LocalFree(buffer);
     while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) {
@@ -226,8 +227,8 @@ inline std::error_code ensure_started() noexcept {
 /// with WSAECONNRESET, which POSIX never reports on an unconnected socket.
 inline native_handle open_socket(int family, int type, int protocol) noexcept {
   if (ensure_started()) return invalid_handle;
-  const native_handle h = ::WSASocketW(family, type, protocol, nullptr, 0,
-                                       WSA_FLAG_OVERLAPPED | WSA_FLAG_NO_HANDLE_INHERIT);
+  const native_handle h =
+      ::WSASocketW(family, type, protocol, nullptr, 0, WSA_FLAG_OVERLAPPED | WSA_FLAG_NO_HANDLE_INHERIT);
   if (h != invalid_handle && type == SOCK_DGRAM && family != AF_UNIX) {
     BOOL report = FALSE;
     DWORD returned = 0;
@@ -273,8 +274,8 @@ inline io_result recv_some(native_handle h, void* data, std::size_t size, bool) 
 
 /// sendto(); `to` may be null on a connected socket. A datagram cannot be
 /// split, so one longer than sendto()'s int length fails with WSAEMSGSIZE.
-inline io_result send_datagram(native_handle h, const void* data, std::size_t size,
-                               const ::sockaddr* to, socklen to_len, bool) noexcept {
+inline io_result send_datagram(native_handle h, const void* data, std::size_t size, const ::sockaddr* to,
+                               socklen to_len, bool) noexcept {
   if (size > static_cast<std::size_t>(INT_MAX)) {
     ::WSASetLastError(WSAEMSGSIZE);
     return SOCKET_ERROR;
@@ -284,8 +285,8 @@ inline io_result send_datagram(native_handle h, const void* data, std::size_t si
 
 /// recvfrom(); Winsock fails a cut datagram with WSAEMSGSIZE after filling
 /// the buffer, which is reported as truncation.
-inline io_result recv_datagram(native_handle h, void* data, std::size_t size, ::sockaddr* from,
-                               socklen* from_len, bool, bool& truncated) noexcept {
+inline io_result recv_datagram(native_handle h, void* data, std::size_t size, ::sockaddr* from, socklen* from_len, bool,
+                               bool& truncated) noexcept {
   int n = ::recvfrom(h, static_cast<char*>(data), clamp_size(size), 0, from, from_len);
   truncated = n == SOCKET_ERROR && ::WSAGetLastError() == WSAEMSGSIZE;
   return truncated ? clamp_size(size) : n;
@@ -303,9 +304,7 @@ struct io_vector {
   void* data;
   std::size_t size;
 };
-inline io_vector make_io_vector(const void* data, std::size_t size) noexcept {
-  return {const_cast<void*>(data), size};
-}
+inline io_vector make_io_vector(const void* data, std::size_t size) noexcept { return {const_cast<void*>(data), size}; }
 inline void* io_vector_data(const io_vector& v) noexcept { return v.data; }
 inline std::size_t io_vector_size(const io_vector& v) noexcept { return v.size; }
 
@@ -435,10 +434,9 @@ struct FileIdentity {
 /// CreateFileA (the reparse point itself, not its target) and
 /// GetFileInformationByHandle: the identity of the file at path, if any.
 inline FileIdentity unix_path_identity(const char* path) noexcept {
-  const HANDLE file = ::CreateFileA(path, FILE_READ_ATTRIBUTES,
-                                    FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, nullptr,
-                                    OPEN_EXISTING, FILE_FLAG_OPEN_REPARSE_POINT | FILE_FLAG_BACKUP_SEMANTICS,
-                                    nullptr);
+  const HANDLE file =
+      ::CreateFileA(path, FILE_READ_ATTRIBUTES, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, nullptr,
+                    OPEN_EXISTING, FILE_FLAG_OPEN_REPARSE_POINT | FILE_FLAG_BACKUP_SEMANTICS, nullptr);
   if (file == INVALID_HANDLE_VALUE) return {};
   FileIdentity id;
   ::BY_HANDLE_FILE_INFORMATION info{};

@@ -6,8 +6,7 @@
 
 #include <outlet/detail/poller_contract.hpp>
 
-#if defined(__APPLE__) || defined(__FreeBSD__) || defined(__NetBSD__) || defined(__OpenBSD__) || \
-    defined(__DragonFly__)
+#if defined(__APPLE__) || defined(__FreeBSD__) || defined(__NetBSD__) || defined(__OpenBSD__) || defined(__DragonFly__)
 #include <sys/event.h>
 #include <sys/time.h>
 #include <sys/types.h>
@@ -95,8 +94,8 @@ public:
     ::timespec ts{};
     ts.tv_sec = timeout_ms / 1000;
     ts.tv_nsec = static_cast<long>(timeout_ms % 1000) * 1000000L;
-    const int n = ::kevent(kq_, nullptr, 0, ready_.data(), static_cast<int>(ready_.size()),
-                           timeout_ms < 0 ? nullptr : &ts);
+    const int n =
+        ::kevent(kq_, nullptr, 0, ready_.data(), static_cast<int>(ready_.size()), timeout_ms < 0 ? nullptr : &ts);
     for (int i = 0; i < n; ++i) {
       const struct ::kevent& e = ready_[static_cast<std::size_t>(i)];
       unsigned flags = 0;
@@ -112,9 +111,7 @@ public:
 private:
   /// Whether h has a filter here: EV_RECEIPT reports per change, without
   /// waiting; EV_ENABLE on a missing filter fails with ENOENT.
-  bool registered(int h) noexcept {
-    return probe(h, EVFILT_READ) || probe(h, EVFILT_WRITE);
-  }
+  bool registered(int h) noexcept { return probe(h, EVFILT_READ) || probe(h, EVFILT_WRITE); }
   bool probe(int h, short filter) noexcept {
     struct ::kevent change_event;
     struct ::kevent result;

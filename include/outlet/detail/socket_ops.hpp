@@ -161,8 +161,8 @@ inline std::error_code set_option(handle h, int level, int name, const void* val
 /// getsockopt(); `size` is in/out.
 inline std::error_code get_option(handle h, int level, int name, void* value, std::size_t& size) noexcept {
   auto len = static_cast<sys::socklen>(size);
-  const int r = sys_call(SysCall::option, h, -1,
-                         [&] { return ::getsockopt(h, level, name, static_cast<char*>(value), &len); });
+  const int r =
+      sys_call(SysCall::option, h, -1, [&] { return ::getsockopt(h, level, name, static_cast<char*>(value), &len); });
   if (r != 0) return last_error_code();
   size = static_cast<std::size_t>(len);
   return {};
@@ -203,8 +203,8 @@ inline Address socket_name(handle h, bool peer, std::error_code& ec) noexcept {
   sockaddr_storage storage{};
   auto len = static_cast<sys::socklen>(sizeof storage);
   auto* sa = reinterpret_cast<sockaddr*>(&storage);
-  const int r = sys_call(SysCall::name, h, -1,
-                         [&] { return peer ? ::getpeername(h, sa, &len) : ::getsockname(h, sa, &len); });
+  const int r =
+      sys_call(SysCall::name, h, -1, [&] { return peer ? ::getpeername(h, sa, &len) : ::getsockname(h, sa, &len); });
   if (r != 0) {
     ec = last_error_code();
     return {};
@@ -245,8 +245,8 @@ inline std::error_code connect_once(handle h, const Address& peer, const Deadlin
 /// connect(), finished within `deadline` if one is set (see connect_once).
 /// `stay_non_blocking`: the handle is non-blocking already and stays so.
 /// `failed`: as in connect_once (only without a deadline).
-inline std::error_code connect(handle h, const Address& peer, const Deadline& deadline,
-                               bool stay_non_blocking = false, int failed = 0) noexcept {
+inline std::error_code connect(handle h, const Address& peer, const Deadline& deadline, bool stay_non_blocking = false,
+                               int failed = 0) noexcept {
   if (peer.empty()) return invalid_argument();  // as bind(); reached only after the fast path failed
   if (deadline.is_set() && !stay_non_blocking) {
     if (std::error_code ec = set_non_blocking(h, true)) return ec;
@@ -366,24 +366,27 @@ inline sys::io_result try_send_datagram(handle h, const void* data, std::size_t 
 /// send(), never raising SIGPIPE.
 inline std::size_t send(handle h, const void* data, std::size_t size, const Deadline* deadline, WaitFlag wait,
                         std::error_code& ec, int failed = 0) noexcept {
-  return transfer(h, SysCall::send, sys::poll_out, deadline, wait,
-                  [&](bool dont_wait) { return sys::send_some(h, data, size, dont_wait); }, ec, failed);
+  return transfer(
+      h, SysCall::send, sys::poll_out, deadline, wait,
+      [&](bool dont_wait) { return sys::send_some(h, data, size, dont_wait); }, ec, failed);
 }
 
 /// recv().
 inline std::size_t receive(handle h, void* data, std::size_t size, const Deadline* deadline, WaitFlag wait,
                            std::error_code& ec, int failed = 0) noexcept {
-  return transfer(h, SysCall::receive, sys::poll_in, deadline, wait,
-                  [&](bool dont_wait) { return sys::recv_some(h, data, size, dont_wait); }, ec, failed);
+  return transfer(
+      h, SysCall::receive, sys::poll_in, deadline, wait,
+      [&](bool dont_wait) { return sys::recv_some(h, data, size, dont_wait); }, ec, failed);
 }
 
 /// sendto() (to == nullptr: the connected peer).
-inline std::size_t send_to(handle h, const void* data, std::size_t size, const Address* to,
-                           const Deadline* deadline, WaitFlag wait, std::error_code& ec, int failed = 0) noexcept {
+inline std::size_t send_to(handle h, const void* data, std::size_t size, const Address* to, const Deadline* deadline,
+                           WaitFlag wait, std::error_code& ec, int failed = 0) noexcept {
   const sockaddr* sa = to != nullptr ? to->native() : nullptr;
   const sys::socklen len = to != nullptr ? to->native_size() : 0;
-  return transfer(h, SysCall::send, sys::poll_out, deadline, wait,
-                  [&](bool dont_wait) { return sys::send_datagram(h, data, size, sa, len, dont_wait); }, ec, failed);
+  return transfer(
+      h, SysCall::send, sys::poll_out, deadline, wait,
+      [&](bool dont_wait) { return sys::send_datagram(h, data, size, sa, len, dont_wait); }, ec, failed);
 }
 
 /// Stores a sender's name, as recvfrom()/recvmsg() left it, in `from`.
@@ -401,15 +404,18 @@ inline void store_sender(sockaddr_storage& storage, sys::socklen len, Address& f
 /// recvfrom() (from == nullptr: the address is not wanted). A datagram
 /// longer than `size` fills the buffer and fails with EMSGSIZE
 /// (message_size): nothing is cut off silently.
-inline std::size_t receive_from(handle h, void* data, std::size_t size, Address* from,
-                                const Deadline* deadline, WaitFlag wait, std::error_code& ec, int failed = 0) noexcept {
+inline std::size_t receive_from(handle h, void* data, std::size_t size, Address* from, const Deadline* deadline,
+                                WaitFlag wait, std::error_code& ec, int failed = 0) noexcept {
   sockaddr_storage storage{};
   auto len = static_cast<sys::socklen>(sizeof storage);
   auto* sa = from != nullptr ? reinterpret_cast<sockaddr*>(&storage) : nullptr;
   bool truncated = false;
-  const std::size_t n = transfer(h, SysCall::receive, sys::poll_in, deadline, wait, [&](bool dont_wait) {
-    return sys::recv_datagram(h, data, size, sa, from != nullptr ? &len : nullptr, dont_wait, truncated);
-  }, ec, failed);
+  const std::size_t n = transfer(
+      h, SysCall::receive, sys::poll_in, deadline, wait,
+      [&](bool dont_wait) {
+        return sys::recv_datagram(h, data, size, sa, from != nullptr ? &len : nullptr, dont_wait, truncated);
+      },
+      ec, failed);
   if (ec) return 0;
   if (from != nullptr) store_sender(storage, len, *from);
   if (truncated) ec = sys::to_error_code(sys::err_message_size);
@@ -421,8 +427,9 @@ inline std::size_t send_vector(handle h, const sys::io_vector* v, std::size_t co
                                const Deadline* deadline, WaitFlag wait, std::error_code& ec) noexcept {
   const sockaddr* sa = to != nullptr ? to->native() : nullptr;
   const sys::socklen len = to != nullptr ? to->native_size() : 0;
-  return transfer(h, SysCall::send, sys::poll_out, deadline, wait,
-                  [&](bool dont_wait) { return sys::send_vector(h, v, count, sa, len, dont_wait); }, ec);
+  return transfer(
+      h, SysCall::send, sys::poll_out, deadline, wait,
+      [&](bool dont_wait) { return sys::send_vector(h, v, count, sa, len, dont_wait); }, ec);
 }
 
 /// recvmsg() into `count` buffers (from == nullptr: the address is not
@@ -434,9 +441,12 @@ inline std::size_t receive_vector(handle h, const sys::io_vector* v, std::size_t
   auto len = static_cast<sys::socklen>(sizeof storage);
   auto* sa = from != nullptr ? reinterpret_cast<sockaddr*>(&storage) : nullptr;
   truncated = false;
-  const std::size_t n = transfer(h, SysCall::receive, sys::poll_in, deadline, wait, [&](bool dont_wait) {
-    return sys::recv_vector(h, v, count, sa, from != nullptr ? &len : nullptr, dont_wait, truncated);
-  }, ec);
+  const std::size_t n = transfer(
+      h, SysCall::receive, sys::poll_in, deadline, wait,
+      [&](bool dont_wait) {
+        return sys::recv_vector(h, v, count, sa, from != nullptr ? &len : nullptr, dont_wait, truncated);
+      },
+      ec);
   if (!ec && from != nullptr) store_sender(storage, len, *from);
   return n;
 }
@@ -449,9 +459,7 @@ inline std::size_t receive_vector(handle h, const sys::io_vector* v, std::size_t
 template <class Buffer, class Byte>
 class BufferCursor {
 public:
-  BufferCursor(const Buffer* buffers, std::size_t count) noexcept : buffers_(buffers), count_(count) {
-    skip_empty();
-  }
+  BufferCursor(const Buffer* buffers, std::size_t count) noexcept : buffers_(buffers), count_(count) { skip_empty(); }
   bool done() const noexcept { return index_ == count_; }
   /// The buffers for the next call, and how many.
   const sys::io_vector* next(std::size_t& count) noexcept {
