@@ -15,6 +15,7 @@
 #include <vector>
 
 namespace outlet {
+inline namespace OUTLET_ABI_NAMESPACE {
 
 /// The address families outlet speaks: AF_INET, AF_INET6, AF_UNIX.
 enum class Family {
@@ -577,6 +578,7 @@ inline std::vector<Address> resolve(std::string_view host, std::uint16_t port) {
   return out;
 }
 
+}  // namespace OUTLET_ABI_NAMESPACE
 }  // namespace outlet
 
 namespace std {

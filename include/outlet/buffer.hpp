@@ -11,6 +11,7 @@
 #include <type_traits>
 
 namespace outlet {
+inline namespace OUTLET_ABI_NAMESPACE {
 
 namespace detail {
 struct BufferAccess;
@@ -78,6 +79,7 @@ static_assert(std::is_standard_layout_v<ConstBuffer> && std::is_standard_layout_
               "buffers must be standard-layout so the io_vector sits at offset 0");
 }  // namespace detail
 
+}  // namespace OUTLET_ABI_NAMESPACE
 }  // namespace outlet
 
 #endif  // OUTLET_BUFFER_HPP

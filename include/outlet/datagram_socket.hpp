@@ -13,6 +13,7 @@
 #include <system_error>
 
 namespace outlet {
+inline namespace OUTLET_ABI_NAMESPACE {
 
 /// One datagram for DatagramSocket::send_batch(): its bytes and where it goes.
 struct OutgoingDatagram {
@@ -610,6 +611,7 @@ inline bool DatagramSocket::broadcast() const {
   return on;
 }
 
+}  // namespace OUTLET_ABI_NAMESPACE
 }  // namespace outlet
 
 #endif  // OUTLET_DATAGRAM_SOCKET_HPP

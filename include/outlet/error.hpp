@@ -21,6 +21,7 @@
 #endif  // defined(__GNUC__) || defined(__clang__)
 
 namespace outlet {
+inline namespace OUTLET_ABI_NAMESPACE {
 
 namespace detail {
 
@@ -105,6 +106,7 @@ inline void throw_if(const std::error_code& ec, const char* op) {
 }
 
 }  // namespace detail
+}  // namespace OUTLET_ABI_NAMESPACE
 }  // namespace outlet
 
 #endif  // OUTLET_ERROR_HPP

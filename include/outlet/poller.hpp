@@ -40,6 +40,7 @@
 #endif  // back end selection
 
 namespace outlet {
+inline namespace OUTLET_ABI_NAMESPACE {
 
 namespace detail {
 /// The back end this build uses (see poller_contract.hpp).
@@ -286,6 +287,7 @@ inline std::size_t Poller::wait(duration timeout) {
   return n;
 }
 
+}  // namespace OUTLET_ABI_NAMESPACE
 }  // namespace outlet
 
 #endif  // OUTLET_POLLER_HPP

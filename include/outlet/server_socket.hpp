@@ -9,6 +9,7 @@
 #include <system_error>
 
 namespace outlet {
+inline namespace OUTLET_ABI_NAMESPACE {
 
 /// A listening stream socket (TCP, or Unix stream). Move-only; the
 /// destructor closes it, and a Unix-domain one removes the socket file its
@@ -142,6 +143,7 @@ inline Socket ServerSocket::accept(Address& peer, duration timeout, std::error_c
 }
 inline Socket ServerSocket::accept(Address& peer, duration timeout) { return accept_or_throw(&peer, timeout); }
 
+}  // namespace OUTLET_ABI_NAMESPACE
 }  // namespace outlet
 
 #endif  // OUTLET_SERVER_SOCKET_HPP

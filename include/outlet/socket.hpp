@@ -14,6 +14,7 @@
 #include <system_error>
 
 namespace outlet {
+inline namespace OUTLET_ABI_NAMESPACE {
 
 /// Which direction shutdown() closes.
 enum class Shutdown {
@@ -734,6 +735,7 @@ inline Socket connect(std::string_view host, std::uint16_t port, duration timeou
 
 inline Socket connect(std::string_view host, std::uint16_t port) { return connect(host, port, duration::zero()); }
 
+}  // namespace OUTLET_ABI_NAMESPACE
 }  // namespace outlet
 
 #endif  // OUTLET_SOCKET_HPP

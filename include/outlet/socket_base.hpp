@@ -17,6 +17,7 @@
 #include <type_traits>
 
 namespace outlet {
+inline namespace OUTLET_ABI_NAMESPACE {
 
 /// The OS's socket handle: int on POSIX, SOCKET on Windows.
 using native_handle_type = detail::sys::native_handle;
@@ -551,6 +552,7 @@ inline void BasicSocket::fail(const std::error_code& ec, const char* op, const A
   detail::throw_error(ec, std::string(op) + ' ' + (address.empty() ? "<empty address>" : address.to_string()));
 }
 
+}  // namespace OUTLET_ABI_NAMESPACE
 }  // namespace outlet
 
 #endif  // OUTLET_SOCKET_BASE_HPP

@@ -64,7 +64,10 @@ class Walker:
         self.previous = None  # (scope, name, documented) of the last checked sibling
 
     def track(self, node):
-        # clang's JSON writes a location field only when it changes.
+        # clang's JSON writes a location field only when it changes, in the
+        # order spelling, expansion: the last one written is where the
+        # declaration is (a macro's expansion, e.g. OUTLET_ABI_NAMESPACE,
+        # is in the file that uses it, not in the file defining the macro).
         loc = node.get("loc", {})
         for key in ("spellingLoc", "expansionLoc", None):
             part = loc.get(key) if key else loc
@@ -73,8 +76,6 @@ class Walker:
                     self.file = part["file"]
                 if "line" in part:
                     self.line = part["line"]
-                if "file" in part or "line" in part:
-                    break
         rng = node.get("range", {})
         for end in ("begin", "end"):
             part = rng.get(end, {})

@@ -28,6 +28,8 @@
 #ifndef OUTLET_DETAIL_PLATFORM_HPP
 #define OUTLET_DETAIL_PLATFORM_HPP
 
+#include <outlet/detail/abi.hpp>
+
 // Each platform file compiles only when this header selected it, so either
 // one can be included anywhere (a no-op off its platform).
 #if defined(_WIN32)

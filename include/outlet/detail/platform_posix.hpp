@@ -27,7 +27,9 @@
 #include <cstddef>
 #include <system_error>
 
-namespace outlet::detail::sys {
+namespace outlet {
+inline namespace OUTLET_ABI_NAMESPACE {
+namespace detail::sys {
 
 using native_handle = int;
 using socklen = ::socklen_t;
@@ -392,7 +394,9 @@ inline bool resolve_error_is_system(int code) noexcept {
 #endif  // defined(EAI_SYSTEM)
 }
 
-}  // namespace outlet::detail::sys
+}  // namespace detail::sys
+}  // namespace OUTLET_ABI_NAMESPACE
+}  // namespace outlet
 
 #endif  // defined(OUTLET_PLATFORM_POSIX)
 #endif  // OUTLET_DETAIL_PLATFORM_POSIX_HPP

@@ -48,7 +48,9 @@
 #include <string>
 #include <system_error>
 
-namespace outlet::detail::sys {
+namespace outlet {
+inline namespace OUTLET_ABI_NAMESPACE {
+namespace detail::sys {
 
 using native_handle = ::SOCKET;
 using socklen = int;
@@ -469,7 +471,9 @@ inline bool interface_name(unsigned, char*) noexcept { return false; }
 inline const char* resolve_error_message(int code) noexcept { return ::gai_strerrorA(code); }
 inline bool resolve_error_is_system(int) noexcept { return false; }
 
-}  // namespace outlet::detail::sys
+}  // namespace detail::sys
+}  // namespace OUTLET_ABI_NAMESPACE
+}  // namespace outlet
 
 #endif  // defined(OUTLET_PLATFORM_WINDOWS)
 #endif  // OUTLET_DETAIL_PLATFORM_WINDOWS_HPP

@@ -31,6 +31,7 @@
 #include <cstdint>
 
 namespace outlet {
+inline namespace OUTLET_ABI_NAMESPACE {
 
 /// What a Poller watches a handle for.
 enum class Interest : unsigned char {
@@ -79,6 +80,7 @@ inline constexpr unsigned interest_readable = 1;
 inline constexpr unsigned interest_writable = 2;
 
 }  // namespace detail
+}  // namespace OUTLET_ABI_NAMESPACE
 }  // namespace outlet
 
 #endif  // OUTLET_DETAIL_POLLER_CONTRACT_HPP

@@ -15,7 +15,9 @@
 #include <system_error>
 #include <vector>
 
-namespace outlet::detail {
+namespace outlet {
+inline namespace OUTLET_ABI_NAMESPACE {
+namespace detail {
 
 /// One epoll instance; the kernel keeps the registrations and the token
 /// (epoll_event::data.u64), so add/modify/remove are one epoll_ctl each.
@@ -122,7 +124,9 @@ private:
   std::vector<::epoll_event> ready_;
 };
 
-}  // namespace outlet::detail
+}  // namespace detail
+}  // namespace OUTLET_ABI_NAMESPACE
+}  // namespace outlet
 
 #endif  // defined(__linux__)
 #endif  // OUTLET_DETAIL_POLLER_EPOLL_HPP

@@ -20,7 +20,9 @@
 #include <system_error>
 #include <vector>
 
-namespace outlet::detail {
+namespace outlet {
+inline namespace OUTLET_ABI_NAMESPACE {
+namespace detail {
 
 /// One kqueue; a handle is one EVFILT_READ and/or one EVFILT_WRITE filter,
 /// each carrying the token in udata. Read and write readiness arrive as
@@ -148,7 +150,9 @@ private:
   std::vector<struct ::kevent> ready_;
 };
 
-}  // namespace outlet::detail
+}  // namespace detail
+}  // namespace OUTLET_ABI_NAMESPACE
+}  // namespace outlet
 
 #endif  // kqueue systems
 #endif  // OUTLET_DETAIL_POLLER_KQUEUE_HPP

@@ -13,7 +13,9 @@
 #include <unordered_map>
 #include <vector>
 
-namespace outlet::detail {
+namespace outlet {
+inline namespace OUTLET_ABI_NAMESPACE {
+namespace detail {
 
 /// The registrations live here: one pollfd per handle (what poll() takes),
 /// the tokens beside them, and a map from handle to position so that
@@ -123,6 +125,8 @@ private:
   bool open_ = false;
 };
 
-}  // namespace outlet::detail
+}  // namespace detail
+}  // namespace OUTLET_ABI_NAMESPACE
+}  // namespace outlet
 
 #endif  // OUTLET_DETAIL_POLLER_POLL_HPP

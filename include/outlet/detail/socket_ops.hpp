@@ -15,7 +15,9 @@
 #include <cstdint>
 #include <system_error>
 
-namespace outlet::detail {
+namespace outlet {
+inline namespace OUTLET_ABI_NAMESPACE {
+namespace detail {
 
 using handle = sys::native_handle;
 
@@ -511,6 +513,8 @@ inline std::size_t total_size(const Buffer* buffers, std::size_t count) noexcept
   return total;
 }
 
-}  // namespace outlet::detail
+}  // namespace detail
+}  // namespace OUTLET_ABI_NAMESPACE
+}  // namespace outlet
 
 #endif  // OUTLET_DETAIL_SOCKET_OPS_HPP
