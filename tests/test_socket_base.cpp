@@ -72,6 +72,16 @@ void for_each_socket_class(F&& check) {
 // --- ownership: is_open, operator bool, native_handle, release, close ----------------
 
 // A default-constructed socket owns nothing; an opened one owns a handle.
+TEST_CASE("A Socket is its handle, flags and timeouts: no Unix-path bookkeeping", "[socket_base]") {
+  // handle + three flags + two timeouts; a bound Unix listener's socket file
+  // lives only in ServerSocket and DatagramSocket.
+  CHECK(sizeof(Socket) <=
+        sizeof(outlet::native_handle_type) + alignof(outlet::duration) + 2 * sizeof(outlet::duration));
+  CHECK(sizeof(Socket) < sizeof(outlet::detail::BoundFile));
+  CHECK(sizeof(ServerSocket) >= sizeof(Socket) + sizeof(outlet::detail::BoundFile));
+  CHECK(sizeof(DatagramSocket) >= sizeof(Socket) + sizeof(outlet::detail::BoundFile));
+}
+
 TEST_CASE("BasicSocket is_open operator bool and native_handle", "[socket_base]") {
   for_each_socket_class([](auto tag) {
     using S = typename decltype(tag)::type;

@@ -43,7 +43,7 @@ struct IncomingDatagram {
 /// A datagram longer than the buffer given to receive()/receive_from()
 /// fills the buffer and fails with std::errc::message_size (EMSGSIZE): the
 /// cut is never silent. The ec forms then return the buffer size.
-class DatagramSocket : public BasicSocket {
+class DatagramSocket : public detail::BindableSocket {
 public:
   /// A datagram socket that is not open.
   DatagramSocket() noexcept = default;
@@ -136,7 +136,7 @@ public:
   [[nodiscard]] bool broadcast(std::error_code& ec) const noexcept;
 
 private:
-  explicit DatagramSocket(native_handle_type handle) noexcept : BasicSocket(handle) {}
+  explicit DatagramSocket(native_handle_type handle) noexcept : BindableSocket(handle) {}
   std::size_t send_impl(const void* data, std::size_t size, const Address* to, std::error_code& ec) noexcept;
   std::size_t receive_impl(void* data, std::size_t size, Address* from, std::error_code& ec) noexcept;
   // The fast path (see Socket): one sendto()/recvfrom() when no deadline

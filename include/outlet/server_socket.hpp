@@ -14,7 +14,7 @@ inline namespace OUTLET_ABI_NAMESPACE {
 /// A listening stream socket (TCP, or Unix stream). Move-only; the
 /// destructor closes it, and a Unix-domain one removes the socket file its
 /// bind() created.
-class ServerSocket : public BasicSocket {
+class ServerSocket : public detail::BindableSocket {
 public:
   /// A server socket that is not open.
   ServerSocket() noexcept = default;
@@ -53,7 +53,7 @@ public:
   [[nodiscard]] Socket accept(Address& peer, duration timeout, std::error_code& ec) noexcept;
 
 private:
-  explicit ServerSocket(native_handle_type handle) noexcept : BasicSocket(handle) {}
+  explicit ServerSocket(native_handle_type handle) noexcept : BindableSocket(handle) {}
   Socket accept_until(Address* peer, duration timeout, std::error_code& ec) noexcept;
   Socket accept_or_throw(Address* peer, duration timeout);
 };

@@ -27,17 +27,7 @@ using duration = std::chrono::nanoseconds;
 inline constexpr int default_backlog = detail::sys::max_backlog;
 
 namespace detail {
-
-/// A Unix socket file this socket created by bind(), removed by close().
-/// A fixed buffer: recording it allocates nothing (bind's ec form is noexcept).
-struct BoundFile {
-  // Only path[0] is set up front ("no file"): a socket is made and closed
-  // without touching the other ~110 bytes.
-  BoundFile() noexcept { path[0] = '\0'; }
-  char path[sizeof(sys::unix_sockaddr::sun_path) + 1];
-  sys::FileIdentity identity{};
-};
-
+class BindableSocket;
 }  // namespace detail
 
 /// The members every outlet socket has. Move-only; the destructor closes
@@ -158,10 +148,8 @@ protected:
 
   /// socket() of `type` for `family`, replacing (closing) any open handle.
   std::error_code open(Family family, int type) noexcept;
-  /// bind(); remembers a Unix socket file it creates, for close() to remove.
-  std::error_code bind_address(const Address& local) noexcept;
-  /// The options outlet's address constructors set before bind().
-  std::error_code prepare_bind(const Address& local, bool listener) noexcept;
+  /// setsockopt() of a boolean option (an int 0 or 1).
+  std::error_code set_flag(int level, int name, bool on) noexcept;
   /// EWOULDBLOCK on a blocking socket can only mean an OS-level timeout
   /// (SO_RCVTIMEO set through the native handle): report it as timed_out.
   std::error_code blocking_error(std::error_code ec) const noexcept;
@@ -197,26 +185,68 @@ protected:
   [[noreturn]] static void fail(const std::error_code& ec, const char* op);
   [[noreturn]] static void fail(const std::error_code& ec, const char* op, const Address& address);
 
+  // A socket is its handle, three flags and two timeouts: 24 bytes on
+  // 64-bit systems. What only a bound Unix listener or datagram socket
+  // needs (its socket file) lives in detail::BindableSocket.
   native_handle_type handle_ = detail::sys::invalid_handle;
   bool non_blocking_ = false;
-  duration receive_timeout_{};
-  duration send_timeout_{};
-  detail::BoundFile bound_file_;
+  /// This is a detail::BindableSocket whose bind() created a Unix socket
+  /// file: close() removes it.
+  bool owns_file_ = false;
   /// The handle is non-blocking at the OS level although non_blocking_ may
   /// be false: set by keep_non_blocking() (a timed accept; on Windows, a
   /// timed send or receive).
   /// Atomic: one thread's timed call may set it while another blocks.
   std::atomic<bool> internal_non_blocking_{false};
+  duration receive_timeout_{};
+  duration send_timeout_{};
 
 private:
-  std::error_code set_flag(int level, int name, bool on) noexcept;
   bool get_flag(int level, int name, std::error_code& ec) const noexcept;
   std::error_code set_timeout(duration& slot, duration timeout) noexcept;
   bool wait_for(bool writable, duration timeout, std::error_code& ec) const noexcept;
   /// The option behind set_reuse_address()/reuse_address() for this socket.
   int reuse_option(std::error_code& ec) const noexcept;
   void reset() noexcept;
+  /// Removes the socket file a bind() created (owns_file_ is set).
+  void remove_file() noexcept;
 };
+
+namespace detail {
+
+/// A Unix socket file a bind() created, removed by close(). A fixed buffer:
+/// recording it allocates nothing (bind's ec form is noexcept).
+struct BoundFile {
+  char path[sizeof(sys::unix_sockaddr::sun_path) + 1] = {};
+  sys::FileIdentity identity{};
+};
+
+/// What ServerSocket and DatagramSocket add to BasicSocket: bind(), and the
+/// Unix socket file that bind() created, which close() and the destructor
+/// remove. A Socket never binds a path, so it does not carry the ~140 bytes.
+class BindableSocket : public BasicSocket {
+protected:
+  BindableSocket() noexcept = default;
+  explicit BindableSocket(native_handle_type h) noexcept : BasicSocket(h) {}
+  BindableSocket(BindableSocket&&) noexcept = default;
+  BindableSocket& operator=(BindableSocket&&) noexcept = default;
+  /// Removes the socket file first, so no client finds a path nobody
+  /// serves; ~BasicSocket then closes the handle.
+  ~BindableSocket() {
+    if (owns_file_) sys::remove_unix_path(file_.path, file_.identity);
+  }
+
+  /// bind(); remembers a Unix socket file it creates, for close() to remove.
+  std::error_code bind_address(const Address& local) noexcept;
+  /// The options outlet's address constructors set before bind().
+  std::error_code prepare_bind(const Address& local, bool listener) noexcept;
+
+private:
+  friend class outlet::BasicSocket;  // remove_file(), from close()
+  BoundFile file_;
+};
+
+}  // namespace detail
 
 // ---------------------------------------------------------------------------
 // Implementation
@@ -224,10 +254,10 @@ private:
 inline BasicSocket::BasicSocket(BasicSocket&& other) noexcept
     : handle_(other.handle_),
       non_blocking_(other.non_blocking_),
+      owns_file_(other.owns_file_),
+      internal_non_blocking_(other.internal_non_blocking_.load()),
       receive_timeout_(other.receive_timeout_),
-      send_timeout_(other.send_timeout_),
-      bound_file_(other.bound_file_),
-      internal_non_blocking_(other.internal_non_blocking_.load()) {
+      send_timeout_(other.send_timeout_) {
   other.reset();
 }
 
@@ -239,7 +269,7 @@ inline BasicSocket& BasicSocket::operator=(BasicSocket&& other) noexcept {
     non_blocking_ = other.non_blocking_;
     receive_timeout_ = other.receive_timeout_;
     send_timeout_ = other.send_timeout_;
-    bound_file_ = other.bound_file_;
+    owns_file_ = other.owns_file_;
     internal_non_blocking_.store(other.internal_non_blocking_.load());
     other.reset();
   }
@@ -249,7 +279,6 @@ inline BasicSocket& BasicSocket::operator=(BasicSocket&& other) noexcept {
 inline BasicSocket::~BasicSocket() {
   // Close once, quietly ({fmt}'s rule), and nothing more: the object is gone.
   if (!is_open()) return;
-  if (bound_file_.path[0] != '\0') detail::sys::remove_unix_path(bound_file_.path, bound_file_.identity);
   (void)detail::sys_call(detail::SysCall::close, handle_, -1, [this] { return detail::sys::close_socket(handle_); });
 }
 
@@ -258,7 +287,7 @@ inline void BasicSocket::reset() noexcept {
   non_blocking_ = false;
   receive_timeout_ = duration::zero();
   send_timeout_ = duration::zero();
-  bound_file_ = {};
+  owns_file_ = false;
   internal_non_blocking_.store(false);
 }
 
@@ -276,9 +305,15 @@ inline void BasicSocket::close(std::error_code& ec) noexcept {
   ec.clear();
   if (!is_open()) return;
   // Remove the socket file first, so no client finds a path nobody serves.
-  if (bound_file_.path[0] != '\0') detail::sys::remove_unix_path(bound_file_.path, bound_file_.identity);
+  if (owns_file_) remove_file();
   ec = detail::close(handle_);
   reset();
+}
+
+inline void BasicSocket::remove_file() noexcept {
+  // owns_file_ is set only by BindableSocket::bind_address(): this object is one.
+  const auto& file = static_cast<detail::BindableSocket*>(this)->file_;
+  detail::sys::remove_unix_path(file.path, file.identity);
 }
 
 inline void BasicSocket::close() {
@@ -517,7 +552,7 @@ inline std::error_code BasicSocket::open(Family family, int type) noexcept {
   return ec;
 }
 
-inline std::error_code BasicSocket::prepare_bind(const Address& local, bool listener) noexcept {
+inline std::error_code detail::BindableSocket::prepare_bind(const Address& local, bool listener) noexcept {
   const Family family = local.family();
   if (listener && family != Family::unix_domain) {
     if (std::error_code ec = set_flag(SOL_SOCKET, detail::sys::listener_reuse_option, true)) return ec;
@@ -526,7 +561,7 @@ inline std::error_code BasicSocket::prepare_bind(const Address& local, bool list
   return {};
 }
 
-inline std::error_code BasicSocket::bind_address(const Address& local) noexcept {
+inline std::error_code detail::BindableSocket::bind_address(const Address& local) noexcept {
   if (!is_open()) return detail::not_open();
   if (std::error_code ec = detail::bind(handle_, local)) return ec;
   // A Unix path (not an abstract "@name", not unnamed) now names a new file.
@@ -534,8 +569,9 @@ inline std::error_code BasicSocket::bind_address(const Address& local) noexcept 
   const auto size = static_cast<std::size_t>(local.native_size());
   const char* name = reinterpret_cast<const detail::sys::unix_sockaddr*>(local.native())->sun_path;
   if (local.family() == Family::unix_domain && size > offset && name[0] != '\0') {
-    std::memcpy(bound_file_.path, name, size - offset);  // with its NUL
-    bound_file_.identity = detail::sys::unix_path_identity(bound_file_.path);
+    std::memcpy(file_.path, name, size - offset);  // with its NUL
+    file_.identity = detail::sys::unix_path_identity(file_.path);
+    owns_file_ = true;
   }
   return {};
 }
