@@ -158,7 +158,7 @@ bool copy_c_string(std::string_view text, char (&buf)[N]) noexcept {
 inline bool is_ip_literal(int family, std::string_view text) noexcept {
   char buf[INET6_ADDRSTRLEN];
   unsigned char bytes[16];
-  return copy_c_string(text, buf) && inet_pton(family, buf, bytes) == 1;
+  return copy_c_string(text, buf) && sys::text_to_ip(family, buf, bytes) == 1;
 }
 
 /// Parses 1-5 decimal digits in [0, 65535].
@@ -180,7 +180,7 @@ inline const char* Address::set_ipv4(std::string_view ip, std::uint16_t port) no
   if (detail::has_nul(ip)) return "contains a NUL byte";
   char buf[INET_ADDRSTRLEN];
   sockaddr_in sin{};
-  if (!detail::copy_c_string(ip, buf) || inet_pton(AF_INET, buf, &sin.sin_addr) != 1)
+  if (!detail::copy_c_string(ip, buf) || detail::sys::text_to_ip(AF_INET, buf, &sin.sin_addr) != 1)
     return detail::is_ip_literal(AF_INET6, ip) ? "is an IPv6 address, not IPv4" : "is not an IPv4 address";
   sin.sin_family = AF_INET;
   sin.sin_port = htons(port);
@@ -195,7 +195,7 @@ inline const char* Address::set_ipv6(std::string_view ip, std::uint16_t port) no
   const std::size_t percent = ip.find('%');
   const std::string_view host = ip.substr(0, percent);
   char buf[INET6_ADDRSTRLEN];
-  if (!detail::copy_c_string(host, buf) || inet_pton(AF_INET6, buf, &sin6.sin6_addr) != 1)
+  if (!detail::copy_c_string(host, buf) || detail::sys::text_to_ip(AF_INET6, buf, &sin6.sin6_addr) != 1)
     return detail::is_ip_literal(AF_INET, host) ? "is an IPv4 address, not IPv6" : "is not an IPv6 address";
   if (percent != std::string_view::npos) {
     const std::string_view scope = ip.substr(percent + 1);
@@ -443,12 +443,12 @@ inline std::string Address::ip() const {
   char buf[INET6_ADDRSTRLEN + 1 + 16];
   if (size_ != 0 && storage_.ss_family == AF_INET) {
     const auto* sin = reinterpret_cast<const sockaddr_in*>(&storage_);
-    if (inet_ntop(AF_INET, &sin->sin_addr, buf, sizeof buf) == nullptr) return {};
+    if (!detail::sys::ip_to_text(AF_INET, &sin->sin_addr, buf, sizeof buf)) return {};
     return buf;
   }
   if (size_ != 0 && storage_.ss_family == AF_INET6) {
     const auto* sin6 = reinterpret_cast<const sockaddr_in6*>(&storage_);
-    if (inet_ntop(AF_INET6, &sin6->sin6_addr, buf, sizeof buf) == nullptr) return {};
+    if (!detail::sys::ip_to_text(AF_INET6, &sin6->sin6_addr, buf, sizeof buf)) return {};
     std::string text = buf;
     if (sin6->sin6_scope_id != 0) {
       char name[detail::sys::interface_name_size + 1] = {};
@@ -538,10 +538,10 @@ inline std::error_code resolve_into(std::string_view host, std::uint16_t port, s
   struct List {
     addrinfo* head = nullptr;
     ~List() {
-      if (head != nullptr) freeaddrinfo(head);
+      if (head != nullptr) sys::free_resolved(head);
     }
   } list;
-  if (int rc = getaddrinfo(name.c_str(), nullptr, &hints, &list.head)) return resolve_error(rc);
+  if (int rc = sys::resolve_name(name.c_str(), &hints, &list.head)) return resolve_error(rc);
   for (const addrinfo* ai = list.head; ai != nullptr; ai = ai->ai_next) {
     if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6) continue;
     std::error_code bad;

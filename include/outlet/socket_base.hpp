@@ -438,7 +438,7 @@ inline bool BasicSocket::get_flag(int level, int name, std::error_code& ec) cons
 
 inline int BasicSocket::reuse_option(std::error_code& ec) const noexcept {
   ec.clear();
-  if constexpr (detail::sys::listener_reuse_option == SO_REUSEADDR) return SO_REUSEADDR;
+  if constexpr (!detail::sys::stream_reuse_is_exclusive) return SO_REUSEADDR;
   // Windows: a stream socket's "rebind at once" is SO_EXCLUSIVEADDRUSE (its
   // SO_REUSEADDR lets another socket take the port); a datagram socket's
   // "share the port" is SO_REUSEADDR, as on POSIX.

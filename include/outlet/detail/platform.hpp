@@ -1,30 +1,40 @@
 // outlet — the one place that tells POSIX from Windows.
 //
 // Everything below outlet::detail::sys is the contract each platform file
-// fulfils. Portable code (socket_ops.hpp and the public classes) uses only
-// these names; it never includes an OS header or spells errno / WSA*.
+// fulfils. Portable code (socket_ops.hpp, address.hpp and the public
+// classes) uses only these names; it never includes an OS header, calls the
+// OS itself or spells errno / WSA*. tests/test_platform_contract.cpp takes
+// the address of every name below with the type it must have, so the
+// compiler checks this list on each platform.
 //
-//   types      native_handle, socklen, io_result, io_vector (+ make_io_vector,
-//              io_vector_data, io_vector_size), message (if has_message_batch)
+//   types      native_handle, socklen, io_result, unix_sockaddr, io_vector,
+//              message, pollfd_type, FileIdentity
 //   constants  invalid_handle, shut_receive / shut_send / shut_both,
 //              poll_in / poll_out / poll_err / poll_hup / poll_nval / poll_rdhup,
-//              pollfd_type,
 //              has_abstract_unix (Linux's "@name" namespace),
 //              has_dont_wait_flag (send/recv can be told not to block per call),
-//              accept_inherits_non_blocking, max_io_vectors,
-//              has_message_batch (many datagrams per system call)
+//              has_message_batch (many datagrams per system call),
+//              accept_inherits_non_blocking, stream_reuse_is_exclusive,
+//              max_io_vectors, max_backlog, listener_reuse_option,
+//              interface_name_size
 //   errors     last_error(), set_last_error(e), os_category(), to_error_code(e),
 //              err_interrupted, err_would_block, err_connect_aborted,
-//              err_message_size, err_in_progress,
-//              connect_in_progress(e), eai_* helpers in resolve_error_message()
-//   calls      ensure_started(), open_socket(), accept_socket(), close_socket(),
-//              set_blocking_mode(), send_some(), recv_some(), send_datagram(),
-//              recv_datagram(), send_vector(), recv_vector(),
-//              send_messages() / recv_messages() / set_message() and
-//              message_length / _name_length / _truncated (if has_message_batch),
-//              poll_one(), poll_many(), wait_connect(), sleep_ms(),
-//              unix_path_identity(), remove_unix_path(),
-//              interface_index(), interface_name(); constant listener_reuse_option
+//              err_message_size, err_in_progress, connect_in_progress(e),
+//              connect_backlog_full(e), resolve_error_message(code),
+//              resolve_error_is_system(code)
+//   one call   ensure_started(), open_socket(), accept_socket(), close_socket(),
+//   each       set_blocking_mode(), connect_socket(), bind_socket(),
+//              listen_socket(), shutdown_socket(), set_option(), get_option(),
+//              local_name(), peer_name(), text_to_ip(), ip_to_text(),
+//              resolve_name(), free_resolved(), interface_index(),
+//              interface_name(), sleep_ms()
+//   data       send_some(), recv_some(), send_datagram(), recv_datagram(),
+//              make_io_vector(), io_vector_data(), io_vector_size(),
+//              send_vector(), recv_vector(), set_message(), message_length(),
+//              message_name_length(), message_truncated(), send_messages(),
+//              recv_messages()
+//   waiting    poll_one(), poll_many(), wait_connect()
+//   files      unix_path_identity(), remove_unix_path()
 #ifndef OUTLET_DETAIL_PLATFORM_HPP
 #define OUTLET_DETAIL_PLATFORM_HPP
 

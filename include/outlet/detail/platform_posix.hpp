@@ -226,6 +226,47 @@ inline io_result recv_datagram(native_handle h, void* data, std::size_t size, ::
 #endif  // defined(__linux__)
 }
 
+// --- one line per OS call ----------------------------------------------------
+// The calls portable code makes as they are (socket2's syscall!): 0 or -1
+// with the error in last_error(), as the OS returns them.
+
+/// connect(2).
+inline int connect_socket(native_handle h, const ::sockaddr* to, socklen len) noexcept { return ::connect(h, to, len); }
+/// bind(2).
+inline int bind_socket(native_handle h, const ::sockaddr* local, socklen len) noexcept { return ::bind(h, local, len); }
+/// listen(2).
+inline int listen_socket(native_handle h, int backlog) noexcept { return ::listen(h, backlog); }
+/// shutdown(2); `how` is shut_receive, shut_send or shut_both.
+inline int shutdown_socket(native_handle h, int how) noexcept { return ::shutdown(h, how); }
+/// setsockopt(2).
+inline int set_option(native_handle h, int level, int name, const void* value, socklen size) noexcept {
+  return ::setsockopt(h, level, name, value, size);
+}
+/// getsockopt(2); `size` is in/out.
+inline int get_option(native_handle h, int level, int name, void* value, socklen* size) noexcept {
+  return ::getsockopt(h, level, name, value, size);
+}
+/// getsockname(2).
+inline int local_name(native_handle h, ::sockaddr* out, socklen* len) noexcept { return ::getsockname(h, out, len); }
+/// getpeername(2).
+inline int peer_name(native_handle h, ::sockaddr* out, socklen* len) noexcept { return ::getpeername(h, out, len); }
+/// inet_pton(3): 1 parsed, 0 not an address of `family`.
+inline int text_to_ip(int family, const char* text, void* out) noexcept { return ::inet_pton(family, text, out); }
+/// inet_ntop(3): false if `size` is too small.
+inline bool ip_to_text(int family, const void* ip, char* out, socklen size) noexcept {
+  return ::inet_ntop(family, ip, out, size) != nullptr;
+}
+/// getaddrinfo(3): 0, or an EAI_* code.
+inline int resolve_name(const char* host, const ::addrinfo* hints, ::addrinfo** out) noexcept {
+  return ::getaddrinfo(host, nullptr, hints, out);
+}
+/// freeaddrinfo(3).
+inline void free_resolved(::addrinfo* list) noexcept { ::freeaddrinfo(list); }
+
+// A stream socket's "rebind at once" option is SO_REUSEADDR, like a
+// datagram socket's "share the port" (Windows splits them).
+inline constexpr bool stream_reuse_is_exclusive = false;
+
 // --- vectored and batch I/O ---------------------------------------------------
 
 /// One buffer of a vectored call. outlet's ConstBuffer and MutableBuffer

@@ -294,6 +294,48 @@ inline io_result recv_datagram(native_handle h, void* data, std::size_t size, ::
   return truncated ? clamp_size(size) : n;
 }
 
+// --- one line per OS call ----------------------------------------------------
+// The calls portable code makes as they are: 0 or SOCKET_ERROR (-1) with
+// the error in last_error(). Winsock's option calls take char*.
+
+/// connect().
+inline int connect_socket(native_handle h, const ::sockaddr* to, socklen len) noexcept { return ::connect(h, to, len); }
+/// bind().
+inline int bind_socket(native_handle h, const ::sockaddr* local, socklen len) noexcept { return ::bind(h, local, len); }
+/// listen().
+inline int listen_socket(native_handle h, int backlog) noexcept { return ::listen(h, backlog); }
+/// shutdown(); `how` is shut_receive, shut_send or shut_both.
+inline int shutdown_socket(native_handle h, int how) noexcept { return ::shutdown(h, how); }
+/// setsockopt().
+inline int set_option(native_handle h, int level, int name, const void* value, socklen size) noexcept {
+  return ::setsockopt(h, level, name, static_cast<const char*>(value), size);
+}
+/// getsockopt(); `size` is in/out.
+inline int get_option(native_handle h, int level, int name, void* value, socklen* size) noexcept {
+  return ::getsockopt(h, level, name, static_cast<char*>(value), size);
+}
+/// getsockname().
+inline int local_name(native_handle h, ::sockaddr* out, socklen* len) noexcept { return ::getsockname(h, out, len); }
+/// getpeername().
+inline int peer_name(native_handle h, ::sockaddr* out, socklen* len) noexcept { return ::getpeername(h, out, len); }
+/// inet_pton(): 1 parsed, 0 not an address of `family`.
+inline int text_to_ip(int family, const char* text, void* out) noexcept { return ::inet_pton(family, text, out); }
+/// inet_ntop(): false if `size` is too small.
+inline bool ip_to_text(int family, const void* ip, char* out, socklen size) noexcept {
+  return ::inet_ntop(family, const_cast<void*>(ip), out, static_cast<std::size_t>(size)) != nullptr;
+}
+/// getaddrinfo(): 0, or an EAI_* (WSA*) code.
+inline int resolve_name(const char* host, const ::addrinfo* hints, ::addrinfo** out) noexcept {
+  return ::getaddrinfo(host, nullptr, hints, out);
+}
+/// freeaddrinfo().
+inline void free_resolved(::addrinfo* list) noexcept { ::freeaddrinfo(list); }
+
+// SO_REUSEADDR on a Windows stream socket lets another socket take the port:
+// its "rebind at once" is SO_EXCLUSIVEADDRUSE (listener_reuse_option), while
+// a datagram socket's "share the port" is SO_REUSEADDR as on POSIX.
+inline constexpr bool stream_reuse_is_exclusive = true;
+
 // --- vectored and batch I/O ---------------------------------------------------
 
 /// One buffer of a vectored call. WSABUF's length is a ULONG and a call

@@ -91,7 +91,7 @@ inline handle try_open(int family, int type) noexcept {
                   [&] { return sys::open_socket(family, type, 0); });
 }
 inline int try_connect(handle h, const Address& peer) noexcept {
-  return sys_call(SysCall::connect, h, -1, [&] { return ::connect(h, peer.native(), peer.native_size()); });
+  return sys_call(SysCall::connect, h, -1, [&] { return sys::connect_socket(h, peer.native(), peer.native_size()); });
 }
 
 inline std::error_code timed_out() noexcept { return std::make_error_code(std::errc::timed_out); }
@@ -154,17 +154,15 @@ inline std::error_code set_non_blocking(handle h, bool on) noexcept {
 
 /// setsockopt().
 inline std::error_code set_option(handle h, int level, int name, const void* value, std::size_t size) noexcept {
-  const int r = sys_call(SysCall::option, h, -1, [&] {
-    return ::setsockopt(h, level, name, static_cast<const char*>(value), static_cast<sys::socklen>(size));
-  });
+  const int r = sys_call(SysCall::option, h, -1,
+                         [&] { return sys::set_option(h, level, name, value, static_cast<sys::socklen>(size)); });
   return r == 0 ? std::error_code{} : last_error_code();
 }
 
 /// getsockopt(); `size` is in/out.
 inline std::error_code get_option(handle h, int level, int name, void* value, std::size_t& size) noexcept {
   auto len = static_cast<sys::socklen>(size);
-  const int r =
-      sys_call(SysCall::option, h, -1, [&] { return ::getsockopt(h, level, name, static_cast<char*>(value), &len); });
+  const int r = sys_call(SysCall::option, h, -1, [&] { return sys::get_option(h, level, name, value, &len); });
   if (r != 0) return last_error_code();
   size = static_cast<std::size_t>(len);
   return {};
@@ -184,19 +182,20 @@ inline std::error_code pending_error(handle h) noexcept {
 /// say WSAEFAULT).
 inline std::error_code bind(handle h, const Address& local) noexcept {
   if (local.empty()) return invalid_argument();
-  const int r = sys_call(SysCall::bind, h, -1, [&] { return ::bind(h, local.native(), local.native_size()); });
+  const int r =
+      sys_call(SysCall::bind, h, -1, [&] { return sys::bind_socket(h, local.native(), local.native_size()); });
   return r == 0 ? std::error_code{} : last_error_code();
 }
 
 /// listen().
 inline std::error_code listen(handle h, int backlog) noexcept {
-  const int r = sys_call(SysCall::listen, h, -1, [&] { return ::listen(h, backlog); });
+  const int r = sys_call(SysCall::listen, h, -1, [&] { return sys::listen_socket(h, backlog); });
   return r == 0 ? std::error_code{} : last_error_code();
 }
 
 /// shutdown().
 inline std::error_code shutdown(handle h, int how) noexcept {
-  const int r = sys_call(SysCall::shutdown, h, -1, [&] { return ::shutdown(h, how); });
+  const int r = sys_call(SysCall::shutdown, h, -1, [&] { return sys::shutdown_socket(h, how); });
   return r == 0 ? std::error_code{} : last_error_code();
 }
 
@@ -206,7 +205,7 @@ inline Address socket_name(handle h, bool peer, std::error_code& ec) noexcept {
   auto len = static_cast<sys::socklen>(sizeof storage);
   auto* sa = reinterpret_cast<sockaddr*>(&storage);
   const int r =
-      sys_call(SysCall::name, h, -1, [&] { return peer ? ::getpeername(h, sa, &len) : ::getsockname(h, sa, &len); });
+      sys_call(SysCall::name, h, -1, [&] { return peer ? sys::peer_name(h, sa, &len) : sys::local_name(h, sa, &len); });
   if (r != 0) {
     ec = last_error_code();
     return {};
