@@ -4,7 +4,7 @@
 
 #include <outlet/detail/poller_contract.hpp>
 
-#if defined(__linux__)
+#if defined(OUTLET_DETAIL_POLLER_EPOLL)  // selected by platform.hpp
 #include <sys/epoll.h>
 #include <unistd.h>
 
@@ -124,5 +124,5 @@ private:
 
 }  // namespace outlet::detail
 
-#endif  // defined(__linux__)
+#endif  // defined(OUTLET_DETAIL_POLLER_EPOLL)
 #endif  // OUTLET_DETAIL_POLLER_EPOLL_HPP

@@ -6,7 +6,7 @@
 
 #include <outlet/detail/poller_contract.hpp>
 
-#if defined(__APPLE__) || defined(__FreeBSD__) || defined(__NetBSD__) || defined(__OpenBSD__) || defined(__DragonFly__)
+#if defined(OUTLET_DETAIL_POLLER_KQUEUE)  // selected by platform.hpp
 #include <sys/event.h>
 #include <sys/time.h>
 #include <sys/types.h>
@@ -150,5 +150,5 @@ private:
 
 }  // namespace outlet::detail
 
-#endif  // kqueue systems
+#endif  // defined(OUTLET_DETAIL_POLLER_KQUEUE)
 #endif  // OUTLET_DETAIL_POLLER_KQUEUE_HPP

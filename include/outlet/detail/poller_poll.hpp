@@ -6,6 +6,7 @@
 
 #include <outlet/detail/poller_contract.hpp>
 
+#if defined(OUTLET_DETAIL_POLLER_POLL)  // selected by platform.hpp
 #include <cstddef>
 #include <cstdint>
 #include <new>
@@ -125,4 +126,5 @@ private:
 
 }  // namespace outlet::detail
 
+#endif  // defined(OUTLET_DETAIL_POLLER_POLL)
 #endif  // OUTLET_DETAIL_POLLER_POLL_HPP
