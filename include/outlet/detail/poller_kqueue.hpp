@@ -42,7 +42,7 @@ public:
     kq_.reset(fd);
     registered_ = 0;
     (void)::fcntl(fd, F_SETFD, FD_CLOEXEC);
-    return {};
+    return grow(1);  // with no room for events, kevent() returns at once instead of waiting
   }
   bool is_open() const noexcept { return kq_.is_open(); }
   /// close() on the kqueue descriptor (the sockets stay open).
