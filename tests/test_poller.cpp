@@ -468,6 +468,43 @@ TEST_CASE("Poller tokens round-trip and one wait reports several sockets", "[pol
   REQUIRE(reported_tokens(poller) == inverted);
 }
 
+// Adds, modifies and removes out of handle order (the poll back end keeps
+// its registrations sorted by handle): each handle keeps its own token,
+// and what was removed is gone while its neighbours stay. Every third
+// socket has a datagram waiting, so a token that slid to a neighbouring
+// handle would be reported wrongly.
+TEST_CASE("Poller keeps each token with its handle whatever the order", "[poller]") {
+  std::vector<DatagramSocket> sockets;
+  DatagramSocket sender(Family::ipv4);
+  for (std::size_t i = 0; i < 40; ++i) {
+    sockets.emplace_back(Address::loopback(Family::ipv4, 0));
+    if (i % 3 == 0) REQUIRE(sender.send_to(std::string_view("x"), sockets.back().local_address()) == 1);
+  }
+  for (std::size_t i = 0; i < sockets.size(); i += 3) REQUIRE(sockets[i].wait_readable(patience));
+
+  Poller poller;
+  for (std::size_t i = sockets.size(); i-- > 0;) poller.add(sockets[i], Interest::readable, i);  // highest first
+  for (std::size_t i = 0; i < sockets.size(); i += 2) poller.remove(sockets[i]);
+  for (std::size_t i = sockets.size(); i-- > 0;) {  // highest first
+    if (i % 2 == 1) poller.modify(sockets[i], Interest::readable, 1000 + i);
+  }
+  for (std::size_t i = 0; i < sockets.size(); i += 6) poller.add(sockets[i], Interest::readable, 2000 + i);
+  REQUIRE(poller.size() == 20 + 7);
+
+  std::error_code ec;
+  poller.add(sockets[1], Interest::readable, 1, ec);
+  REQUIRE(ec == std::errc::file_exists);
+  poller.modify(sockets[2], Interest::readable, 2, ec);
+  REQUIRE(ec == std::errc::no_such_file_or_directory);
+
+  // Readable: every third socket; registered with 1000 + i (odd i) or 2000 + i (i a multiple of 6).
+  std::vector<std::uint64_t> expected;
+  for (std::size_t i = 0; i < sockets.size(); i += 3) expected.push_back(i % 2 == 1 ? 1000 + i : 2000 + i);
+  std::sort(expected.begin(), expected.end());
+  REQUIRE(poller.wait(patience) == expected.size());
+  REQUIRE(reported_tokens(poller) == expected);
+}
+
 // The peer closes: the socket turns readable, receive() returns 0, and
 // hangup() is set at once on Linux by both back ends (EPOLLRDHUP,
 // POLLRDHUP); elsewhere poll() may say so only once both directions close.

@@ -27,17 +27,17 @@
 #include <utility>
 #include <vector>
 
-#if !defined(OUTLET_FORCE_POLL) && defined(__linux__)
+// detail/platform.hpp chose the back end: exactly one of these is defined.
+#if defined(OUTLET_DETAIL_POLLER_EPOLL)
 #include <outlet/detail/poller_epoll.hpp>
 #define OUTLET_DETAIL_POLLER_BACKEND EpollBackend
-#elif !defined(OUTLET_FORCE_POLL) && (defined(__APPLE__) || defined(__FreeBSD__) || defined(__NetBSD__) || \
-                                      defined(__OpenBSD__) || defined(__DragonFly__))
+#elif defined(OUTLET_DETAIL_POLLER_KQUEUE)
 #include <outlet/detail/poller_kqueue.hpp>
 #define OUTLET_DETAIL_POLLER_BACKEND KqueueBackend
-#else
+#elif defined(OUTLET_DETAIL_POLLER_POLL)
 #include <outlet/detail/poller_poll.hpp>
 #define OUTLET_DETAIL_POLLER_BACKEND PollBackend
-#endif  // back end selection
+#endif  // defined(OUTLET_DETAIL_POLLER_EPOLL)
 
 namespace outlet {
 inline namespace OUTLET_ABI_NAMESPACE {

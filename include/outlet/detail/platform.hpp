@@ -1,4 +1,5 @@
-// outlet — the one place that tells POSIX from Windows.
+// outlet — the one place that tells POSIX from Windows, and that picks the
+// Poller back end (epoll, kqueue or poll) for this platform.
 //
 // Everything below outlet::detail::sys is the contract each platform file
 // fulfils. Portable code (socket_ops.hpp, address.hpp and the public
@@ -49,6 +50,21 @@
 #define OUTLET_PLATFORM_POSIX 1
 #include <outlet/detail/platform_posix.hpp>
 #endif  // defined(_WIN32)
+
+// The Poller back end (poller.hpp): exactly one of OUTLET_DETAIL_POLLER_EPOLL,
+// _KQUEUE and _POLL is defined, here and nowhere else. The back-end files
+// and poller.hpp test only these. OUTLET_FORCE_POLL picks poll() on any
+// POSIX system; Windows always uses WSAPoll, which has poll()'s shape.
+#if defined(OUTLET_PLATFORM_WINDOWS) || defined(OUTLET_FORCE_POLL)
+#define OUTLET_DETAIL_POLLER_POLL 1
+#elif defined(__linux__)
+#define OUTLET_DETAIL_POLLER_EPOLL 1
+#elif defined(__APPLE__) || defined(__FreeBSD__) || defined(__NetBSD__) || defined(__OpenBSD__) || \
+    defined(__DragonFly__)
+#define OUTLET_DETAIL_POLLER_KQUEUE 1
+#else
+#define OUTLET_DETAIL_POLLER_POLL 1
+#endif  // defined(OUTLET_PLATFORM_WINDOWS) || defined(OUTLET_FORCE_POLL)
 
 // Marks the general path of a data call (errors, EINTR, waits, deadlines,
 // building an exception): kept out of line so the fast path around it stays

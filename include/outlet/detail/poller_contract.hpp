@@ -3,11 +3,18 @@
 // A back end is a move-only class in outlet::detail with these members; the
 // public Poller (poller.hpp) owns one and only delegates, keeping the
 // deadline, the EINTR retries and the event buffer's size in one place.
+// detail/platform.hpp picks the one this build uses, defining exactly one of
+// OUTLET_DETAIL_POLLER_EPOLL, _KQUEUE, _POLL; each back-end file compiles
+// only under its own macro.
 //
 //   static constexpr const char* name          "epoll", "kqueue", "poll", "WSAPoll"
-//   std::error_code open() noexcept            create the OS object (none for poll)
+//   std::error_code open() noexcept            create the OS object (none for poll),
+//                                              starting with no registrations
 //   bool is_open() const noexcept
 //   void close() noexcept                      release it; registrations are gone
+//   move construction and assignment           noexcept and defaulted; the source
+//                                              is left closed (is_open() false),
+//                                              and Poller close()s it to reset it
 //   std::error_code add(h, interest, token)    register h; file_exists if it is already
 //   std::error_code modify(h, interest, token) change h's interest and token;
 //                                              no_such_file_or_directory if not registered
@@ -23,6 +30,13 @@
 // data is read or the buffer space used. Interest bits: interest_readable,
 // interest_writable. Every back end reports errors and hang-ups whatever the
 // interest (the OS does).
+//
+// A back end calls its own OS API directly (epoll_ctl, kevent; poll and
+// WSAPoll through sys::poll_many), and nothing else of the OS but kqueue's
+// fcntl(FD_CLOEXEC), which kqueue() cannot set itself. An OS object
+// it creates lives in a detail::OwnedHandle (owned_handle.hpp), which closes
+// it once through detail::close() and the fault hook, and errors are read
+// with last_error_code() (sys::last_error, sys::to_error_code), never errno.
 #ifndef OUTLET_DETAIL_POLLER_CONTRACT_HPP
 #define OUTLET_DETAIL_POLLER_CONTRACT_HPP
 

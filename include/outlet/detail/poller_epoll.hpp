@@ -4,11 +4,11 @@
 
 #include <outlet/detail/poller_contract.hpp>
 
-#if defined(__linux__)
-#include <sys/epoll.h>
-#include <unistd.h>
+#if defined(OUTLET_DETAIL_POLLER_EPOLL)  // selected by platform.hpp
+#include <outlet/detail/owned_handle.hpp>
 
-#include <cerrno>
+#include <sys/epoll.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <new>
@@ -21,42 +21,27 @@ namespace detail {
 
 /// One epoll instance; the kernel keeps the registrations and the token
 /// (epoll_event::data.u64), so add/modify/remove are one epoll_ctl each.
+/// Moving leaves the source closed; its OwnedHandle closes the descriptor.
 class EpollBackend {
 public:
   static constexpr const char* name = "epoll";
 
   EpollBackend() noexcept = default;
-  EpollBackend(EpollBackend&& other) noexcept
-      : epoll_(other.epoll_), registered_(other.registered_), ready_(std::move(other.ready_)) {
-    other.epoll_ = -1;
-    other.registered_ = 0;
-  }
-  EpollBackend& operator=(EpollBackend&& other) noexcept {
-    if (this != &other) {
-      close();
-      epoll_ = other.epoll_;
-      registered_ = other.registered_;
-      ready_ = std::move(other.ready_);
-      other.epoll_ = -1;
-      other.registered_ = 0;
-    }
-    return *this;
-  }
-  EpollBackend(const EpollBackend&) = delete;
-  EpollBackend& operator=(const EpollBackend&) = delete;
-  ~EpollBackend() { close(); }
+  EpollBackend(EpollBackend&&) noexcept = default;
+  EpollBackend& operator=(EpollBackend&&) noexcept = default;
 
   /// epoll_create1(EPOLL_CLOEXEC).
   std::error_code open() noexcept {
-    epoll_ = ::epoll_create1(EPOLL_CLOEXEC);
-    if (epoll_ < 0) return sys::to_error_code(errno);
+    const int fd = ::epoll_create1(EPOLL_CLOEXEC);
+    if (fd < 0) return last_error_code();
+    epoll_.reset(fd);
+    registered_ = 0;
     return grow(1);  // epoll_wait wants room for one event even with nothing registered
   }
-  bool is_open() const noexcept { return epoll_ >= 0; }
+  bool is_open() const noexcept { return epoll_.is_open(); }
   /// close() on the epoll descriptor (the sockets stay open).
   void close() noexcept {
-    if (epoll_ >= 0) ::close(epoll_);
-    epoll_ = -1;
+    epoll_.reset();
     registered_ = 0;
   }
 
@@ -74,7 +59,7 @@ public:
   /// epoll_ctl(EPOLL_CTL_DEL).
   std::error_code remove(int h) noexcept {
     ::epoll_event unused{};  // kernels before 2.6.9 want a non-null pointer
-    if (::epoll_ctl(epoll_, EPOLL_CTL_DEL, h, &unused) != 0) return sys::to_error_code(errno);
+    if (::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, h, &unused) != 0) return last_error_code();
     --registered_;
     return {};
   }
@@ -82,7 +67,7 @@ public:
 
   /// epoll_wait() into the reserved buffer.
   int wait(int timeout_ms, std::vector<Event>& out) noexcept {
-    const int n = ::epoll_wait(epoll_, ready_.data(), static_cast<int>(ready_.size()), timeout_ms);
+    const int n = ::epoll_wait(epoll_.get(), ready_.data(), static_cast<int>(ready_.size()), timeout_ms);
     for (int i = 0; i < n; ++i) {
       const auto& e = ready_[static_cast<std::size_t>(i)];
       unsigned flags = 0;
@@ -105,7 +90,7 @@ private:
     if ((interest & interest_readable) != 0) e.events |= EPOLLIN | EPOLLRDHUP;
     if ((interest & interest_writable) != 0) e.events |= EPOLLOUT;
     e.data.u64 = token;
-    return ::epoll_ctl(epoll_, op, h, &e) == 0 ? std::error_code{} : sys::to_error_code(errno);
+    return ::epoll_ctl(epoll_.get(), op, h, &e) == 0 ? std::error_code{} : last_error_code();
   }
 
   /// Room for one event per registered handle, so one wait sees them all.
@@ -119,7 +104,7 @@ private:
     return {};
   }
 
-  int epoll_ = -1;
+  OwnedHandle epoll_;
   std::size_t registered_ = 0;
   std::vector<::epoll_event> ready_;
 };
@@ -128,5 +113,5 @@ private:
 }  // namespace OUTLET_ABI_NAMESPACE
 }  // namespace outlet
 
-#endif  // defined(__linux__)
+#endif  // defined(OUTLET_DETAIL_POLLER_EPOLL)
 #endif  // OUTLET_DETAIL_POLLER_EPOLL_HPP

@@ -6,14 +6,14 @@
 
 #include <outlet/detail/poller_contract.hpp>
 
-#if defined(__APPLE__) || defined(__FreeBSD__) || defined(__NetBSD__) || defined(__OpenBSD__) || defined(__DragonFly__)
+#if defined(OUTLET_DETAIL_POLLER_KQUEUE)  // selected by platform.hpp
+#include <outlet/detail/owned_handle.hpp>
+
 #include <sys/event.h>
 #include <sys/time.h>
 #include <sys/types.h>
 #include <fcntl.h>
-#include <unistd.h>
 
-#include <cerrno>
 #include <cstddef>
 #include <cstdint>
 #include <new>
@@ -27,43 +27,29 @@ namespace detail {
 /// One kqueue; a handle is one EVFILT_READ and/or one EVFILT_WRITE filter,
 /// each carrying the token in udata. Read and write readiness arrive as
 /// separate kevents, so one handle can appear twice in one wait's events.
+/// Moving leaves the source closed; its OwnedHandle closes the descriptor.
 class KqueueBackend {
 public:
   static constexpr const char* name = "kqueue";
 
   KqueueBackend() noexcept = default;
-  KqueueBackend(KqueueBackend&& other) noexcept
-      : kq_(other.kq_), registered_(other.registered_), ready_(std::move(other.ready_)) {
-    other.kq_ = -1;
-    other.registered_ = 0;
-  }
-  KqueueBackend& operator=(KqueueBackend&& other) noexcept {
-    if (this != &other) {
-      close();
-      kq_ = other.kq_;
-      registered_ = other.registered_;
-      ready_ = std::move(other.ready_);
-      other.kq_ = -1;
-      other.registered_ = 0;
-    }
-    return *this;
-  }
-  KqueueBackend(const KqueueBackend&) = delete;
-  KqueueBackend& operator=(const KqueueBackend&) = delete;
-  ~KqueueBackend() { close(); }
+  KqueueBackend(KqueueBackend&&) noexcept = default;
+  KqueueBackend& operator=(KqueueBackend&&) noexcept = default;
 
   /// kqueue(), then close-on-exec (kqueue descriptors are not inherited by
   /// fork, but may be by exec on some systems).
   std::error_code open() noexcept {
-    kq_ = ::kqueue();
-    if (kq_ < 0) return sys::to_error_code(errno);
-    (void)::fcntl(kq_, F_SETFD, FD_CLOEXEC);
-    return {};
+    const int fd = ::kqueue();
+    if (fd < 0) return last_error_code();
+    kq_.reset(fd);
+    registered_ = 0;
+    (void)::fcntl(fd, F_SETFD, FD_CLOEXEC);
+    return grow(1);  // with no room for events, kevent() returns at once instead of waiting
   }
-  bool is_open() const noexcept { return kq_ >= 0; }
+  bool is_open() const noexcept { return kq_.is_open(); }
+  /// close() on the kqueue descriptor (the sockets stay open).
   void close() noexcept {
-    if (kq_ >= 0) ::close(kq_);
-    kq_ = -1;
+    kq_.reset();
     registered_ = 0;
   }
 
@@ -97,7 +83,7 @@ public:
     ts.tv_sec = timeout_ms / 1000;
     ts.tv_nsec = static_cast<long>(timeout_ms % 1000) * 1000000L;
     const int n =
-        ::kevent(kq_, nullptr, 0, ready_.data(), static_cast<int>(ready_.size()), timeout_ms < 0 ? nullptr : &ts);
+        ::kevent(kq_.get(), nullptr, 0, ready_.data(), static_cast<int>(ready_.size()), timeout_ms < 0 ? nullptr : &ts);
     for (int i = 0; i < n; ++i) {
       const struct ::kevent& e = ready_[static_cast<std::size_t>(i)];
       unsigned flags = 0;
@@ -118,22 +104,26 @@ private:
     struct ::kevent change_event;
     struct ::kevent result;
     EV_SET(&change_event, h, filter, EV_ENABLE | EV_RECEIPT, 0, 0, nullptr);
-    if (::kevent(kq_, &change_event, 1, &result, 1, nullptr) != 1) return false;
+    if (::kevent(kq_.get(), &change_event, 1, &result, 1, nullptr) != 1) return false;
     return (result.flags & EV_ERROR) != 0 && result.data == 0;
   }
   int change(int h, short filter, unsigned short flags, std::uint64_t token) noexcept {
     struct ::kevent e;
     EV_SET(&e, h, filter, flags, 0, 0, reinterpret_cast<void*>(static_cast<std::uintptr_t>(token)));
-    return ::kevent(kq_, &e, 1, nullptr, 0, nullptr);
+    return ::kevent(kq_.get(), &e, 1, nullptr, 0, nullptr);
   }
   std::error_code apply(int h, unsigned interest, std::uint64_t token) noexcept {
     const bool read = (interest & interest_readable) != 0;
     const bool write = (interest & interest_writable) != 0;
-    if (change(h, EVFILT_READ, read ? EV_ADD : EV_DELETE, token) != 0 && (read || errno != ENOENT))
-      return sys::to_error_code(errno);
-    if (change(h, EVFILT_WRITE, write ? EV_ADD : EV_DELETE, token) != 0 && (write || errno != ENOENT))
-      return sys::to_error_code(errno);
-    return {};
+    if (std::error_code ec = apply_filter(h, EVFILT_READ, read, token)) return ec;
+    return apply_filter(h, EVFILT_WRITE, write, token);
+  }
+  /// EV_ADD the filter if `wanted`, else EV_DELETE it; deleting one that is
+  /// not there (ENOENT) is no error.
+  std::error_code apply_filter(int h, short filter, bool wanted, std::uint64_t token) noexcept {
+    if (change(h, filter, wanted ? EV_ADD : EV_DELETE, token) == 0) return {};
+    const std::error_code ec = last_error_code();
+    return !wanted && ec == std::errc::no_such_file_or_directory ? std::error_code{} : ec;
   }
   std::error_code grow(std::size_t count) noexcept {
     if (ready_.size() >= count) return {};
@@ -145,7 +135,7 @@ private:
     return {};
   }
 
-  int kq_ = -1;
+  OwnedHandle kq_;
   std::size_t registered_ = 0;
   std::vector<struct ::kevent> ready_;
 };
@@ -154,5 +144,5 @@ private:
 }  // namespace OUTLET_ABI_NAMESPACE
 }  // namespace outlet
 
-#endif  // kqueue systems
+#endif  // defined(OUTLET_DETAIL_POLLER_KQUEUE)
 #endif  // OUTLET_DETAIL_POLLER_KQUEUE_HPP

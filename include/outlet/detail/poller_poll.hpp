@@ -6,21 +6,23 @@
 
 #include <outlet/detail/poller_contract.hpp>
 
+#if defined(OUTLET_DETAIL_POLLER_POLL)  // selected by platform.hpp
 #include <cstddef>
 #include <cstdint>
 #include <new>
 #include <system_error>
-#include <unordered_map>
 #include <vector>
 
 namespace outlet {
 inline namespace OUTLET_ABI_NAMESPACE {
 namespace detail {
 
-/// The registrations live here: one pollfd per handle (what poll() takes),
-/// the tokens beside them, and a map from handle to position so that
-/// modify and remove do not search. remove() moves the last entry into the
-/// gap.
+/// The registrations live here: one pollfd per handle (what poll() takes)
+/// and the tokens beside them, both sorted by handle, so add, modify and
+/// remove find a handle by binary search, with no map beside them. add()
+/// and remove() shift the entries after the one they touch (a pollfd and a
+/// token each: microseconds for thousands of handles, and nothing when
+/// handles arrive in increasing order, as new descriptors usually do).
 class PollBackend {
 public:
 #if defined(OUTLET_PLATFORM_WINDOWS)
@@ -38,53 +40,37 @@ public:
   void close() noexcept {
     fds_.clear();
     tokens_.clear();
-    index_.clear();
     open_ = false;
   }
 
+  /// A new pollfd, in handle order.
   std::error_code add(sys::native_handle h, unsigned interest, std::uint64_t token) noexcept {
-    if (index_.count(h) != 0) return std::make_error_code(std::errc::file_exists);
+    const std::size_t i = position(h);
+    if (i < fds_.size() && fds_[i].fd == h) return std::make_error_code(std::errc::file_exists);
     sys::pollfd_type p{};
     p.fd = h;
     p.events = events_for(interest);
-    // push_back grows geometrically; undo the parts done if memory runs out.
-    try {
-      fds_.push_back(p);
-    } catch (const std::bad_alloc&) {
-      return std::make_error_code(std::errc::not_enough_memory);
-    }
-    try {
-      tokens_.push_back(token);
-      index_.emplace(h, fds_.size() - 1);
-    } catch (const std::bad_alloc&) {
-      fds_.pop_back();
-      if (tokens_.size() > fds_.size()) tokens_.pop_back();
-      return std::make_error_code(std::errc::not_enough_memory);
+    if (!insert_at(fds_, i, p)) return out_of_memory();
+    if (!insert_at(tokens_, i, token)) {
+      fds_.erase(fds_.begin() + static_cast<std::ptrdiff_t>(i));  // undo the half done
+      return out_of_memory();
     }
     return {};
   }
 
   std::error_code modify(sys::native_handle h, unsigned interest, std::uint64_t token) noexcept {
-    const auto found = index_.find(h);
-    if (found == index_.end()) return std::make_error_code(std::errc::no_such_file_or_directory);
-    fds_[found->second].events = events_for(interest);
-    tokens_[found->second] = token;
+    const std::size_t i = find(h);
+    if (i == fds_.size()) return not_registered();
+    fds_[i].events = events_for(interest);
+    tokens_[i] = token;
     return {};
   }
 
   std::error_code remove(sys::native_handle h) noexcept {
-    const auto found = index_.find(h);
-    if (found == index_.end()) return std::make_error_code(std::errc::no_such_file_or_directory);
-    const std::size_t gap = found->second;
-    index_.erase(found);
-    const std::size_t last = fds_.size() - 1;
-    if (gap != last) {
-      fds_[gap] = fds_[last];
-      tokens_[gap] = tokens_[last];
-      index_[fds_[gap].fd] = gap;
-    }
-    fds_.pop_back();
-    tokens_.pop_back();
+    const std::size_t i = find(h);
+    if (i == fds_.size()) return not_registered();
+    fds_.erase(fds_.begin() + static_cast<std::ptrdiff_t>(i));
+    tokens_.erase(tokens_.begin() + static_cast<std::ptrdiff_t>(i));
     return {};
   }
 
@@ -112,6 +98,42 @@ public:
   }
 
 private:
+  /// Where h is, or would be inserted: the first entry whose handle is not less.
+  std::size_t position(sys::native_handle h) const noexcept {
+    std::size_t low = 0;
+    std::size_t high = fds_.size();
+    while (low < high) {
+      const std::size_t middle = low + (high - low) / 2;
+      if (fds_[middle].fd < h) {
+        low = middle + 1;
+      } else {
+        high = middle;
+      }
+    }
+    return low;
+  }
+  /// h's entry, or fds_.size() if h is not registered.
+  std::size_t find(sys::native_handle h) const noexcept {
+    const std::size_t i = position(h);
+    return i < fds_.size() && fds_[i].fd == h ? i : fds_.size();
+  }
+
+  /// vector::insert, reporting an allocation failure instead of throwing
+  /// (the vector is then unchanged).
+  template <class T>
+  static bool insert_at(std::vector<T>& v, std::size_t i, const T& value) noexcept {
+    try {
+      v.insert(v.begin() + static_cast<std::ptrdiff_t>(i), value);
+    } catch (const std::bad_alloc&) {
+      return false;
+    }
+    return true;
+  }
+  static std::error_code out_of_memory() noexcept { return std::make_error_code(std::errc::not_enough_memory); }
+  static std::error_code not_registered() noexcept {
+    return std::make_error_code(std::errc::no_such_file_or_directory);
+  }
+
   static short events_for(unsigned interest) noexcept {
     short events = 0;
     if ((interest & interest_readable) != 0) events = static_cast<short>(events | sys::poll_in | sys::poll_rdhup);
@@ -121,7 +143,6 @@ private:
 
   std::vector<sys::pollfd_type> fds_;
   std::vector<std::uint64_t> tokens_;
-  std::unordered_map<sys::native_handle, std::size_t> index_;
   bool open_ = false;
 };
 
@@ -129,4 +150,5 @@ private:
 }  // namespace OUTLET_ABI_NAMESPACE
 }  // namespace outlet
 
+#endif  // defined(OUTLET_DETAIL_POLLER_POLL)
 #endif  // OUTLET_DETAIL_POLLER_POLL_HPP
