@@ -10,7 +10,9 @@
 
 #include <utility>
 
-namespace outlet::detail {
+namespace outlet {
+inline namespace OUTLET_ABI_NAMESPACE {
+namespace detail {
 
 /// Owns one sys::native_handle: a socket, or on POSIX any descriptor (an
 /// epoll or kqueue instance). Empty when it holds sys::invalid_handle.
@@ -47,6 +49,8 @@ private:
   handle handle_ = sys::invalid_handle;
 };
 
-}  // namespace outlet::detail
+}  // namespace detail
+}  // namespace OUTLET_ABI_NAMESPACE
+}  // namespace outlet
 
 #endif  // OUTLET_DETAIL_OWNED_HANDLE_HPP
