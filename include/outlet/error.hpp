@@ -84,6 +84,19 @@ inline std::string quote(std::string_view text) {
   return out;
 }
 
+/// "<call>(<a>, <b>)", for what(): "getsockopt(6, 1)".
+inline std::string describe_call(const char* call, long long a, long long b) {
+  return std::string(call) + '(' + std::to_string(a) + ", " + std::to_string(b) + ')';
+}
+/// "<call>(<a>, <b>)", for what(): "setsockopt(SO_RCVBUF, -1)".
+inline std::string describe_call(const char* call, const char* a, long long b) {
+  return std::string(call) + '(' + a + ", " + std::to_string(b) + ')';
+}
+/// "<op>: negative timeout (<n>ns)", for what().
+inline std::string describe_negative_timeout(const std::string& op, long long nanoseconds) {
+  return op + ": negative timeout (" + std::to_string(nanoseconds) + "ns)";
+}
+
 /// Throws std::system_error(ec) with what() = "<context>: <ec.message()>".
 [[noreturn]] OUTLET_DETAIL_COLD inline void throw_error(const std::error_code& ec, const std::string& context) {
   throw std::system_error(ec, context);
@@ -97,7 +110,7 @@ inline std::string quote(std::string_view text) {
 /// Throws invalid_argument for a negative timeout, quoting it:
 /// "<context>: negative timeout (-5000000ns): Invalid argument".
 [[noreturn]] OUTLET_DETAIL_COLD inline void throw_negative_timeout(const std::string& context, long long nanoseconds) {
-  throw_error(invalid_argument(), context + ": negative timeout (" + std::to_string(nanoseconds) + "ns)");
+  throw_error(invalid_argument(), describe_negative_timeout(context, nanoseconds));
 }
 
 /// Throws if ec holds an error; the context names the operation.

@@ -5,6 +5,7 @@
 #define OUTLET_SOCKET_BASE_HPP
 
 #include <outlet/address.hpp>
+#include <outlet/detail/error_policy.hpp>
 #include <outlet/detail/socket_ops.hpp>
 #include <outlet/error.hpp>
 
@@ -202,9 +203,23 @@ protected:
   duration send_timeout_{};
 
 private:
-  bool get_flag(int level, int name, std::error_code& ec) const noexcept;
-  std::error_code set_timeout(duration& slot, duration timeout) noexcept;
-  bool wait_for(bool writable, duration timeout, std::error_code& ec) const noexcept;
+  // The bodies of the public calls above, each written once: the throwing
+  // and the error_code form differ only in the policy (detail::Throw or
+  // detail::Store, see detail/error_policy.hpp) or in how they report the
+  // error_code a body returns.
+  std::error_code close_handle() noexcept;
+  std::error_code change_blocking(bool on) noexcept;
+  template <class P>
+  bool wait_for(bool writable, duration timeout, P policy) const noexcept(P::nothrow);
+  template <class P>
+  void set_timeout(duration& slot, duration timeout, P policy) noexcept(P::nothrow);
+  template <class P>
+  bool flag(int level, int name, P policy) const noexcept(P::nothrow);
+  std::error_code set_reuse_flag(bool on) noexcept;
+  template <class P>
+  bool reuse_flag(P policy) const noexcept(P::nothrow);
+  template <class P>
+  void set_buffer_size(int name, int size, P policy) noexcept(P::nothrow);
   /// The option behind set_reuse_address()/reuse_address() for this socket.
   int reuse_option(std::error_code& ec) const noexcept;
   void reset() noexcept;
@@ -301,14 +316,16 @@ inline native_handle_type BasicSocket::release() noexcept {
   return h;
 }
 
-inline void BasicSocket::close(std::error_code& ec) noexcept {
-  ec.clear();
-  if (!is_open()) return;
+inline std::error_code BasicSocket::close_handle() noexcept {
+  if (!is_open()) return {};
   // Remove the socket file first, so no client finds a path nobody serves.
   if (owns_file_) remove_file();
-  ec = detail::close(handle_);
+  const std::error_code ec = detail::close(handle_);
   reset();
+  return ec;
 }
+inline void BasicSocket::close(std::error_code& ec) noexcept { detail::Store{ec}.check(close_handle()); }
+inline void BasicSocket::close() { detail::Throw{"close"}.check(close_handle()); }
 
 inline void BasicSocket::remove_file() noexcept {
   // owns_file_ is set only by BindableSocket::bind_address(): this object is one.
@@ -316,114 +333,74 @@ inline void BasicSocket::remove_file() noexcept {
   detail::sys::remove_unix_path(file.path, file.identity);
 }
 
-inline void BasicSocket::close() {
-  std::error_code ec;
-  close(ec);
-  if (ec) fail(ec, "close");
-}
-
 inline Address BasicSocket::local_address(std::error_code& ec) const noexcept {
-  if (!is_open()) {
-    ec = detail::not_open();
-    return {};
-  }
-  return detail::socket_name(handle_, false, ec);
+  return is_open() ? detail::socket_name(handle_, false, ec) : detail::Store{ec}.check(Address(), detail::not_open());
 }
-
 inline Address BasicSocket::local_address() const {
   std::error_code ec;
-  Address a = local_address(ec);
-  if (ec) fail(ec, "getsockname");
-  return a;
+  return detail::Throw{"getsockname"}.check(local_address(ec), ec);
 }
 
-inline void BasicSocket::set_non_blocking(bool on, std::error_code& ec) noexcept {
-  if (!is_open()) {
-    ec = detail::not_open();
-    return;
-  }
-  // A handle outlet keeps non-blocking for its own timed calls stays so.
-  ec = on || !internal_non_blocking_.load() ? detail::set_non_blocking(handle_, on) : std::error_code{};
-  if (!ec) non_blocking_ = on;
-}
-
-inline void BasicSocket::set_non_blocking(bool on) {
-  std::error_code ec;
-  set_non_blocking(on, ec);
-  if (ec) fail(ec, "set_non_blocking");
-}
-
-inline bool BasicSocket::wait_for(bool writable, duration timeout, std::error_code& ec) const noexcept {
-  if (!is_open()) {
-    ec = detail::not_open();
-    return false;
-  }
-  if (timeout < duration::zero()) {
-    ec = detail::invalid_argument();
-    return false;
-  }
-  ec = detail::wait_ready(handle_, writable ? detail::sys::poll_out : detail::sys::poll_in, detail::Deadline(timeout),
-                          writable);
-  if (ec == std::errc::timed_out) {
-    ec.clear();
-    return false;
-  }
-  return !ec;
-}
-
-inline bool BasicSocket::wait_readable(duration timeout, std::error_code& ec) const noexcept {
-  return wait_for(false, timeout, ec);
-}
-
-inline bool BasicSocket::wait_readable(duration timeout) const {
-  std::error_code ec;
-  const bool ready = wait_for(false, timeout, ec);
-  if (ec == std::errc::invalid_argument && timeout < duration::zero())
-    detail::throw_negative_timeout("wait_readable", timeout.count());
-  if (ec) fail(ec, "wait_readable");
-  return ready;
-}
-
-inline bool BasicSocket::wait_writable(duration timeout, std::error_code& ec) const noexcept {
-  return wait_for(true, timeout, ec);
-}
-
-inline bool BasicSocket::wait_writable(duration timeout) const {
-  std::error_code ec;
-  const bool ready = wait_for(true, timeout, ec);
-  if (ec == std::errc::invalid_argument && timeout < duration::zero())
-    detail::throw_negative_timeout("wait_writable", timeout.count());
-  if (ec) fail(ec, "wait_writable");
-  return ready;
-}
-
-inline std::error_code BasicSocket::set_timeout(duration& slot, duration timeout) noexcept {
+inline std::error_code BasicSocket::change_blocking(bool on) noexcept {
   if (!is_open()) return detail::not_open();
-  if (timeout < duration::zero()) return detail::invalid_argument();
+  // A handle outlet keeps non-blocking for its own timed calls stays so.
+  const std::error_code ec =
+      on || !internal_non_blocking_.load() ? detail::set_non_blocking(handle_, on) : std::error_code{};
+  if (!ec) non_blocking_ = on;
+  return ec;
+}
+inline void BasicSocket::set_non_blocking(bool on, std::error_code& ec) noexcept {
+  detail::Store{ec}.check(change_blocking(on));
+}
+inline void BasicSocket::set_non_blocking(bool on) { detail::Throw{"set_non_blocking"}.check(change_blocking(on)); }
+
+template <class P>
+bool BasicSocket::wait_for(bool writable, duration timeout, P policy) const noexcept(P::nothrow) {
+  if (!is_open()) return policy.check(false, detail::not_open());
+  if (timeout < duration::zero())
+    return policy.check(false, detail::invalid_argument(),
+                        [&](const char* op) { return detail::describe_negative_timeout(op, timeout.count()); });
+  const std::error_code ec = detail::wait_ready(handle_, writable ? detail::sys::poll_out : detail::sys::poll_in,
+                                                detail::Deadline(timeout), writable);
+  if (ec == std::errc::timed_out) {  // not an error here: the answer is "no"
+    policy.success();
+    return false;
+  }
+  return policy.check(!ec, ec);
+}
+inline bool BasicSocket::wait_readable(duration timeout, std::error_code& ec) const noexcept {
+  return wait_for(false, timeout, detail::Store{ec});
+}
+inline bool BasicSocket::wait_readable(duration timeout) const {
+  return wait_for(false, timeout, detail::Throw{"wait_readable"});
+}
+inline bool BasicSocket::wait_writable(duration timeout, std::error_code& ec) const noexcept {
+  return wait_for(true, timeout, detail::Store{ec});
+}
+inline bool BasicSocket::wait_writable(duration timeout) const {
+  return wait_for(true, timeout, detail::Throw{"wait_writable"});
+}
+
+template <class P>
+void BasicSocket::set_timeout(duration& slot, duration timeout, P policy) noexcept(P::nothrow) {
+  if (!is_open()) return policy.fail(detail::not_open());
+  if (timeout < duration::zero())
+    return policy.fail(detail::invalid_argument(),
+                       [&](const char* op) { return detail::describe_negative_timeout(op, timeout.count()); });
   slot = timeout;
-  return {};
+  policy.success();
 }
-
 inline void BasicSocket::set_receive_timeout(duration timeout, std::error_code& ec) noexcept {
-  ec = set_timeout(receive_timeout_, timeout);
+  set_timeout(receive_timeout_, timeout, detail::Store{ec});
 }
-
 inline void BasicSocket::set_receive_timeout(duration timeout) {
-  std::error_code ec;
-  set_receive_timeout(timeout, ec);
-  if (ec == std::errc::invalid_argument) detail::throw_negative_timeout("set_receive_timeout", timeout.count());
-  if (ec) fail(ec, "set_receive_timeout");
+  set_timeout(receive_timeout_, timeout, detail::Throw{"set_receive_timeout"});
 }
-
 inline void BasicSocket::set_send_timeout(duration timeout, std::error_code& ec) noexcept {
-  ec = set_timeout(send_timeout_, timeout);
+  set_timeout(send_timeout_, timeout, detail::Store{ec});
 }
-
 inline void BasicSocket::set_send_timeout(duration timeout) {
-  std::error_code ec;
-  set_send_timeout(timeout, ec);
-  if (ec == std::errc::invalid_argument) detail::throw_negative_timeout("set_send_timeout", timeout.count());
-  if (ec) fail(ec, "set_send_timeout");
+  set_timeout(send_timeout_, timeout, detail::Throw{"set_send_timeout"});
 }
 
 inline std::error_code BasicSocket::set_flag(int level, int name, bool on) noexcept {
@@ -432,8 +409,10 @@ inline std::error_code BasicSocket::set_flag(int level, int name, bool on) noexc
   return detail::set_option(handle_, level, name, &value, sizeof value);
 }
 
-inline bool BasicSocket::get_flag(int level, int name, std::error_code& ec) const noexcept {
-  return get_option<int>(level, name, ec) != 0;
+template <class P>
+bool BasicSocket::flag(int level, int name, P policy) const noexcept(P::nothrow) {
+  std::error_code ec;
+  return policy.check(get_option<int>(level, name, ec) != 0, ec);
 }
 
 inline int BasicSocket::reuse_option(std::error_code& ec) const noexcept {
@@ -446,50 +425,51 @@ inline int BasicSocket::reuse_option(std::error_code& ec) const noexcept {
   return type == SOCK_DGRAM ? SO_REUSEADDR : detail::sys::listener_reuse_option;
 }
 
-inline void BasicSocket::set_reuse_address(bool on, std::error_code& ec) noexcept {
+inline std::error_code BasicSocket::set_reuse_flag(bool on) noexcept {
+  std::error_code ec;
   const int option = reuse_option(ec);
-  if (!ec) ec = set_flag(SOL_SOCKET, option, on);
+  return ec ? ec : set_flag(SOL_SOCKET, option, on);
+}
+inline void BasicSocket::set_reuse_address(bool on, std::error_code& ec) noexcept {
+  detail::Store{ec}.check(set_reuse_flag(on));
 }
 inline void BasicSocket::set_reuse_address(bool on) {
-  std::error_code ec;
-  set_reuse_address(on, ec);
-  if (ec) fail(ec, "setsockopt(SO_REUSEADDR)");
+  detail::Throw{"setsockopt(SO_REUSEADDR)"}.check(set_reuse_flag(on));
 }
-inline bool BasicSocket::reuse_address(std::error_code& ec) const noexcept {
+template <class P>
+bool BasicSocket::reuse_flag(P policy) const noexcept(P::nothrow) {
+  std::error_code ec;
   const int option = reuse_option(ec);
-  return !ec && get_flag(SOL_SOCKET, option, ec);
+  return ec ? policy.check(false, ec) : flag(SOL_SOCKET, option, policy);
 }
-inline bool BasicSocket::reuse_address() const {
-  std::error_code ec;
-  const bool on = reuse_address(ec);
-  if (ec) fail(ec, "getsockopt(SO_REUSEADDR)");
-  return on;
-}
+inline bool BasicSocket::reuse_address(std::error_code& ec) const noexcept { return reuse_flag(detail::Store{ec}); }
+inline bool BasicSocket::reuse_address() const { return reuse_flag(detail::Throw{"getsockopt(SO_REUSEADDR)"}); }
 
 inline void BasicSocket::set_v6_only(bool on, std::error_code& ec) noexcept {
-  ec = set_flag(IPPROTO_IPV6, IPV6_V6ONLY, on);
+  detail::Store{ec}.check(set_flag(IPPROTO_IPV6, IPV6_V6ONLY, on));
 }
 inline void BasicSocket::set_v6_only(bool on) {
-  std::error_code ec;
-  set_v6_only(on, ec);
-  if (ec) fail(ec, "setsockopt(IPV6_V6ONLY)");
+  detail::Throw{"setsockopt(IPV6_V6ONLY)"}.check(set_flag(IPPROTO_IPV6, IPV6_V6ONLY, on));
 }
-inline bool BasicSocket::v6_only(std::error_code& ec) const noexcept { return get_flag(IPPROTO_IPV6, IPV6_V6ONLY, ec); }
+inline bool BasicSocket::v6_only(std::error_code& ec) const noexcept {
+  return flag(IPPROTO_IPV6, IPV6_V6ONLY, detail::Store{ec});
+}
 inline bool BasicSocket::v6_only() const {
-  std::error_code ec;
-  const bool on = v6_only(ec);
-  if (ec) fail(ec, "getsockopt(IPV6_V6ONLY)");
-  return on;
+  return flag(IPPROTO_IPV6, IPV6_V6ONLY, detail::Throw{"getsockopt(IPV6_V6ONLY)"});
 }
 
+template <class P>
+void BasicSocket::set_buffer_size(int name, int size, P policy) noexcept(P::nothrow) {
+  std::error_code ec = size < 0 ? detail::invalid_argument() : std::error_code{};
+  if (!ec) set_option(SOL_SOCKET, name, size, ec);
+  if (ec) return policy.fail(ec, [&](const char* option) { return detail::describe_call("setsockopt", option, size); });
+  policy.success();
+}
 inline void BasicSocket::set_receive_buffer_size(int size, std::error_code& ec) noexcept {
-  ec = size < 0 ? detail::invalid_argument() : std::error_code{};
-  if (!ec) set_option(SOL_SOCKET, SO_RCVBUF, size, ec);
+  set_buffer_size(SO_RCVBUF, size, detail::Store{ec});
 }
 inline void BasicSocket::set_receive_buffer_size(int size) {
-  std::error_code ec;
-  set_receive_buffer_size(size, ec);
-  if (ec) detail::throw_error(ec, "setsockopt(SO_RCVBUF, " + std::to_string(size) + ")");
+  set_buffer_size(SO_RCVBUF, size, detail::Throw{"SO_RCVBUF"});
 }
 inline int BasicSocket::receive_buffer_size(std::error_code& ec) const noexcept {
   return get_option<int>(SOL_SOCKET, SO_RCVBUF, ec);
@@ -497,13 +477,10 @@ inline int BasicSocket::receive_buffer_size(std::error_code& ec) const noexcept 
 inline int BasicSocket::receive_buffer_size() const { return get_option<int>(SOL_SOCKET, SO_RCVBUF); }
 
 inline void BasicSocket::set_send_buffer_size(int size, std::error_code& ec) noexcept {
-  ec = size < 0 ? detail::invalid_argument() : std::error_code{};
-  if (!ec) set_option(SOL_SOCKET, SO_SNDBUF, size, ec);
+  set_buffer_size(SO_SNDBUF, size, detail::Store{ec});
 }
 inline void BasicSocket::set_send_buffer_size(int size) {
-  std::error_code ec;
-  set_send_buffer_size(size, ec);
-  if (ec) detail::throw_error(ec, "setsockopt(SO_SNDBUF, " + std::to_string(size) + ")");
+  set_buffer_size(SO_SNDBUF, size, detail::Throw{"SO_SNDBUF"});
 }
 inline int BasicSocket::send_buffer_size(std::error_code& ec) const noexcept {
   return get_option<int>(SOL_SOCKET, SO_SNDBUF, ec);
@@ -520,7 +497,7 @@ template <class T>
 void BasicSocket::set_option(int level, int name, const T& value) {
   std::error_code ec;
   set_option(level, name, value, ec);
-  if (ec) detail::throw_error(ec, "setsockopt(" + std::to_string(level) + ", " + std::to_string(name) + ")");
+  if (ec) detail::throw_error(ec, detail::describe_call("setsockopt", level, name));
 }
 
 template <class T>
@@ -536,7 +513,7 @@ template <class T>
 T BasicSocket::get_option(int level, int name) const {
   std::error_code ec;
   T value = get_option<T>(level, name, ec);
-  if (ec) detail::throw_error(ec, "getsockopt(" + std::to_string(level) + ", " + std::to_string(name) + ")");
+  if (ec) detail::throw_error(ec, detail::describe_call("getsockopt", level, name));
   return value;
 }
 

@@ -1,0 +1,103 @@
+// outlet — the two error policies every fallible call is written against.
+//
+// Each operation has one body. Its two public forms differ only in the
+// policy they hand it:
+//
+//   std::size_t send(const void* d, std::size_t n) { return send_with(d, n, detail::Throw{"send"}); }
+//   std::size_t send(const void* d, std::size_t n, std::error_code& ec) noexcept {
+//     return send_with(d, n, detail::Store{ec});
+//   }
+//
+// Throw names the operation (and the address) for what(); Store clears or
+// sets the caller's error_code. A body reports success with success(),
+// failure with fail(ec) and passes an error_code it got from below through
+// check(ec). A body is noexcept(P::nothrow), so the ec forms stay noexcept.
+#ifndef OUTLET_DETAIL_ERROR_POLICY_HPP
+#define OUTLET_DETAIL_ERROR_POLICY_HPP
+
+#include <outlet/address.hpp>
+#include <outlet/error.hpp>
+
+#include <string>
+#include <system_error>
+
+namespace outlet {
+inline namespace OUTLET_ABI_NAMESPACE {
+namespace detail {
+
+/// The throwing forms' policy: success costs nothing; a failure throws
+/// std::system_error whose what() reads "<op>: <message>" or
+/// "<op> <address>: <message>" (Go's "dial tcp 10.0.0.1:80: connect: ...").
+struct Throw {
+  static constexpr bool nothrow = false;
+  /// The operation, as what() names it: "connect", "setsockopt(SO_RCVBUF)".
+  const char* op;
+  /// The address the operation was given, if what() should show it.
+  const Address* address = nullptr;
+
+  void success() const noexcept {}
+  /// Throws: what() is "<op>[ <address>]: <ec.message()>".
+  [[noreturn]] void fail(const std::error_code& ec) const { throw_operation_error(ec, op, address); }
+  /// Throws with a message only a failure needs to build ("send_all (3 of 10
+  /// bytes sent)"): `describe(op)` returns the text before ": <message>".
+  template <class Describe>
+  [[noreturn]] void fail(const std::error_code& ec, Describe&& describe) const {
+    throw_error(ec, describe(op));
+  }
+  /// Throws if `ec` holds an error.
+  void check(const std::error_code& ec) const {
+    if (ec) fail(ec);
+  }
+  /// check(ec), then `value`.
+  template <class T>
+  T check(T value, const std::error_code& ec) const {
+    if (ec) fail(ec);
+    return value;
+  }
+  /// check(ec) with fail(ec, describe), then `value`.
+  template <class T, class Describe>
+  T check(T value, const std::error_code& ec, Describe&& describe) const {
+    if (ec) fail(ec, describe);
+    return value;
+  }
+
+private:
+  [[noreturn]] OUTLET_DETAIL_COLD static void throw_operation_error(const std::error_code& ec, const char* op,
+                                                                    const Address* address) {
+    if (address == nullptr) throw_error(ec, op);
+    // An empty Address prints as nothing; say what it is instead.
+    throw_error(ec, std::string(op) + ' ' + (address->empty() ? "<empty address>" : address->to_string()));
+  }
+};
+
+/// The error_code forms' policy: clears the caller's error_code on success,
+/// stores the error on failure, never throws.
+struct Store {
+  static constexpr bool nothrow = true;
+  /// The caller's error_code.
+  std::error_code& ec;
+
+  void success() const noexcept { ec.clear(); }
+  void fail(const std::error_code& error) const noexcept { ec = error; }
+  template <class Describe>
+  void fail(const std::error_code& error, Describe&&) const noexcept {
+    ec = error;
+  }
+  void check(const std::error_code& error) const noexcept { ec = error; }
+  template <class T>
+  T check(T value, const std::error_code& error) const noexcept {
+    ec = error;
+    return value;
+  }
+  template <class T, class Describe>
+  T check(T value, const std::error_code& error, Describe&&) const noexcept {
+    ec = error;
+    return value;
+  }
+};
+
+}  // namespace detail
+}  // namespace OUTLET_ABI_NAMESPACE
+}  // namespace outlet
+
+#endif  // OUTLET_DETAIL_ERROR_POLICY_HPP
