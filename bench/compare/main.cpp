@@ -1,7 +1,7 @@
 // compare_bench: outlet against plain BSD calls and Asio's synchronous API,
 // the same workloads side by side.
 //
-//   compare_bench [--workloads tcp4,tcp6,unix,udp,bulk,accept] [--impls plain,outlet,asio]
+//   compare_bench [--workloads tcp4,tcp6,unix,udp,udp-server,bulk,accept] [--impls plain,outlet,asio]
 //                 [--rounds R] [--warmup W] [--json FILE] [--quick] [--bulk-mib M] [--scale F]
 //       In one process: per run, the server side on a thread and the client
 //       on the main thread, both with the same implementation; only the
@@ -79,13 +79,14 @@ void arm_time_limit(unsigned seconds) {
 
 // --- Workload names and sizes ------------------------------------------------
 
-constexpr Workload all_workloads[] = {Workload::tcp4, Workload::tcp6, Workload::unix_stream,
-                                      Workload::udp,  Workload::bulk, Workload::accept};
+constexpr Workload all_workloads[] = {Workload::tcp4,       Workload::tcp6, Workload::unix_stream, Workload::udp,
+                                      Workload::udp_server, Workload::bulk, Workload::accept};
 
 Workload parse_workload(std::string_view name) {
   for (Workload w : all_workloads)
     if (name == workload_name(w)) return w;
-  throw std::invalid_argument("unknown workload \"" + std::string(name) + "\" (tcp4, tcp6, unix, udp, bulk, accept)");
+  throw std::invalid_argument("unknown workload \"" + std::string(name) +
+                              "\" (tcp4, tcp6, unix, udp, udp-server, bulk, accept)");
 }
 
 const Implementation& parse_impl(std::string_view name) {
@@ -106,7 +107,11 @@ std::string describe(Workload w, std::uint64_t n) {
     case Workload::tcp6: return "64 B ping-pong over TCP ::1, " + std::to_string(n) + " round trips per run";
     case Workload::unix_stream:
       return "64 B ping-pong over a Unix stream socket, " + std::to_string(n) + " round trips per run";
-    case Workload::udp: return "64 B UDP ping-pong over 127.0.0.1, " + std::to_string(n) + " round trips per run";
+    case Workload::udp:
+      return "64 B UDP ping-pong over 127.0.0.1, connected client, " + std::to_string(n) + " round trips per run";
+    case Workload::udp_server:
+      return "64 B UDP ping-pong over 127.0.0.1, unconnected both ends (send_to / receive_from an address), " +
+             std::to_string(n) + " round trips per run";
     case Workload::bulk:
       return "TCP 127.0.0.1, " + std::to_string(n * chunk_size >> 20) + " MiB in 64 KiB send_all calls per run";
     case Workload::accept: return "TCP 127.0.0.1 connect/accept/close, " + std::to_string(n) + " connections per run";
@@ -121,7 +126,8 @@ std::uint64_t default_iterations(Workload w, std::uint64_t bulk_mib) {
     case Workload::tcp4:
     case Workload::tcp6: return 25000;
     case Workload::unix_stream: return 40000;
-    case Workload::udp: return 30000;
+    case Workload::udp:
+    case Workload::udp_server: return 30000;
     case Workload::bulk: return bulk_mib * (std::uint64_t{1} << 20) / chunk_size;
     case Workload::accept: return 6000;
   }
@@ -135,7 +141,8 @@ void check_family(Workload w, const Target& t) {
     case Workload::tcp4: ok = t.kind == Target::Kind::ipv4; break;
     case Workload::tcp6: ok = t.kind == Target::Kind::ipv6; break;
     case Workload::unix_stream: ok = t.kind == Target::Kind::unix_path; break;
-    case Workload::udp: ok = t.kind != Target::Kind::unix_path; break;
+    case Workload::udp:
+    case Workload::udp_server: ok = t.kind != Target::Kind::unix_path; break;
     case Workload::bulk:
     case Workload::accept: break;
   }
