@@ -411,6 +411,8 @@ def main():
           f"{config['strace']} (-c -f); differences of two runs of N1 and N2 operations")
     print("client only: the client process alone, against a plain server in another process; "
           "both ends: the implementation's server thread and client thread in one process")
+    print("(both ends has two threads, so every blocking libc call costs more there, in every implementation "
+          "alike: compare differences to plain; see bench/README.md)")
     print_header()
     records, error = [], None
     deadline = started + args.max_seconds
