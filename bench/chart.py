@@ -8,7 +8,9 @@ a dashed line), one bar per implementation (plain, outlet, asio):
 
   1. speed per workload: each implementation's median rate over plain's
      (higher is faster);
-  2. instructions per operation over plain's (lower is fewer), from counts;
+  2. instructions per operation over plain's (lower is fewer), from counts:
+     both ends (server and client in one process) where count.py counted
+     them, else the client alone (--counts-mode);
   3. compile CPU time of the minimal echo server over plain's at -O0 and
      -O2, and preprocessed lines (lower is cheaper), from header_cost.
 
@@ -41,6 +43,9 @@ def parse_args():
     p.add_argument("--ratio", choices=("medians", "rounds"), default="medians",
                    help="speed panel: ratio of the medians, or median of the ratios within each round "
                         "(steadier when the machine's load changes between rounds) (default: %(default)s)")
+    p.add_argument("--counts-mode", choices=("both", "client"), default="both",
+                   help="instructions panel: both ends in one process, or the client process alone; "
+                        "both falls back to client for counts without both-ends figures (default: %(default)s)")
     p.add_argument("--gnuplot", default="gnuplot", help="the gnuplot program (default: %(default)s)")
     args = p.parse_args()
     args.compare = args.compare or os.path.join(args.input_dir, "compare_results.json")
@@ -89,13 +94,23 @@ def machine_line(data):
     return ", ".join(str(x) for x in parts if x)
 
 
-def counts_rows(data):
-    """[(workload, {impl: instructions per op / plain's})], and the absolute figures for the labels."""
+def counts_mode(data, wanted):
+    """"both" if wanted and the counts have both-ends figures, else "client"."""
+    if wanted == "both" and any(r.get("both_ends", {}).get("ratio_instructions_to_plain") is not None
+                                for r in data["results"]):
+        return "both"
+    return "client"
+
+
+def counts_rows(data, mode):
+    """[(workload, {impl: instructions per op / plain's}, {impl: instructions per op})] of one mode:
+    the client-only figures are at the top of each result, the both-ends ones under "both_ends"."""
     rows, labels = {}, {}
     for r in data["results"]:
-        if "ratio_instructions_to_plain" in r:
-            rows.setdefault(r["workload"], {})[r["implementation"]] = r["ratio_instructions_to_plain"]
-            labels.setdefault(r["workload"], {})[r["implementation"]] = r["instructions_per_op"]
+        f = r.get("both_ends", {}) if mode == "both" else r
+        if f.get("ratio_instructions_to_plain") is not None:
+            rows.setdefault(r["workload"], {})[r["implementation"]] = f["ratio_instructions_to_plain"]
+            labels.setdefault(r["workload"], {})[r["implementation"]] = f["instructions_per_op"]
     return [(w, ratios, labels[w]) for w, ratios in rows.items()]
 
 
@@ -169,8 +184,9 @@ def panel(name, title, ylabel, rows, origin, size, xlabel=""):
 
 def script(args, term, compare, counts, header_cost):
     rows = [("speed", compare_rows(compare, args.ratio))]
+    mode = counts_mode(counts, args.counts_mode) if counts else None
     if counts:
-        rows.append(("instructions", counts_rows(counts)))
+        rows.append(("instructions", counts_rows(counts, mode)))
     if header_cost:
         rows.append(("headers", header_cost_rows(header_cost)))
     machine = machine_line(compare)
@@ -203,7 +219,8 @@ def script(args, term, compare, counts, header_cost):
     x = 0.0
     for (name, table), w in zip(bottom, widths):
         if name == "instructions":
-            title = "client instructions per operation / plain's (callgrind; lower is fewer; labels: instructions/op)"
+            who = "both ends in one process" if mode == "both" else "the client process alone"
+            title = f"instructions per operation / plain's, {who} (callgrind; lower is fewer; labels: instructions/op)"
             ylabel = "ratio to plain"
         else:
             title, ylabel = "echo server: compile cost / plain's (lower is cheaper)", "ratio to plain"

@@ -181,6 +181,37 @@ private:
   udp::socket socket_{io_};
 };
 
+/// The UDP server loop's client: an unconnected socket, send_to the server
+/// and receive_from into an endpoint on every round trip.
+class UnconnectedDatagramClient final : public Client {
+public:
+  explicit UnconnectedDatagramClient(const Target& peer) : peer_(to_endpoint<udp>(peer)) {
+    socket_.open(peer_.protocol());
+  }
+
+  void run(std::uint64_t n) override {
+    unsigned char message[message_size] = {};
+    unsigned char echo[datagram_buffer_size];
+    udp::endpoint from;
+    for (std::uint64_t i = 0; i < n; ++i) {
+      stamp(message, i);
+      if (socket_.send_to(asio::buffer(message), peer_) != sizeof message) data_mismatch("datagram sent short", i);
+      if (socket_.receive_from(asio::buffer(echo), from) != sizeof message) data_mismatch("echo has the wrong size", i);
+      if (!echo_matches(message, echo)) data_mismatch("echo differs", i);
+    }
+  }
+
+  void finish() override {
+    unsigned char none = 0;
+    socket_.send_to(asio::buffer(&none, 0), peer_);
+  }
+
+private:
+  asio::io_context io_{1};
+  udp::endpoint peer_;
+  udp::socket socket_{io_};
+};
+
 template <class Protocol>
 class BulkClient final : public Client {
 public:
@@ -234,7 +265,7 @@ std::unique_ptr<Client> make_stream_client(const Target& peer) {
 }
 
 std::unique_ptr<Server> make_server(Workload w, const Target& where) {
-  if (w == Workload::udp) return std::make_unique<DatagramServer>(where);
+  if (is_datagram(w)) return std::make_unique<DatagramServer>(where);
   if (where.kind == Target::Kind::unix_path) return std::make_unique<StreamServer<unix_stream>>(w, where);
   return std::make_unique<StreamServer<tcp>>(w, where);
 }
@@ -242,6 +273,7 @@ std::unique_ptr<Server> make_server(Workload w, const Target& where) {
 std::unique_ptr<Client> make_client(Workload w, const Target& peer) {
   switch (w) {
     case Workload::udp: return std::make_unique<DatagramClient>(peer);
+    case Workload::udp_server: return std::make_unique<UnconnectedDatagramClient>(peer);
     case Workload::bulk: return make_stream_client<BulkClient>(peer);
     case Workload::accept: return make_stream_client<AcceptClient>(peer);
     default: return make_stream_client<PingPongClient>(peer);

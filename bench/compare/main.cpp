@@ -1,7 +1,7 @@
 // compare_bench: outlet against plain BSD calls and Asio's synchronous API,
 // the same workloads side by side.
 //
-//   compare_bench [--workloads tcp4,tcp6,unix,udp,bulk,accept] [--impls plain,outlet,asio]
+//   compare_bench [--workloads tcp4,tcp6,unix,udp,udp-server,bulk,accept] [--impls plain,outlet,asio]
 //                 [--rounds R] [--warmup W] [--json FILE] [--quick] [--bulk-mib M] [--scale F]
 //       In one process: per run, the server side on a thread and the client
 //       on the main thread, both with the same implementation; only the
@@ -12,10 +12,16 @@
 //       "listening on <address>" first, until EOF on stdin or SIGTERM.
 //   compare_bench client --impl I --workload W --peer ADDR --iterations N [--timeout-s T]
 //       The client side of W for exactly N operations, then "ops=N".
+//   compare_bench pair --impl I --workload W --iterations N [--timeout-s T]
+//       Both sides of W in this process, as one in-process run does: the
+//       server of I on a thread, the client of I on the main thread, for
+//       exactly N operations, then "ops=N". What count.py counts as "both
+//       ends"; nothing in it polls or spins, so under valgrind, which runs
+//       one thread at a time, each side simply blocks in its system call.
 //
 // Options: --quick halves every N and runs 3 rounds + 1 warm-up (unless
 // --rounds/--warmup are given); --bulk-mib sets the bulk run's size (256);
-// --scale multiplies every N. --timeout-s (client) ends a hung client
+// --scale multiplies every N. --timeout-s (client, pair) ends a hung run
 // (default 600 s, 0 = none); in-process, each run has 120 s.
 //
 // Linux: reads /proc/cpuinfo and uses accept4() (plain).
@@ -79,13 +85,14 @@ void arm_time_limit(unsigned seconds) {
 
 // --- Workload names and sizes ------------------------------------------------
 
-constexpr Workload all_workloads[] = {Workload::tcp4, Workload::tcp6, Workload::unix_stream,
-                                      Workload::udp,  Workload::bulk, Workload::accept};
+constexpr Workload all_workloads[] = {Workload::tcp4,       Workload::tcp6, Workload::unix_stream, Workload::udp,
+                                      Workload::udp_server, Workload::bulk, Workload::accept};
 
 Workload parse_workload(std::string_view name) {
   for (Workload w : all_workloads)
     if (name == workload_name(w)) return w;
-  throw std::invalid_argument("unknown workload \"" + std::string(name) + "\" (tcp4, tcp6, unix, udp, bulk, accept)");
+  throw std::invalid_argument("unknown workload \"" + std::string(name) +
+                              "\" (tcp4, tcp6, unix, udp, udp-server, bulk, accept)");
 }
 
 const Implementation& parse_impl(std::string_view name) {
@@ -106,7 +113,11 @@ std::string describe(Workload w, std::uint64_t n) {
     case Workload::tcp6: return "64 B ping-pong over TCP ::1, " + std::to_string(n) + " round trips per run";
     case Workload::unix_stream:
       return "64 B ping-pong over a Unix stream socket, " + std::to_string(n) + " round trips per run";
-    case Workload::udp: return "64 B UDP ping-pong over 127.0.0.1, " + std::to_string(n) + " round trips per run";
+    case Workload::udp:
+      return "64 B UDP ping-pong over 127.0.0.1, connected client, " + std::to_string(n) + " round trips per run";
+    case Workload::udp_server:
+      return "64 B UDP ping-pong over 127.0.0.1, unconnected both ends (send_to / receive_from an address), " +
+             std::to_string(n) + " round trips per run";
     case Workload::bulk:
       return "TCP 127.0.0.1, " + std::to_string(n * chunk_size >> 20) + " MiB in 64 KiB send_all calls per run";
     case Workload::accept: return "TCP 127.0.0.1 connect/accept/close, " + std::to_string(n) + " connections per run";
@@ -121,7 +132,8 @@ std::uint64_t default_iterations(Workload w, std::uint64_t bulk_mib) {
     case Workload::tcp4:
     case Workload::tcp6: return 25000;
     case Workload::unix_stream: return 40000;
-    case Workload::udp: return 30000;
+    case Workload::udp:
+    case Workload::udp_server: return 30000;
     case Workload::bulk: return bulk_mib * (std::uint64_t{1} << 20) / chunk_size;
     case Workload::accept: return 6000;
   }
@@ -135,7 +147,8 @@ void check_family(Workload w, const Target& t) {
     case Workload::tcp4: ok = t.kind == Target::Kind::ipv4; break;
     case Workload::tcp6: ok = t.kind == Target::Kind::ipv6; break;
     case Workload::unix_stream: ok = t.kind == Target::Kind::unix_path; break;
-    case Workload::udp: ok = t.kind != Target::Kind::unix_path; break;
+    case Workload::udp:
+    case Workload::udp_server: ok = t.kind != Target::Kind::unix_path; break;
     case Workload::bulk:
     case Workload::accept: break;
   }
@@ -294,13 +307,15 @@ struct Run {
 };
 
 /// One run: server (thread) and client (this thread) of one implementation;
-/// only client->run(n) is timed. Any failure ends the process.
-double run_once(const Implementation& impl, Workload w, std::uint64_t n) {
+/// only client->run(n) is timed. Any failure ends the process, and so does
+/// the time limit (seconds, 0 = none). The in-process comparison and the
+/// `pair` subcommand both run this.
+double run_once(const Implementation& impl, Workload w, std::uint64_t n, unsigned limit_s = run_time_limit_s) {
   const std::string what = std::string(impl.name) + " " + workload_name(w);
   try {
     std::unique_ptr<TempDir> dir;
     const Target where = default_target(w, dir);
-    arm_time_limit(run_time_limit_s);
+    if (limit_s > 0) arm_time_limit(limit_s);
     std::unique_ptr<Server> server = impl.make_server(w, where);
     const Target at = server->local();
     const std::uint64_t sessions = w == Workload::accept ? n : 1;
@@ -652,6 +667,35 @@ int client_main(const std::vector<std::string>& args) {
   return 0;
 }
 
+// --- pair: both sides in one process, for counting -------------------------------
+
+int pair_main(const std::vector<std::string>& args) {
+  std::string impl_name, workload, iterations;
+  std::uint64_t timeout_s = 600;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    if (i + 1 >= args.size()) throw std::invalid_argument(args[i] + " needs a value");
+    if (args[i] == "--impl")
+      impl_name = args[++i];
+    else if (args[i] == "--workload")
+      workload = args[++i];
+    else if (args[i] == "--iterations")
+      iterations = args[++i];
+    else if (args[i] == "--timeout-s")
+      timeout_s = parse_count(args[i], args[i + 1]), ++i;
+    else
+      throw std::invalid_argument("pair: unknown option " + args[i]);
+  }
+  if (impl_name.empty() || workload.empty() || iterations.empty())
+    throw std::invalid_argument("pair: --impl, --workload and --iterations are required");
+  const Implementation& impl = parse_impl(impl_name);
+  const Workload w = parse_workload(workload);
+  const std::uint64_t n = parse_count("--iterations", iterations);
+  if (n == 0) throw std::invalid_argument("pair: --iterations must be at least 1");
+  (void)run_once(impl, w, n, static_cast<unsigned>(std::min<std::uint64_t>(timeout_s, 1u << 30)));
+  std::printf("ops=%llu\n", static_cast<unsigned long long>(n));
+  return 0;
+}
+
 }  // namespace
 }  // namespace compare
 
@@ -660,6 +704,7 @@ int main(int argc, char** argv) {
   try {
     if (!args.empty() && args[0] == "peer") return compare::peer_main({args.begin() + 1, args.end()});
     if (!args.empty() && args[0] == "client") return compare::client_main({args.begin() + 1, args.end()});
+    if (!args.empty() && args[0] == "pair") return compare::pair_main({args.begin() + 1, args.end()});
     return compare::compare_main(args);
   } catch (const std::exception& e) {
     std::fflush(stdout);

@@ -166,6 +166,34 @@ private:
   outlet::DatagramSocket socket_;
 };
 
+/// The UDP server loop's client: an unconnected socket, send_to the server
+/// and receive_from into an Address on every round trip.
+class UnconnectedDatagramClient final : public Client {
+public:
+  explicit UnconnectedDatagramClient(const Target& peer) : peer_(to_address(peer)), socket_(peer_.family()) {}
+
+  void run(std::uint64_t n) override {
+    unsigned char message[message_size] = {};
+    unsigned char echo[datagram_buffer_size];
+    outlet::Address from;
+    for (std::uint64_t i = 0; i < n; ++i) {
+      stamp(message, i);
+      if (socket_.send_to(message, sizeof message, peer_) != sizeof message) data_mismatch("datagram sent short", i);
+      if (socket_.receive_from(echo, sizeof echo, from) != sizeof message) data_mismatch("echo has the wrong size", i);
+      if (!echo_matches(message, echo)) data_mismatch("echo differs", i);
+    }
+  }
+
+  void finish() override {
+    const unsigned char none = 0;
+    (void)socket_.send_to(&none, 0, peer_);
+  }
+
+private:
+  outlet::Address peer_;
+  outlet::DatagramSocket socket_;
+};
+
 class BulkClient final : public Client {
 public:
   explicit BulkClient(const Target& peer)
@@ -204,13 +232,14 @@ private:
 };
 
 std::unique_ptr<Server> make_server(Workload w, const Target& where) {
-  if (w == Workload::udp) return std::make_unique<DatagramServer>(where);
+  if (is_datagram(w)) return std::make_unique<DatagramServer>(where);
   return std::make_unique<StreamServer>(w, where);
 }
 
 std::unique_ptr<Client> make_client(Workload w, const Target& peer) {
   switch (w) {
     case Workload::udp: return std::make_unique<DatagramClient>(peer);
+    case Workload::udp_server: return std::make_unique<UnconnectedDatagramClient>(peer);
     case Workload::bulk: return std::make_unique<BulkClient>(peer);
     case Workload::accept: return std::make_unique<AcceptClient>(peer);
     default: return std::make_unique<PingPongClient>(peer);

@@ -239,8 +239,8 @@ public:
 
   void serve(std::uint64_t sessions) override {
     unsigned char buffer[datagram_buffer_size];
+    sockaddr_storage from;  // filled by recvfrom; only its first from_size bytes are read
     for (std::uint64_t s = 0; sessions == 0 || s < sessions;) {
-      sockaddr_storage from{};
       socklen_t from_size = sizeof from;
       const ssize_t n =
           ::recvfrom(socket_.get(), buffer, sizeof buffer, 0, reinterpret_cast<sockaddr*>(&from), &from_size);
@@ -341,6 +341,56 @@ private:
   Fd socket_;
 };
 
+/// The UDP server loop's client: an unconnected socket (bound by the kernel
+/// on the first sendto), the server's address given on every datagram and
+/// the sender's read back on every reply.
+class UnconnectedDatagramClient final : public Client {
+public:
+  explicit UnconnectedDatagramClient(const Target& peer)
+      : peer_(to_native(peer)), socket_(open_socket(peer_.family(), SOCK_DGRAM)) {}
+
+  void run(std::uint64_t n) override {
+    unsigned char message[message_size] = {};
+    unsigned char echo[datagram_buffer_size];
+    sockaddr_storage from;
+    for (std::uint64_t i = 0; i < n; ++i) {
+      stamp(message, i);
+      if (send_datagram(message, sizeof message) != sizeof message) data_mismatch("datagram sent short", i);
+      socklen_t from_size = sizeof from;
+      if (receive_from(echo, sizeof echo, from, from_size) != sizeof message)
+        data_mismatch("echo has the wrong size", i);
+      if (!echo_matches(message, echo)) data_mismatch("echo differs", i);
+    }
+  }
+
+  void finish() override {
+    const unsigned char none = 0;
+    (void)send_datagram(&none, 0);
+  }
+
+private:
+  /// One sendto() of a whole datagram to the peer, retried on EINTR.
+  std::size_t send_datagram(const void* data, std::size_t size) {
+    for (;;) {
+      const ssize_t n = ::sendto(socket_.get(), data, size, 0, peer_.get(), peer_.size);
+      if (n >= 0) return static_cast<std::size_t>(n);
+      if (errno != EINTR) throw_errno("sendto");
+    }
+  }
+
+  /// One recvfrom(), retried on EINTR.
+  std::size_t receive_from(void* data, std::size_t size, sockaddr_storage& from, socklen_t& from_size) {
+    for (;;) {
+      const ssize_t n = ::recvfrom(socket_.get(), data, size, 0, reinterpret_cast<sockaddr*>(&from), &from_size);
+      if (n >= 0) return static_cast<std::size_t>(n);
+      if (errno != EINTR) throw_errno("recvfrom");
+    }
+  }
+
+  NativeAddress peer_;
+  Fd socket_;
+};
+
 class BulkClient final : public Client {
 public:
   explicit BulkClient(const Target& peer)
@@ -380,13 +430,14 @@ private:
 };
 
 std::unique_ptr<Server> make_server(Workload w, const Target& where) {
-  if (w == Workload::udp) return std::make_unique<DatagramServer>(where);
+  if (is_datagram(w)) return std::make_unique<DatagramServer>(where);
   return std::make_unique<StreamServer>(w, where);
 }
 
 std::unique_ptr<Client> make_client(Workload w, const Target& peer) {
   switch (w) {
     case Workload::udp: return std::make_unique<DatagramClient>(peer);
+    case Workload::udp_server: return std::make_unique<UnconnectedDatagramClient>(peer);
     case Workload::bulk: return std::make_unique<BulkClient>(peer);
     case Workload::accept: return std::make_unique<AcceptClient>(peer);
     default: return std::make_unique<PingPongClient>(peer);

@@ -14,6 +14,7 @@ const char* workload_name(Workload w) noexcept {
     case Workload::tcp6: return "tcp6";
     case Workload::unix_stream: return "unix";
     case Workload::udp: return "udp";
+    case Workload::udp_server: return "udp-server";
     case Workload::bulk: return "bulk";
     case Workload::accept: return "accept";
   }

@@ -18,10 +18,16 @@
 namespace compare {
 
 /// The workloads, by the names used on the command line and in the JSON.
-enum class Workload { tcp4, tcp6, unix_stream, udp, bulk, accept };
+/// udp is the connected client's ping-pong (send/receive, no address per
+/// datagram); udp_server is the loop every UDP server runs, on both ends:
+/// unconnected sockets, receive_from into an address, send_to that address.
+enum class Workload { tcp4, tcp6, unix_stream, udp, udp_server, bulk, accept };
 
-/// "tcp4", "tcp6", "unix", "udp", "bulk", "accept".
+/// "tcp4", "tcp6", "unix", "udp", "udp-server", "bulk", "accept".
 const char* workload_name(Workload w) noexcept;
+
+/// udp and udp_server: the same server, echoing datagrams to their sender.
+inline bool is_datagram(Workload w) noexcept { return w == Workload::udp || w == Workload::udp_server; }
 
 /// tcp4, tcp6 and unix are the same ping-pong over different families.
 inline bool is_ping_pong(Workload w) noexcept {
@@ -101,8 +107,8 @@ public:
   /// The bound address, with the real port.
   virtual Target local() const = 0;
   /// Serves `sessions` clients one after another, or for ever if 0.
-  /// One session: ping-pong: accept, echo 64 B messages until EOF; udp:
-  /// echo datagrams until an empty one; bulk: accept, receive until EOF,
+  /// One session: ping-pong: accept, echo 64 B messages until EOF; udp and
+  /// udp-server: receive_from, send_to the sender, until an empty datagram; bulk: accept, receive until EOF,
   /// send the 1-byte reply; accept: accept one connection and close it.
   virtual void serve(std::uint64_t sessions) = 0;
 };
@@ -115,7 +121,7 @@ public:
   /// 64 KiB chunks followed by shutdown and the 1-byte reply). Neither
   /// prints nor allocates per operation.
   virtual void run(std::uint64_t n) = 0;
-  /// After run(), not timed: ends the session (udp: the empty datagram).
+  /// After run(), not timed: ends the session (udp, udp-server: the empty datagram).
   virtual void finish() {}
 };
 
