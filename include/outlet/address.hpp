@@ -17,6 +17,10 @@
 namespace outlet {
 inline namespace OUTLET_ABI_NAMESPACE {
 
+namespace detail {
+struct AddressAccess;
+}  // namespace detail
+
 /// The address families outlet speaks: AF_INET, AF_INET6, AF_UNIX.
 enum class Family {
   ipv4,        ///< AF_INET: an IPv4 address and a port.
@@ -95,6 +99,7 @@ public:
   std::size_t hash() const noexcept;
 
 private:
+  friend struct detail::AddressAccess;
   using unix_sockaddr = detail::sys::unix_sockaddr;
   static constexpr std::size_t unix_path_offset = offsetof(unix_sockaddr, sun_path);
   static constexpr std::size_t unix_path_capacity = sizeof(unix_sockaddr::sun_path);
@@ -505,16 +510,90 @@ inline int Address::compare(const Address& other) const noexcept {
 }
 
 inline std::size_t Address::hash() const noexcept {
-  // FNV-1a over the canonical native bytes (every Address is stored
-  // canonically, so equal addresses have equal bytes).
+  // FNV-1a over what == compares: the family, then the address bytes,
+  // scope id and port (IP) or the name (Unix). Bytes == ignores, such as
+  // sin_zero or BSD's sin_len, never reach the hash.
   std::uint64_t h = 1469598103934665603ULL;
-  const auto* bytes = reinterpret_cast<const unsigned char*>(&storage_);
-  for (socklen_t i = 0; i < size_; ++i) {
-    h ^= bytes[i];
-    h *= 1099511628211ULL;
+  const auto mix = [&h](const void* data, std::size_t size) {
+    const auto* bytes = static_cast<const unsigned char*>(data);
+    for (std::size_t i = 0; i < size; ++i) {
+      h ^= bytes[i];
+      h *= 1099511628211ULL;
+    }
+  };
+  const int rank = family_rank();
+  mix(&rank, sizeof rank);
+  if (size_ == 0) return static_cast<std::size_t>(h);
+  if (is_unix()) {
+    mix(unix_name(), unix_name_size());
+  } else if (storage_.ss_family == AF_INET) {
+    const auto* sin = reinterpret_cast<const sockaddr_in*>(&storage_);
+    mix(&sin->sin_addr, sizeof sin->sin_addr);
+    mix(&sin->sin_port, sizeof sin->sin_port);
+  } else {
+    const auto* sin6 = reinterpret_cast<const sockaddr_in6*>(&storage_);
+    mix(&sin6->sin6_addr, sizeof sin6->sin6_addr);
+    mix(&sin6->sin6_scope_id, sizeof sin6->sin6_scope_id);
+    mix(&sin6->sin6_port, sizeof sin6->sin6_port);
   }
   return static_cast<std::size_t>(h);
 }
+
+namespace detail {
+
+/// How the data calls let the OS write a peer's name straight into an
+/// Address (recvfrom, accept), as plain code writes it into a
+/// sockaddr_storage, instead of copying it in through from_native().
+struct AddressAccess {
+  /// Where the OS may write a name of up to `capacity` bytes.
+  static sockaddr* storage(Address& a) noexcept { return reinterpret_cast<sockaddr*>(&a.storage_); }
+  static constexpr socklen_t capacity = sizeof(sockaddr_storage);
+
+  /// After the OS wrote `len` bytes into storage(a): makes `a` that address.
+  /// An IPv4 or IPv6 name of the usual size is kept where it is (== and
+  /// hash() read only its address, port and scope; the flow label, which
+  /// to_string() cannot show, is cleared); anything else, and a Unix name
+  /// in particular, goes through from_native() (empty if outlet cannot
+  /// hold it; only an unbound Unix datagram sender leaves no name at all,
+  /// and that is the unnamed Unix address).
+  static void adopt(Address& a, socklen_t len) noexcept {
+    const auto family = a.storage_.ss_family;
+    if (family == AF_INET && len == static_cast<socklen_t>(sizeof(sockaddr_in))) {
+      a.size_ = len;
+    } else if (family == AF_INET6 && len == static_cast<socklen_t>(sizeof(sockaddr_in6))) {
+      reinterpret_cast<sockaddr_in6*>(&a.storage_)->sin6_flowinfo = 0;
+      a.size_ = len;
+    } else {
+      adopt_other(a, len);
+    }
+  }
+
+  /// adopt(), where the name came from an AF_INET or AF_INET6 socket outlet
+  /// opened (`ip_socket`): then it is always a whole sockaddr_in or
+  /// sockaddr_in6, kept as the OS wrote it (the flow label too, which == and
+  /// hash() ignore, as they ignore sin_zero).
+  static void adopt(Address& a, socklen_t len, bool ip_socket) noexcept {
+    if (ip_socket) {
+      a.size_ = len;
+    } else {
+      adopt(a, len);
+    }
+  }
+
+private:
+  OUTLET_DETAIL_COLD static void adopt_other(Address& a, socklen_t len) noexcept {
+    sockaddr_storage copy;
+    std::memcpy(&copy, &a.storage_, sizeof copy);
+    if (len == 0) {
+      copy.ss_family = AF_UNIX;
+      len = static_cast<socklen_t>(Address::unix_path_offset);
+    }
+    std::error_code ignored;  // an address outlet cannot hold leaves `a` empty
+    a = Address::from_native(reinterpret_cast<const sockaddr*>(&copy), len, ignored);
+  }
+};
+
+}  // namespace detail
 
 // --- resolve ---------------------------------------------------------------
 

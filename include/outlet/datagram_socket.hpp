@@ -137,221 +137,186 @@ public:
 
 private:
   explicit DatagramSocket(native_handle_type handle) noexcept : BindableSocket(handle) {}
-  std::size_t send_impl(const void* data, std::size_t size, const Address* to, std::error_code& ec) noexcept;
-  std::size_t receive_impl(void* data, std::size_t size, Address* from, std::error_code& ec) noexcept;
-  // The fast path (see Socket): one sendto()/recvfrom() when no deadline
-  // applies; `failed` gets the error for the general path, or stays 0.
+  // Each call's one body, given the error policy of the form that called it
+  // (detail::Throw or detail::Store). The data calls first make the one
+  // system call plain code makes, when no deadline applies; any failure,
+  // and every timed call, goes to the out-of-line general path with the
+  // error the first attempt failed with (0 if it made none).
+  template <class P>
+  std::size_t send_with(const void* data, std::size_t size, const Address* to, P policy) noexcept(P::nothrow);
+  template <class P>
+  std::size_t receive_with(void* data, std::size_t size, Address* from, P policy) noexcept(P::nothrow);
+  template <class P>
+  std::size_t send_slow(const void* data, std::size_t size, const Address* to, int error_number,
+                        P policy) noexcept(P::nothrow);
+  template <class P>
+  std::size_t receive_slow(void* data, std::size_t size, Address* from, int error_number,
+                           P policy) noexcept(P::nothrow);
+  template <class P>
+  std::size_t receive_rest(detail::sys::io_result n, void* data, std::size_t size, Address* from, socklen_t len,
+                           P policy) noexcept(P::nothrow);
+  template <class P>
+  static std::size_t truncated(std::size_t size, const Address* from, P policy) noexcept(P::nothrow);
   bool untimed_send() const noexcept { return send_timeout_.count() == 0 || non_blocking_; }
   bool untimed_receive() const noexcept { return receive_timeout_.count() == 0 || non_blocking_; }
-  std::size_t send_general(const void* data, std::size_t size, const Address* to, int failed,
-                           std::error_code& ec) noexcept;
-  std::size_t receive_general(void* data, std::size_t size, Address* from, int failed, std::error_code& ec) noexcept;
-  std::size_t send_or_throw(const void* data, std::size_t size, int failed);
-  std::size_t receive_or_throw(void* data, std::size_t size, int failed);
-  detail::sys::io_result try_receive(void* data, std::size_t size, Address* from, bool& truncated) noexcept;
-  detail::sys::io_result try_receive_connected(void* data, std::size_t size, bool& truncated) noexcept {
-    return detail::sys_call(detail::SysCall::receive, handle_, detail::sys::io_result(-1), [&] {
-      return detail::sys::recv_datagram(handle_, data, size, nullptr, nullptr, false, truncated);
-    });
-  }
+  std::error_code bind_or_open(const Address& local) noexcept;
+  std::error_code connect_or_open(const Address& peer) noexcept;
   std::size_t send_vector_impl(const ConstBuffer* buffers, std::size_t count, const Address* to,
                                std::error_code& ec) noexcept;
   std::size_t receive_vector_impl(const MutableBuffer* buffers, std::size_t count, Address* from,
                                   std::error_code& ec) noexcept;
+  std::size_t send_batch_impl(const OutgoingDatagram* datagrams, std::size_t count, std::error_code& ec) noexcept;
+  std::size_t receive_batch_impl(IncomingDatagram* datagrams, std::size_t count, std::error_code& ec) noexcept;
   const detail::Deadline* receive_deadline(detail::Deadline& storage, std::error_code& ec) noexcept;
   const detail::Deadline* send_deadline(detail::Deadline& storage, std::error_code& ec) noexcept;
-  [[noreturn]] void fail_receive(const std::error_code& ec, const char* op, std::size_t size,
-                                 const Address* from) const;
 };
 
 // ---------------------------------------------------------------------------
 // Implementation
 
-inline DatagramSocket::DatagramSocket(Family family) {
-  if (std::error_code ec = open(family, SOCK_DGRAM)) fail(ec, "socket");
-}
+inline DatagramSocket::DatagramSocket(Family family) { detail::Throw{"socket"}.check(open(family, SOCK_DGRAM)); }
 
 inline DatagramSocket::DatagramSocket(const Address& local) {
-  std::error_code ec = open(local.family(), SOCK_DGRAM);
-  if (ec) fail(ec, "socket", local);
-  if ((ec = prepare_bind(local, false))) fail(ec, "setsockopt", local);
-  if ((ec = bind_address(local))) fail(ec, "bind", local);
+  detail::Throw{"socket", &local}.check(open(local.family(), SOCK_DGRAM));
+  detail::Throw{"setsockopt", &local}.check(prepare_bind(local, false));
+  detail::Throw{"bind", &local}.check(bind_address(local));
 }
 
 inline DatagramSocket DatagramSocket::adopt(native_handle_type handle) noexcept { return DatagramSocket(handle); }
 
+inline std::error_code DatagramSocket::bind_or_open(const Address& local) noexcept {
+  if (!is_open()) {
+    if (std::error_code ec = open(local.family(), SOCK_DGRAM)) return ec;
+  }
+  return bind_address(local);
+}
 inline void DatagramSocket::bind(const Address& local, std::error_code& ec) noexcept {
-  if (!is_open() && (ec = open(local.family(), SOCK_DGRAM))) return;
-  ec = bind_address(local);
+  detail::Store{ec}.check(bind_or_open(local));
 }
+inline void DatagramSocket::bind(const Address& local) { detail::Throw{"bind", &local}.check(bind_or_open(local)); }
 
-inline void DatagramSocket::bind(const Address& local) {
-  std::error_code ec;
-  bind(local, ec);
-  if (ec) fail(ec, "bind", local);
+inline std::error_code DatagramSocket::connect_or_open(const Address& peer) noexcept {
+  if (!is_open()) {
+    if (std::error_code ec = open(peer.family(), SOCK_DGRAM)) return ec;
+  }
+  return detail::connect(handle_, peer, detail::Deadline());
 }
-
 inline void DatagramSocket::connect(const Address& peer, std::error_code& ec) noexcept {
-  if (!is_open() && (ec = open(peer.family(), SOCK_DGRAM))) return;
-  ec = detail::connect(handle_, peer, detail::Deadline());
+  detail::Store{ec}.check(connect_or_open(peer));
 }
-
 inline void DatagramSocket::connect(const Address& peer) {
+  detail::Throw{"connect", &peer}.check(connect_or_open(peer));
+}
+
+// --- send and receive: one body each ----------------------------------------
+
+template <class P>
+OUTLET_DETAIL_INLINE std::size_t DatagramSocket::send_with(const void* data, std::size_t size, const Address* to,
+                                                           P policy) noexcept(P::nothrow) {
+  if (!untimed_send()) return send_slow(data, size, to, 0, policy);
+  const detail::sys::io_result n = detail::try_send_datagram(handle_, data, size, to);
+  if (n < 0) return send_slow(data, size, to, detail::sys::last_error(), policy);
+  policy.success();
+  return static_cast<std::size_t>(n);
+}
+
+template <class P>
+OUTLET_DETAIL_COLD std::size_t DatagramSocket::send_slow(const void* data, std::size_t size, const Address* to,
+                                                         int error_number, P policy) noexcept(P::nothrow) {
+  if (!is_open()) return policy.check(std::size_t{0}, detail::not_open());
   std::error_code ec;
-  connect(peer, ec);
-  if (ec) fail(ec, "connect", peer);
+  detail::Deadline storage;
+  const detail::Deadline* deadline = send_deadline(storage, ec);
+  if (ec) return policy.check(std::size_t{0}, ec);
+  const std::size_t n = detail::send_to(handle_, data, size, to, deadline, waits_in_poll(), ec, error_number);
+  return policy.check(n, blocking_error(ec));
 }
 
-inline OUTLET_DETAIL_SLOW_PATH std::size_t DatagramSocket::send_general(const void* data, std::size_t size,
-                                                                        const Address* to, int failed,
-                                                                        std::error_code& ec) noexcept {
-  if (!is_open()) {
-    ec = detail::not_open();
-    return 0;
-  }
-  std::size_t n = 0;
-  if (untimed_send()) {
-    n = detail::send_to(handle_, data, size, to, nullptr, waits_in_poll(), ec, failed);
-  } else {
-    const detail::Deadline deadline(send_timeout_);
-    if ((ec = prepare_timed_io(&deadline))) return 0;
-    n = detail::send_to(handle_, data, size, to, &deadline, waits_in_poll(), ec);
-  }
-  if (ec) ec = blocking_error(ec);
-  return n;
-}
-inline std::size_t DatagramSocket::send_impl(const void* data, std::size_t size, const Address* to,
-                                             std::error_code& ec) noexcept {
-  int failed = 0;
-  if (untimed_send()) {
-    const detail::sys::io_result n = detail::try_send_datagram(handle_, data, size, to);
-    if (n >= 0) {
-      ec.clear();
-      return static_cast<std::size_t>(n);
-    }
-    failed = detail::sys::last_error();
-  }
-  return send_general(data, size, to, failed, ec);
+template <class P>
+OUTLET_DETAIL_INLINE std::size_t DatagramSocket::receive_with(void* data, std::size_t size, Address* from,
+                                                              P policy) noexcept(P::nothrow) {
+  if (!untimed_receive()) return receive_slow(data, size, from, 0, policy);
+  bool cut = false;
+  auto len = detail::AddressAccess::capacity;
+  const detail::sys::io_result n = detail::try_receive_datagram(handle_, data, size, from, len, cut);
+  // One test for "an error" (n < 0 is a huge size_t) and, where the OS
+  // reports a datagram's full length (Linux), "longer than the buffer".
+  if (static_cast<std::size_t>(n) > size || cut) return receive_rest(n, data, size, from, len, policy);
+  if (from != nullptr) detail::AddressAccess::adopt(*from, len, ip_);
+  policy.success();
+  return static_cast<std::size_t>(n);
 }
 
-inline detail::sys::io_result DatagramSocket::try_receive(void* data, std::size_t size, Address* from,
-                                                          bool& truncated) noexcept {
-  if (from == nullptr) return try_receive_connected(data, size, truncated);
-  sockaddr_storage storage;
-  auto len = static_cast<detail::sys::socklen>(sizeof storage);
-  const detail::sys::io_result n = detail::sys_call(detail::SysCall::receive, handle_, detail::sys::io_result(-1), [&] {
-    return detail::sys::recv_datagram(handle_, data, size, reinterpret_cast<sockaddr*>(&storage), &len, false,
-                                      truncated);
-  });
-  if (n >= 0) detail::store_sender(storage, len, *from);
-  return n;
-}
-inline OUTLET_DETAIL_SLOW_PATH std::size_t DatagramSocket::receive_general(void* data, std::size_t size, Address* from,
-                                                                           int failed, std::error_code& ec) noexcept {
-  if (!is_open()) {
-    ec = detail::not_open();
-    return 0;
-  }
-  std::size_t n = 0;
-  if (untimed_receive()) {
-    n = detail::receive_from(handle_, data, size, from, nullptr, waits_in_poll(), ec, failed);
-  } else {
-    const detail::Deadline deadline(receive_timeout_);
-    if ((ec = prepare_timed_io(&deadline))) return 0;
-    n = detail::receive_from(handle_, data, size, from, &deadline, waits_in_poll(), ec);
-  }
-  if (ec && ec != std::errc::message_size) ec = blocking_error(ec);
-  return n;
-}
-inline std::size_t DatagramSocket::receive_impl(void* data, std::size_t size, Address* from,
-                                                std::error_code& ec) noexcept {
-  int failed = 0;
-  if (untimed_receive()) {
-    bool truncated = false;
-    const detail::sys::io_result n = try_receive(data, size, from, truncated);
-    if (n >= 0) {
-      if (truncated)
-        ec = detail::sys::to_error_code(detail::sys::err_message_size);
-      else
-        ec.clear();
-      return static_cast<std::size_t>(n);
-    }
-    failed = detail::sys::last_error();
-  }
-  return receive_general(data, size, from, failed, ec);
+template <class P>
+OUTLET_DETAIL_COLD std::size_t DatagramSocket::receive_rest(detail::sys::io_result n, void* data, std::size_t size,
+                                                            Address* from, socklen_t len,
+                                                            P policy) noexcept(P::nothrow) {
+  if (n < 0) return receive_slow(data, size, from, detail::sys::last_error(), policy);
+  if (from != nullptr) detail::AddressAccess::adopt(*from, len, ip_);
+  return truncated(size, from, policy);
 }
 
-inline std::size_t DatagramSocket::send_to(const void* data, std::size_t size, const Address& to,
-                                           std::error_code& ec) noexcept {
-  return send_impl(data, size, &to, ec);
-}
-inline std::size_t DatagramSocket::send_to(const void* data, std::size_t size, const Address& to) {
+template <class P>
+OUTLET_DETAIL_COLD std::size_t DatagramSocket::receive_slow(void* data, std::size_t size, Address* from,
+                                                            int error_number, P policy) noexcept(P::nothrow) {
+  if (!is_open()) return policy.check(std::size_t{0}, detail::not_open());
   std::error_code ec;
-  const std::size_t n = send_impl(data, size, &to, ec);
-  if (ec) fail(ec, "send_to", to);
-  return n;
-}
-inline std::size_t DatagramSocket::send_to(std::string_view data, const Address& to, std::error_code& ec) noexcept {
-  return send_impl(data.data(), data.size(), &to, ec);
-}
-inline std::size_t DatagramSocket::send_to(std::string_view data, const Address& to) {
-  return send_to(data.data(), data.size(), to);
+  detail::Deadline storage;
+  const detail::Deadline* deadline = receive_deadline(storage, ec);
+  if (ec) return policy.check(std::size_t{0}, ec);
+  const std::size_t n = detail::receive_from(handle_, data, size, from, deadline, waits_in_poll(), ec, error_number);
+  if (ec == std::errc::message_size) return truncated(size, from, policy);
+  return policy.check(n, blocking_error(ec));
 }
 
-inline std::size_t DatagramSocket::receive_from(void* data, std::size_t size, Address& from,
-                                                std::error_code& ec) noexcept {
-  return receive_impl(data, size, &from, ec);
-}
-inline std::size_t DatagramSocket::receive_from(void* data, std::size_t size, Address& from) {
-  std::error_code ec;
-  const std::size_t n = receive_impl(data, size, &from, ec);
-  if (ec) fail_receive(ec, "receive_from", size, &from);
-  return n;
+template <class P>
+OUTLET_DETAIL_COLD std::size_t DatagramSocket::truncated(std::size_t size, const Address* from,
+                                                         P policy) noexcept(P::nothrow) {
+  // Never silent: the buffer holds the datagram's first `size` bytes.
+  policy.fail(detail::sys::to_error_code(detail::sys::err_message_size),
+              [&](const char* op) { return detail::describe_truncated(op, from, size); });
+  return size;
 }
 
-inline std::size_t DatagramSocket::send(const void* data, std::size_t size, std::error_code& ec) noexcept {
-  return send_impl(data, size, nullptr, ec);
+OUTLET_DETAIL_INLINE std::size_t DatagramSocket::send_to(const void* data, std::size_t size, const Address& to,
+                                                         std::error_code& ec) noexcept {
+  return send_with(data, size, &to, detail::Store{ec});
 }
-inline std::size_t DatagramSocket::send(const void* data, std::size_t size) {
-  int failed = 0;
-  if (untimed_send()) {
-    const detail::sys::io_result n = detail::try_send_datagram(handle_, data, size, nullptr);
-    if (n >= 0) return static_cast<std::size_t>(n);
-    failed = detail::sys::last_error();
-  }
-  return send_or_throw(data, size, failed);
+OUTLET_DETAIL_INLINE std::size_t DatagramSocket::send_to(const void* data, std::size_t size, const Address& to) {
+  return send_with(data, size, &to, detail::Throw{"send_to", &to});
 }
-inline OUTLET_DETAIL_SLOW_PATH std::size_t DatagramSocket::send_or_throw(const void* data, std::size_t size,
-                                                                         int failed) {
-  std::error_code ec;
-  const std::size_t n = send_general(data, size, nullptr, failed, ec);
-  if (ec) fail(ec, "send");
-  return n;
+OUTLET_DETAIL_INLINE std::size_t DatagramSocket::send_to(std::string_view data, const Address& to,
+                                                         std::error_code& ec) noexcept {
+  return send_with(data.data(), data.size(), &to, detail::Store{ec});
 }
-inline std::size_t DatagramSocket::send(std::string_view data, std::error_code& ec) noexcept {
-  return send_impl(data.data(), data.size(), nullptr, ec);
+OUTLET_DETAIL_INLINE std::size_t DatagramSocket::send_to(std::string_view data, const Address& to) {
+  return send_with(data.data(), data.size(), &to, detail::Throw{"send_to", &to});
 }
-inline std::size_t DatagramSocket::send(std::string_view data) { return send(data.data(), data.size()); }
-
-inline std::size_t DatagramSocket::receive(void* data, std::size_t size, std::error_code& ec) noexcept {
-  return receive_impl(data, size, nullptr, ec);
+OUTLET_DETAIL_INLINE std::size_t DatagramSocket::receive_from(void* data, std::size_t size, Address& from,
+                                                              std::error_code& ec) noexcept {
+  return receive_with(data, size, &from, detail::Store{ec});
 }
-inline std::size_t DatagramSocket::receive(void* data, std::size_t size) {
-  int failed = 0;
-  if (untimed_receive()) {
-    bool truncated = false;
-    const detail::sys::io_result r = try_receive_connected(data, size, truncated);
-    if (r >= 0 && !truncated) return static_cast<std::size_t>(r);
-    if (r >= 0) fail_receive(detail::sys::to_error_code(detail::sys::err_message_size), "receive", size, nullptr);
-    failed = detail::sys::last_error();
-  }
-  return receive_or_throw(data, size, failed);
+OUTLET_DETAIL_INLINE std::size_t DatagramSocket::receive_from(void* data, std::size_t size, Address& from) {
+  return receive_with(data, size, &from, detail::Throw{"receive_from"});
 }
-inline OUTLET_DETAIL_SLOW_PATH std::size_t DatagramSocket::receive_or_throw(void* data, std::size_t size, int failed) {
-  std::error_code ec;
-  const std::size_t n = receive_general(data, size, nullptr, failed, ec);
-  if (ec) fail_receive(ec, "receive", size, nullptr);
-  return n;
+OUTLET_DETAIL_INLINE std::size_t DatagramSocket::send(const void* data, std::size_t size,
+                                                      std::error_code& ec) noexcept {
+  return send_with(data, size, nullptr, detail::Store{ec});
+}
+OUTLET_DETAIL_INLINE std::size_t DatagramSocket::send(const void* data, std::size_t size) {
+  return send_with(data, size, nullptr, detail::Throw{"send"});
+}
+OUTLET_DETAIL_INLINE std::size_t DatagramSocket::send(std::string_view data, std::error_code& ec) noexcept {
+  return send_with(data.data(), data.size(), nullptr, detail::Store{ec});
+}
+OUTLET_DETAIL_INLINE std::size_t DatagramSocket::send(std::string_view data) {
+  return send_with(data.data(), data.size(), nullptr, detail::Throw{"send"});
+}
+OUTLET_DETAIL_INLINE std::size_t DatagramSocket::receive(void* data, std::size_t size, std::error_code& ec) noexcept {
+  return receive_with(data, size, nullptr, detail::Store{ec});
+}
+OUTLET_DETAIL_INLINE std::size_t DatagramSocket::receive(void* data, std::size_t size) {
+  return receive_with(data, size, nullptr, detail::Throw{"receive"});
 }
 
 inline const detail::Deadline* DatagramSocket::send_deadline(detail::Deadline& storage, std::error_code& ec) noexcept {
@@ -366,13 +331,6 @@ inline const detail::Deadline* DatagramSocket::receive_deadline(detail::Deadline
   storage = detail::Deadline(receive_timeout_);
   ec = prepare_timed_io(&storage);
   return &storage;
-}
-inline OUTLET_DETAIL_SLOW_PATH void DatagramSocket::fail_receive(const std::error_code& ec, const char* op,
-                                                                 std::size_t size, const Address* from) const {
-  if (ec == std::errc::message_size)
-    detail::throw_error(ec, std::string(op) + (from != nullptr ? " " + from->to_string() : std::string()) +
-                                ": datagram longer than the buffer space (" + std::to_string(size) + " bytes)");
-  fail(ec, op);
 }
 
 inline std::size_t DatagramSocket::send_vector_impl(const ConstBuffer* buffers, std::size_t count, const Address* to,
@@ -427,9 +385,7 @@ inline std::size_t DatagramSocket::send_vectored(const ConstBuffer* buffers, std
 }
 inline std::size_t DatagramSocket::send_vectored(const ConstBuffer* buffers, std::size_t count) {
   std::error_code ec;
-  const std::size_t n = send_vector_impl(buffers, count, nullptr, ec);
-  if (ec) fail(ec, "send_vectored");
-  return n;
+  return detail::Throw{"send_vectored"}.check(send_vector_impl(buffers, count, nullptr, ec), ec);
 }
 inline std::size_t DatagramSocket::send_to_vectored(const ConstBuffer* buffers, std::size_t count, const Address& to,
                                                     std::error_code& ec) noexcept {
@@ -437,9 +393,7 @@ inline std::size_t DatagramSocket::send_to_vectored(const ConstBuffer* buffers, 
 }
 inline std::size_t DatagramSocket::send_to_vectored(const ConstBuffer* buffers, std::size_t count, const Address& to) {
   std::error_code ec;
-  const std::size_t n = send_vector_impl(buffers, count, &to, ec);
-  if (ec) fail(ec, "send_to_vectored", to);
-  return n;
+  return detail::Throw{"send_to_vectored", &to}.check(send_vector_impl(buffers, count, &to, ec), ec);
 }
 inline std::size_t DatagramSocket::receive_vectored(const MutableBuffer* buffers, std::size_t count,
                                                     std::error_code& ec) noexcept {
@@ -448,8 +402,9 @@ inline std::size_t DatagramSocket::receive_vectored(const MutableBuffer* buffers
 inline std::size_t DatagramSocket::receive_vectored(const MutableBuffer* buffers, std::size_t count) {
   std::error_code ec;
   const std::size_t n = receive_vector_impl(buffers, count, nullptr, ec);
-  if (ec) fail_receive(ec, "receive_vectored", detail::total_size(buffers, count), nullptr);
-  return n;
+  if (ec == std::errc::message_size)
+    return truncated(detail::total_size(buffers, count), nullptr, detail::Throw{"receive_vectored"});
+  return detail::Throw{"receive_vectored"}.check(n, ec);
 }
 inline std::size_t DatagramSocket::receive_from_vectored(const MutableBuffer* buffers, std::size_t count, Address& from,
                                                          std::error_code& ec) noexcept {
@@ -459,12 +414,13 @@ inline std::size_t DatagramSocket::receive_from_vectored(const MutableBuffer* bu
                                                          Address& from) {
   std::error_code ec;
   const std::size_t n = receive_vector_impl(buffers, count, &from, ec);
-  if (ec) fail_receive(ec, "receive_from_vectored", detail::total_size(buffers, count), &from);
-  return n;
+  if (ec == std::errc::message_size)
+    return truncated(detail::total_size(buffers, count), &from, detail::Throw{"receive_from_vectored"});
+  return detail::Throw{"receive_from_vectored"}.check(n, ec);
 }
 
-inline std::size_t DatagramSocket::send_batch(const OutgoingDatagram* datagrams, std::size_t count,
-                                              std::error_code& ec) noexcept {
+inline std::size_t DatagramSocket::send_batch_impl(const OutgoingDatagram* datagrams, std::size_t count,
+                                                   std::error_code& ec) noexcept {
   if (!is_open()) {
     ec = detail::not_open();
     return 0;
@@ -501,18 +457,20 @@ inline std::size_t DatagramSocket::send_batch(const OutgoingDatagram* datagrams,
   if (error && sent == 0) ec = blocking_error(error);
   return sent;
 }
+inline std::size_t DatagramSocket::send_batch(const OutgoingDatagram* datagrams, std::size_t count,
+                                              std::error_code& ec) noexcept {
+  return send_batch_impl(datagrams, count, ec);
+}
 inline std::size_t DatagramSocket::send_batch(const OutgoingDatagram* datagrams, std::size_t count) {
   std::error_code ec;
-  const std::size_t n = send_batch(datagrams, count, ec);
-  if (ec) {
-    if (count > 0 && datagrams[0].to.native_size() != 0) fail(ec, "send_batch", datagrams[0].to);
-    fail(ec, "send_batch");
-  }
-  return n;
+  const std::size_t n = send_batch_impl(datagrams, count, ec);
+  // The first datagram's destination, if it has one: the error is its.
+  const Address* to = count > 0 && !datagrams[0].to.empty() ? &datagrams[0].to : nullptr;
+  return detail::Throw{"send_batch", to}.check(n, ec);
 }
 
-inline std::size_t DatagramSocket::receive_batch(IncomingDatagram* datagrams, std::size_t count,
-                                                 std::error_code& ec) noexcept {
+inline std::size_t DatagramSocket::receive_batch_impl(IncomingDatagram* datagrams, std::size_t count,
+                                                      std::error_code& ec) noexcept {
   if (!is_open()) {
     ec = detail::not_open();
     return 0;
@@ -526,13 +484,12 @@ inline std::size_t DatagramSocket::receive_batch(IncomingDatagram* datagrams, st
   if (detail::sys::has_message_batch) {
     constexpr std::size_t chunk = 32;
     detail::sys::message messages[chunk];
-    sockaddr_storage names[chunk];
     while (got < count) {
       const std::size_t n = count - got < chunk ? count - got : chunk;
       for (std::size_t i = 0; i < n; ++i)
         detail::sys::set_message(messages[i], detail::BufferAccess::native(&datagrams[got + i].buffer), 1,
-                                 reinterpret_cast<sockaddr*>(&names[i]),
-                                 static_cast<detail::sys::socklen>(sizeof names[i]));
+                                 detail::AddressAccess::storage(datagrams[got + i].from),
+                                 detail::AddressAccess::capacity);
       std::size_t done = 0;
       if (got == 0) {  // wait for the first (recvmmsg's MSG_WAITFORONE takes the rest queued)
         done = detail::transfer(
@@ -549,7 +506,7 @@ inline std::size_t DatagramSocket::receive_batch(IncomingDatagram* datagrams, st
         IncomingDatagram& d = datagrams[got + i];
         d.received = detail::sys::message_length(messages[i]);
         d.truncated = detail::sys::message_truncated(messages[i]);
-        detail::store_sender(names[i], detail::sys::message_name_length(messages[i]), d.from);
+        detail::AddressAccess::adopt(d.from, detail::sys::message_name_length(messages[i]));
       }
       got += done;
       if (done < n) break;
@@ -568,16 +525,15 @@ inline std::size_t DatagramSocket::receive_batch(IncomingDatagram* datagrams, st
         n = detail::receive_vector(handle_, v, 1, &d.from, deadline, waits_in_poll(), truncated, error);
         if (error) break;
       } else {
-        sockaddr_storage name{};
-        auto name_size = static_cast<detail::sys::socklen>(sizeof name);
+        auto name_size = detail::AddressAccess::capacity;
         const detail::sys::io_result r =
             detail::sys_call(detail::SysCall::receive, handle_, detail::sys::io_result(-1), [&] {
-              return detail::sys::recv_vector(handle_, v, 1, reinterpret_cast<sockaddr*>(&name), &name_size, true,
+              return detail::sys::recv_vector(handle_, v, 1, detail::AddressAccess::storage(d.from), &name_size, true,
                                               truncated);
             });
         if (r < 0) break;  // nothing more queued, or an error the next call will report
         n = static_cast<std::size_t>(r);
-        detail::store_sender(name, name_size, d.from);
+        detail::AddressAccess::adopt(d.from, name_size);
       }
       d.received = n;
       d.truncated = truncated;
@@ -586,29 +542,26 @@ inline std::size_t DatagramSocket::receive_batch(IncomingDatagram* datagrams, st
   if (error && got == 0) ec = blocking_error(error);
   return got;
 }
+inline std::size_t DatagramSocket::receive_batch(IncomingDatagram* datagrams, std::size_t count,
+                                                 std::error_code& ec) noexcept {
+  return receive_batch_impl(datagrams, count, ec);
+}
 inline std::size_t DatagramSocket::receive_batch(IncomingDatagram* datagrams, std::size_t count) {
   std::error_code ec;
-  const std::size_t n = receive_batch(datagrams, count, ec);
-  if (ec) fail(ec, "receive_batch");
-  return n;
+  return detail::Throw{"receive_batch"}.check(receive_batch_impl(datagrams, count, ec), ec);
 }
 
 inline void DatagramSocket::set_broadcast(bool on, std::error_code& ec) noexcept {
-  set_option(SOL_SOCKET, SO_BROADCAST, on ? 1 : 0, ec);
+  detail::Store{ec}.check(set_flag(SOL_SOCKET, SO_BROADCAST, on));
 }
 inline void DatagramSocket::set_broadcast(bool on) {
-  std::error_code ec;
-  set_broadcast(on, ec);
-  if (ec) fail(ec, "setsockopt(SO_BROADCAST)");
+  detail::Throw{"setsockopt(SO_BROADCAST)"}.check(set_flag(SOL_SOCKET, SO_BROADCAST, on));
 }
 inline bool DatagramSocket::broadcast(std::error_code& ec) const noexcept {
-  return get_option<int>(SOL_SOCKET, SO_BROADCAST, ec) != 0;
+  return flag(SOL_SOCKET, SO_BROADCAST, detail::Store{ec});
 }
 inline bool DatagramSocket::broadcast() const {
-  std::error_code ec;
-  const bool on = broadcast(ec);
-  if (ec) fail(ec, "getsockopt(SO_BROADCAST)");
-  return on;
+  return flag(SOL_SOCKET, SO_BROADCAST, detail::Throw{"getsockopt(SO_BROADCAST)"});
 }
 
 }  // namespace OUTLET_ABI_NAMESPACE

@@ -11,15 +11,6 @@
 #include <string_view>
 #include <system_error>
 
-// Internal: marks the throw helpers cold and out of line (not for users).
-#if defined(__GNUC__) || defined(__clang__)
-#define OUTLET_DETAIL_COLD __attribute__((cold, noinline))
-#elif defined(_MSC_VER)
-#define OUTLET_DETAIL_COLD __declspec(noinline)
-#else
-#define OUTLET_DETAIL_COLD
-#endif  // defined(__GNUC__) || defined(__clang__)
-
 namespace outlet {
 inline namespace OUTLET_ABI_NAMESPACE {
 

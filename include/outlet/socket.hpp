@@ -214,7 +214,7 @@ inline int Socket::try_open_and_connect(const Address& peer, int& open_error) no
   return detail::sys::last_error();
 }
 
-inline OUTLET_DETAIL_SLOW_PATH void Socket::connect_or_throw(const Address& peer, int failed, int open_error) {
+inline OUTLET_DETAIL_COLD void Socket::connect_or_throw(const Address& peer, int failed, int open_error) {
   if (open_error != 0) fail(detail::sys::to_error_code(open_error), "connect", peer);
   std::error_code ec;
   connect_until(peer, deadline_for(send_timeout_), ec, failed > 0 ? failed : 0);
@@ -276,8 +276,8 @@ inline std::size_t Socket::receive_some(void* data, std::size_t size, const deta
 // on failure goes to the general path, which gets the error it failed
 // with: no extra system call, and no error_code work on success.
 
-inline OUTLET_DETAIL_SLOW_PATH std::size_t Socket::send_general(const void* data, std::size_t size, int failed,
-                                                                std::error_code& ec) noexcept {
+inline OUTLET_DETAIL_COLD std::size_t Socket::send_general(const void* data, std::size_t size, int failed,
+                                                           std::error_code& ec) noexcept {
   if (untimed_send()) return send_some(data, size, nullptr, ec, failed);
   const detail::Deadline deadline(send_timeout_);
   return send_some(data, size, &deadline, ec);
@@ -303,7 +303,7 @@ inline std::size_t Socket::send(const void* data, std::size_t size) {
   }
   return send_or_throw(data, size, failed);
 }
-inline OUTLET_DETAIL_SLOW_PATH std::size_t Socket::send_or_throw(const void* data, std::size_t size, int failed) {
+inline OUTLET_DETAIL_COLD std::size_t Socket::send_or_throw(const void* data, std::size_t size, int failed) {
   std::error_code ec;
   const std::size_t n = send_general(data, size, failed, ec);
   if (ec) fail(ec, "send");
@@ -314,8 +314,8 @@ inline std::size_t Socket::send(std::string_view data, std::error_code& ec) noex
 }
 inline std::size_t Socket::send(std::string_view data) { return send(data.data(), data.size()); }
 
-inline OUTLET_DETAIL_SLOW_PATH std::size_t Socket::send_all_general(const char* bytes, std::size_t size, int failed,
-                                                                    std::error_code& ec) noexcept {
+inline OUTLET_DETAIL_COLD std::size_t Socket::send_all_general(const char* bytes, std::size_t size, int failed,
+                                                               std::error_code& ec) noexcept {
   const detail::Deadline deadline = deadline_for(send_timeout_);
   std::size_t sent = 0;
   ec.clear();
@@ -365,8 +365,8 @@ inline void Socket::send_all(const void* data, std::size_t size) {
   }
   send_all_or_throw(bytes, size, sent, failed);
 }
-inline OUTLET_DETAIL_SLOW_PATH void Socket::send_all_or_throw(const char* bytes, std::size_t size, std::size_t sent,
-                                                              int failed) {
+inline OUTLET_DETAIL_COLD void Socket::send_all_or_throw(const char* bytes, std::size_t size, std::size_t sent,
+                                                         int failed) {
   std::error_code ec;
   sent += send_all_general(bytes + sent, size - sent, failed, ec);
   if (ec) detail::throw_error(ec, "send_all (" + std::to_string(sent) + " of " + std::to_string(size) + " bytes sent)");
@@ -376,8 +376,8 @@ inline std::size_t Socket::send_all(std::string_view data, std::error_code& ec) 
 }
 inline void Socket::send_all(std::string_view data) { send_all(data.data(), data.size()); }
 
-inline OUTLET_DETAIL_SLOW_PATH std::size_t Socket::receive_general(void* data, std::size_t size, int failed,
-                                                                   std::error_code& ec) noexcept {
+inline OUTLET_DETAIL_COLD std::size_t Socket::receive_general(void* data, std::size_t size, int failed,
+                                                              std::error_code& ec) noexcept {
   if (untimed_receive()) return receive_some(data, size, nullptr, ec, failed);
   const detail::Deadline deadline(receive_timeout_);
   return receive_some(data, size, &deadline, ec);
@@ -403,15 +403,15 @@ inline std::size_t Socket::receive(void* data, std::size_t size) {
   }
   return receive_or_throw(data, size, failed);
 }
-inline OUTLET_DETAIL_SLOW_PATH std::size_t Socket::receive_or_throw(void* data, std::size_t size, int failed) {
+inline OUTLET_DETAIL_COLD std::size_t Socket::receive_or_throw(void* data, std::size_t size, int failed) {
   std::error_code ec;
   const std::size_t n = receive_general(data, size, failed, ec);
   if (ec) fail(ec, "receive");
   return n;
 }
 
-inline OUTLET_DETAIL_SLOW_PATH std::size_t Socket::receive_exact_general(char* bytes, std::size_t size, int failed,
-                                                                         std::error_code& ec) noexcept {
+inline OUTLET_DETAIL_COLD std::size_t Socket::receive_exact_general(char* bytes, std::size_t size, int failed,
+                                                                    std::error_code& ec) noexcept {
   if (!is_open()) {  // even for zero bytes, as receive() says
     ec = detail::not_open();
     return 0;
@@ -473,8 +473,8 @@ inline std::size_t Socket::receive_exact(void* data, std::size_t size) {
   }
   return receive_exact_or_throw(bytes, size, got, failed);
 }
-inline OUTLET_DETAIL_SLOW_PATH std::size_t Socket::receive_exact_or_throw(char* bytes, std::size_t size,
-                                                                          std::size_t got, int failed) {
+inline OUTLET_DETAIL_COLD std::size_t Socket::receive_exact_or_throw(char* bytes, std::size_t size, std::size_t got,
+                                                                     int failed) {
   std::error_code ec;
   got += receive_exact_general(bytes + got, size - got, failed, ec);
   if (ec)

@@ -151,6 +151,9 @@ protected:
   std::error_code open(Family family, int type) noexcept;
   /// setsockopt() of a boolean option (an int 0 or 1).
   std::error_code set_flag(int level, int name, bool on) noexcept;
+  /// getsockopt() of a boolean option, reported through `policy`.
+  template <class P>
+  bool flag(int level, int name, P policy) const noexcept(P::nothrow);
   /// EWOULDBLOCK on a blocking socket can only mean an OS-level timeout
   /// (SO_RCVTIMEO set through the native handle): report it as timed_out.
   std::error_code blocking_error(std::error_code ec) const noexcept;
@@ -194,6 +197,11 @@ protected:
   /// This is a detail::BindableSocket whose bind() created a Unix socket
   /// file: close() removes it.
   bool owns_file_ = false;
+  /// outlet opened this handle as AF_INET or AF_INET6, so the OS names its
+  /// peers with a whole sockaddr_in or sockaddr_in6, which an Address holds
+  /// as it is (detail::AddressAccess::adopt_ip). False for a Unix socket
+  /// and for a handle given to adopt(), whose family outlet never checked.
+  bool ip_ = false;
   /// The handle is non-blocking at the OS level although non_blocking_ may
   /// be false: set by keep_non_blocking() (a timed accept; on Windows, a
   /// timed send or receive).
@@ -213,8 +221,6 @@ private:
   bool wait_for(bool writable, duration timeout, P policy) const noexcept(P::nothrow);
   template <class P>
   void set_timeout(duration& slot, duration timeout, P policy) noexcept(P::nothrow);
-  template <class P>
-  bool flag(int level, int name, P policy) const noexcept(P::nothrow);
   std::error_code set_reuse_flag(bool on) noexcept;
   template <class P>
   bool reuse_flag(P policy) const noexcept(P::nothrow);
@@ -270,6 +276,7 @@ inline BasicSocket::BasicSocket(BasicSocket&& other) noexcept
     : handle_(other.handle_),
       non_blocking_(other.non_blocking_),
       owns_file_(other.owns_file_),
+      ip_(other.ip_),
       internal_non_blocking_(other.internal_non_blocking_.load()),
       receive_timeout_(other.receive_timeout_),
       send_timeout_(other.send_timeout_) {
@@ -285,6 +292,7 @@ inline BasicSocket& BasicSocket::operator=(BasicSocket&& other) noexcept {
     receive_timeout_ = other.receive_timeout_;
     send_timeout_ = other.send_timeout_;
     owns_file_ = other.owns_file_;
+    ip_ = other.ip_;
     internal_non_blocking_.store(other.internal_non_blocking_.load());
     other.reset();
   }
@@ -303,6 +311,7 @@ inline void BasicSocket::reset() noexcept {
   receive_timeout_ = duration::zero();
   send_timeout_ = duration::zero();
   owns_file_ = false;
+  ip_ = false;
   internal_non_blocking_.store(false);
 }
 
@@ -327,7 +336,7 @@ inline std::error_code BasicSocket::close_handle() noexcept {
 inline void BasicSocket::close(std::error_code& ec) noexcept { detail::Store{ec}.check(close_handle()); }
 inline void BasicSocket::close() { detail::Throw{"close"}.check(close_handle()); }
 
-inline void BasicSocket::remove_file() noexcept {
+OUTLET_DETAIL_COLD inline void BasicSocket::remove_file() noexcept {
   // owns_file_ is set only by BindableSocket::bind_address(): this object is one.
   const auto& file = static_cast<detail::BindableSocket*>(this)->file_;
   detail::sys::remove_unix_path(file.path, file.identity);
@@ -526,6 +535,7 @@ inline std::error_code BasicSocket::open(Family family, int type) noexcept {
   if (family != Family::ipv4 && family != Family::ipv6 && family != Family::unix_domain)
     return detail::invalid_argument();
   handle_ = detail::open(af, type, ec);
+  ip_ = !ec && family != Family::unix_domain;
   return ec;
 }
 

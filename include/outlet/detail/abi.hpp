@@ -6,6 +6,7 @@
 //   outlet::v0_1_0_force_poll          OUTLET_FORCE_POLL (the poll() back end)
 //   outlet::v0_1_0_no_batch            OUTLET_NO_MESSAGE_BATCH (no sendmmsg/recvmmsg)
 //   outlet::v0_1_0_force_poll_no_batch both
+//   ..._fault_hook                     OUTLET_FAULT_HOOK (the test seam compiled in)
 //
 // Users still write outlet::Socket. But two translation units built with
 // different settings (or two libraries embedding different outlet versions)
@@ -29,9 +30,16 @@
 #define OUTLET_DETAIL_ABI_BATCH
 #endif  // defined(OUTLET_NO_MESSAGE_BATCH)
 
-#define OUTLET_DETAIL_ABI_PASTE(major, minor, patch, poller, batch) v##major##_##minor##_##patch##poller##batch
-#define OUTLET_DETAIL_ABI_NAME(major, minor, patch, poller, batch) \
-  OUTLET_DETAIL_ABI_PASTE(major, minor, patch, poller, batch)
+#if defined(OUTLET_FAULT_HOOK)
+#define OUTLET_DETAIL_ABI_HOOK _fault_hook
+#else
+#define OUTLET_DETAIL_ABI_HOOK
+#endif  // defined(OUTLET_FAULT_HOOK)
+
+#define OUTLET_DETAIL_ABI_PASTE(major, minor, patch, poller, batch, hook) \
+  v##major##_##minor##_##patch##poller##batch##hook
+#define OUTLET_DETAIL_ABI_NAME(major, minor, patch, poller, batch, hook) \
+  OUTLET_DETAIL_ABI_PASTE(major, minor, patch, poller, batch, hook)
 
 /// The inline namespace inside outlet that holds every declaration: the
 /// version and configuration this translation unit was built with, e.g.
@@ -39,6 +47,6 @@
 /// link errors.
 #define OUTLET_ABI_NAMESPACE                                                                                         \
   OUTLET_DETAIL_ABI_NAME(OUTLET_VERSION_MAJOR, OUTLET_VERSION_MINOR, OUTLET_VERSION_PATCH, OUTLET_DETAIL_ABI_POLLER, \
-                         OUTLET_DETAIL_ABI_BATCH)
+                         OUTLET_DETAIL_ABI_BATCH, OUTLET_DETAIL_ABI_HOOK)
 
 #endif  // OUTLET_DETAIL_ABI_HPP

@@ -25,6 +25,13 @@ namespace outlet {
 inline namespace OUTLET_ABI_NAMESPACE {
 namespace detail {
 
+/// "<op>[ <from>]: datagram longer than the buffer space (<size> bytes)".
+inline std::string describe_truncated(const char* op, const Address* from, std::size_t size) {
+  std::string text = op;
+  if (from != nullptr) text += ' ' + from->to_string();
+  return text + ": datagram longer than the buffer space (" + std::to_string(size) + " bytes)";
+}
+
 /// The throwing forms' policy: success costs nothing; a failure throws
 /// std::system_error whose what() reads "<op>: <message>" or
 /// "<op> <address>: <message>" (Go's "dial tcp 10.0.0.1:80: connect: ...").

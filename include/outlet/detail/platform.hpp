@@ -66,13 +66,20 @@
 #define OUTLET_DETAIL_POLLER_POLL 1
 #endif  // defined(OUTLET_PLATFORM_WINDOWS) || defined(OUTLET_FORCE_POLL)
 
-// Marks the general path of a data call (errors, EINTR, waits, deadlines,
-// building an exception): kept out of line so the fast path around it stays
-// as small as the plain call it wraps.
+// Marks what runs only when something went wrong: the general path of a
+// data call (errors, EINTR, waits, deadlines) and building an exception.
+// Kept out of line, so the fast path around it stays as small as the plain
+// call it wraps.
+// OUTLET_DETAIL_INLINE marks the fast path itself (the one system call plain
+// code makes, and the test of its result): always inlined into the caller's
+// loop, so it keeps its values in the caller's registers as plain code does,
+// instead of saving and restoring them around a call.
 #if defined(_MSC_VER) && !defined(__clang__)
-#define OUTLET_DETAIL_SLOW_PATH __declspec(noinline)
+#define OUTLET_DETAIL_COLD __declspec(noinline)
+#define OUTLET_DETAIL_INLINE __forceinline
 #else
-#define OUTLET_DETAIL_SLOW_PATH __attribute__((noinline, cold))
+#define OUTLET_DETAIL_COLD __attribute__((noinline, cold))
+#define OUTLET_DETAIL_INLINE __attribute__((always_inline)) inline
 #endif  // defined(_MSC_VER) && !defined(__clang__)
 
 #endif  // OUTLET_DETAIL_PLATFORM_HPP

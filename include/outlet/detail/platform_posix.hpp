@@ -202,15 +202,17 @@ inline io_result send_datagram(native_handle h, const void* data, std::size_t si
 }
 
 /// recvfrom(2) that also says whether the datagram was cut to fit `size`:
-/// Linux reports the full length with MSG_TRUNC; elsewhere recvmsg's
+/// Linux reports the full length with MSG_TRUNC (and that is what it
+/// returns then; only `size` bytes were stored); elsewhere recvmsg's
 /// msg_flags carries MSG_TRUNC. Either way it is one system call.
 inline io_result recv_datagram(native_handle h, void* data, std::size_t size, ::sockaddr* from, socklen* from_len,
                                bool dont_wait, bool& truncated) noexcept {
   const int flags = dont_wait ? dont_wait_flag : 0;
 #if defined(__linux__)
-  io_result n = ::recvfrom(h, data, size, flags | MSG_TRUNC, from, from_len);
+  // The result is the datagram's full length: the caller, seeing it larger
+  // than `size`, knows without a second test that it was cut.
+  const io_result n = ::recvfrom(h, data, size, flags | MSG_TRUNC, from, from_len);
   truncated = n > 0 && static_cast<std::size_t>(n) > size;
-  if (truncated) n = static_cast<io_result>(size);
   return n;
 #else
   ::iovec iov{data, size};

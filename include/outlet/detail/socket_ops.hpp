@@ -31,12 +31,17 @@ enum class SysCall { socket, accept, connect, bind, listen, send, receive, poll,
 /// error code (EINTR, EAGAIN, ECONNRESET...) to fail it with instead. Set it
 /// only while no other thread is inside outlet.
 using FaultHook = int (*)(SysCall call, handle h);
+
+#if defined(OUTLET_FAULT_HOOK)
+/// The hook itself: compiled in only where OUTLET_FAULT_HOOK is defined
+/// (outlet's own tests), so a user's send() is the plain call and nothing
+/// more. The ABI namespace (detail/abi.hpp) tells the two builds apart.
 inline FaultHook fault_hook = nullptr;
 
 /// Runs `call` unless the fault hook fails it (then returns `failure`
 /// with the hook's error as the last OS error).
 template <class R, class F>
-inline R sys_call(SysCall which, handle h, R failure, F&& call) noexcept {
+OUTLET_DETAIL_INLINE R sys_call(SysCall which, handle h, R failure, F&& call) noexcept {
   if (fault_hook != nullptr) {
     if (const int e = fault_hook(which, h)) {
       sys::set_last_error(e);
@@ -45,6 +50,13 @@ inline R sys_call(SysCall which, handle h, R failure, F&& call) noexcept {
   }
   return call();
 }
+#else
+/// Runs `call`: without OUTLET_FAULT_HOOK there is no hook to ask.
+template <class R, class F>
+OUTLET_DETAIL_INLINE R sys_call(SysCall, handle, R, F&& call) noexcept {
+  return call();
+}
+#endif  // defined(OUTLET_FAULT_HOOK)
 
 // --- deadlines --------------------------------------------------------------
 
@@ -351,16 +363,29 @@ inline std::size_t transfer(handle h, SysCall which, short events, const Deadlin
 // general path (transfer's `failed`), which handles EINTR, EWOULDBLOCK,
 // deadlines and closed sockets. Used when no deadline applies.
 
-inline sys::io_result try_send(handle h, const void* data, std::size_t size) noexcept {
+OUTLET_DETAIL_INLINE sys::io_result try_send(handle h, const void* data, std::size_t size) noexcept {
   return sys_call(SysCall::send, h, sys::io_result(-1), [&] { return sys::send_some(h, data, size, false); });
 }
-inline sys::io_result try_receive(handle h, void* data, std::size_t size) noexcept {
+OUTLET_DETAIL_INLINE sys::io_result try_receive(handle h, void* data, std::size_t size) noexcept {
   return sys_call(SysCall::receive, h, sys::io_result(-1), [&] { return sys::recv_some(h, data, size, false); });
 }
-inline sys::io_result try_send_datagram(handle h, const void* data, std::size_t size, const Address* to) noexcept {
+OUTLET_DETAIL_INLINE sys::io_result try_send_datagram(handle h, const void* data, std::size_t size,
+                                                      const Address* to) noexcept {
   return sys_call(SysCall::send, h, sys::io_result(-1), [&] {
     return sys::send_datagram(h, data, size, to != nullptr ? to->native() : nullptr,
                               to != nullptr ? to->native_size() : 0, false);
+  });
+}
+
+/// One recvfrom() into `from`'s own storage, its name's length in `len`
+/// (from == nullptr: no address wanted). The result is as
+/// sys::recv_datagram() returns it; the caller adopts the name
+/// (AddressAccess::adopt) once it knows the call succeeded.
+OUTLET_DETAIL_INLINE sys::io_result try_receive_datagram(handle h, void* data, std::size_t size, Address* from,
+                                                         sys::socklen& len, bool& truncated) noexcept {
+  return sys_call(SysCall::receive, h, sys::io_result(-1), [&] {
+    return sys::recv_datagram(h, data, size, from != nullptr ? AddressAccess::storage(*from) : nullptr,
+                              from != nullptr ? &len : nullptr, false, truncated);
   });
 }
 
@@ -390,26 +415,13 @@ inline std::size_t send_to(handle h, const void* data, std::size_t size, const A
       [&](bool dont_wait) { return sys::send_datagram(h, data, size, sa, len, dont_wait); }, ec, failed);
 }
 
-/// Stores a sender's name, as recvfrom()/recvmsg() left it, in `from`.
-inline void store_sender(sockaddr_storage& storage, sys::socklen len, Address& from) noexcept {
-  // Only an unbound Unix-domain sender leaves no name at all (IP always
-  // fills one in): report it as the unnamed Unix address.
-  if (len == 0) {
-    storage.ss_family = AF_UNIX;
-    len = static_cast<sys::socklen>(offsetof(sys::unix_sockaddr, sun_path));
-  }
-  std::error_code ignored;  // an address outlet cannot hold leaves `from` empty
-  from = Address::from_native(reinterpret_cast<const sockaddr*>(&storage), len, ignored);
-}
-
 /// recvfrom() (from == nullptr: the address is not wanted). A datagram
 /// longer than `size` fills the buffer and fails with EMSGSIZE
 /// (message_size): nothing is cut off silently.
 inline std::size_t receive_from(handle h, void* data, std::size_t size, Address* from, const Deadline* deadline,
                                 WaitFlag wait, std::error_code& ec, int failed = 0) noexcept {
-  sockaddr_storage storage{};
-  auto len = static_cast<sys::socklen>(sizeof storage);
-  auto* sa = from != nullptr ? reinterpret_cast<sockaddr*>(&storage) : nullptr;
+  auto len = AddressAccess::capacity;  // the sender's name goes straight into `from`
+  sockaddr* sa = from != nullptr ? AddressAccess::storage(*from) : nullptr;
   bool truncated = false;
   const std::size_t n = transfer(
       h, SysCall::receive, sys::poll_in, deadline, wait,
@@ -418,7 +430,7 @@ inline std::size_t receive_from(handle h, void* data, std::size_t size, Address*
       },
       ec, failed);
   if (ec) return 0;
-  if (from != nullptr) store_sender(storage, len, *from);
+  if (from != nullptr) AddressAccess::adopt(*from, len);
   if (truncated) ec = sys::to_error_code(sys::err_message_size);
   return n;
 }
@@ -438,9 +450,8 @@ inline std::size_t send_vector(handle h, const sys::io_vector* v, std::size_t co
 inline std::size_t receive_vector(handle h, const sys::io_vector* v, std::size_t count, Address* from,
                                   const Deadline* deadline, WaitFlag wait, bool& truncated,
                                   std::error_code& ec) noexcept {
-  sockaddr_storage storage{};
-  auto len = static_cast<sys::socklen>(sizeof storage);
-  auto* sa = from != nullptr ? reinterpret_cast<sockaddr*>(&storage) : nullptr;
+  auto len = AddressAccess::capacity;  // the sender's name goes straight into `from`
+  sockaddr* sa = from != nullptr ? AddressAccess::storage(*from) : nullptr;
   truncated = false;
   const std::size_t n = transfer(
       h, SysCall::receive, sys::poll_in, deadline, wait,
@@ -448,7 +459,7 @@ inline std::size_t receive_vector(handle h, const sys::io_vector* v, std::size_t
         return sys::recv_vector(h, v, count, sa, from != nullptr ? &len : nullptr, dont_wait, truncated);
       },
       ec);
-  if (!ec && from != nullptr) store_sender(storage, len, *from);
+  if (!ec && from != nullptr) AddressAccess::adopt(*from, len);
   return n;
 }
 
