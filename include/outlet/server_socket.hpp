@@ -54,94 +54,111 @@ public:
 
 private:
   explicit ServerSocket(native_handle_type handle) noexcept : BindableSocket(handle) {}
-  Socket accept_until(Address* peer, duration timeout, std::error_code& ec) noexcept;
-  Socket accept_or_throw(Address* peer, duration timeout);
+  // accept()'s one body, given the error policy of the form that called it:
+  // without a deadline, first the one accept() plain code makes; any
+  // failure, and every timed accept, goes to the out-of-line general path.
+  template <class P>
+  Socket accept_with(Address* peer, duration timeout, P policy) noexcept(P::nothrow);
+  template <class P>
+  Socket accept_slow(Address* peer, duration timeout, int error_number, P policy) noexcept(P::nothrow);
+  /// The accepted handle as the blocking Socket every platform gives.
+  std::error_code make_blocking(Socket& socket) const noexcept;
+  std::error_code bind_or_open(const Address& local) noexcept;
 };
 
 // ---------------------------------------------------------------------------
 // Implementation
 
-inline ServerSocket::ServerSocket(Family family) {
-  if (std::error_code ec = open(family, SOCK_STREAM)) fail(ec, "socket");
-}
+inline ServerSocket::ServerSocket(Family family) { detail::Throw{"socket"}.check(open(family, SOCK_STREAM)); }
 
 inline ServerSocket::ServerSocket(const Address& local, int backlog) {
-  std::error_code ec = open(local.family(), SOCK_STREAM);
-  if (ec) fail(ec, "socket", local);
-  if ((ec = prepare_bind(local, true))) fail(ec, "setsockopt", local);
-  if ((ec = bind_address(local))) fail(ec, "bind", local);
-  if ((ec = detail::listen(handle_, backlog))) fail(ec, "listen", local);
+  detail::Throw{"socket", &local}.check(open(local.family(), SOCK_STREAM));
+  detail::Throw{"setsockopt", &local}.check(prepare_bind(local, true));
+  detail::Throw{"bind", &local}.check(bind_address(local));
+  detail::Throw{"listen", &local}.check(detail::listen(handle_, backlog));
 }
 
 inline ServerSocket ServerSocket::adopt(native_handle_type handle) noexcept { return ServerSocket(handle); }
 
+inline std::error_code ServerSocket::bind_or_open(const Address& local) noexcept {
+  if (!is_open()) {
+    if (std::error_code ec = open(local.family(), SOCK_STREAM)) return ec;
+  }
+  return bind_address(local);
+}
 inline void ServerSocket::bind(const Address& local, std::error_code& ec) noexcept {
-  if (!is_open() && (ec = open(local.family(), SOCK_STREAM))) return;
-  ec = bind_address(local);
+  detail::Store{ec}.check(bind_or_open(local));
 }
-
-inline void ServerSocket::bind(const Address& local) {
-  std::error_code ec;
-  bind(local, ec);
-  if (ec) fail(ec, "bind", local);
-}
+inline void ServerSocket::bind(const Address& local) { detail::Throw{"bind", &local}.check(bind_or_open(local)); }
 
 inline void ServerSocket::listen(int backlog, std::error_code& ec) noexcept {
   ec = is_open() ? detail::listen(handle_, backlog) : detail::not_open();
 }
-
 inline void ServerSocket::listen(int backlog) {
-  std::error_code ec;
-  listen(backlog, ec);
-  if (ec) fail(ec, "listen");
+  detail::Throw{"listen"}.check(is_open() ? detail::listen(handle_, backlog) : detail::not_open());
 }
 
-inline Socket ServerSocket::accept_until(Address* peer, duration timeout, std::error_code& ec) noexcept {
-  if (!is_open()) {
-    ec = detail::not_open();
-    return {};
+template <class P>
+OUTLET_DETAIL_INLINE Socket ServerSocket::accept_with(Address* peer, duration timeout, P policy) noexcept(P::nothrow) {
+  if (timeout.count() != 0 || (receive_timeout_.count() != 0 && !non_blocking_))
+    return accept_slow(peer, timeout, 0, policy);
+  auto len = detail::AddressAccess::capacity;
+  Socket socket(detail::try_accept(handle_, peer, len));
+  if (!socket.is_open()) return accept_slow(peer, timeout, detail::sys::last_error(), policy);
+  socket.ip_ = ip_;
+  if (peer != nullptr) detail::AddressAccess::adopt(*peer, len, ip_);
+  if (detail::sys::accept_inherits_non_blocking && (non_blocking_ || internal_non_blocking_.load())) {
+    if (std::error_code ec = make_blocking(socket)) return policy.check(Socket(), ec);
   }
+  policy.success();
+  return socket;
+}
+
+template <class P>
+OUTLET_DETAIL_COLD Socket ServerSocket::accept_slow(Address* peer, duration timeout, int error_number,
+                                                    P policy) noexcept(P::nothrow) {
+  if (!is_open()) return policy.check(Socket(), detail::not_open());
   if (timeout < duration::zero()) {
-    ec = detail::invalid_argument();
-    return {};
+    return policy.check(Socket(), detail::invalid_argument(),
+                        [&](const char* op) { return detail::describe_negative_timeout(op, timeout.count()); });
   }
   const detail::Deadline deadline = deadline_for(timeout.count() > 0 ? timeout : receive_timeout_);
   // accept() has no per-call "don't wait" flag, and another thread may take
   // the connection poll() saw: a timed accept needs a non-blocking handle.
   // It stays so (one ioctl, once); untimed accepts then wait in poll().
-  if (deadline.is_set() && (ec = keep_non_blocking())) return {};
-  Socket socket(detail::accept(handle_, peer, deadline.is_set() ? &deadline : nullptr, waits_in_poll(), ec));
-  if (ec) {
-    ec = blocking_error(ec);
-    return {};
-  }
+  std::error_code ec;
+  if (deadline.is_set() && (ec = keep_non_blocking())) return policy.check(Socket(), ec);
+  Socket socket(detail::accept(handle_, peer, deadline.is_set() ? &deadline : nullptr, waits_in_poll(), ip_, ec,
+                               deadline.is_set() ? 0 : error_number));
+  if (ec) return policy.check(Socket(), blocking_error(ec));
+  socket.ip_ = ip_;
+  if (detail::sys::accept_inherits_non_blocking && (non_blocking_ || internal_non_blocking_.load()))
+    ec = make_blocking(socket);
+  return policy.check(ec ? Socket() : std::move(socket), ec);
+}
+
+inline std::error_code ServerSocket::make_blocking(Socket& socket) const noexcept {
   // Where accepted sockets inherit O_NONBLOCK (BSD accept(), Windows), give
   // the caller the blocking socket it gets everywhere else.
-  if (detail::sys::accept_inherits_non_blocking && (non_blocking_ || internal_non_blocking_.load()))
-    ec = detail::set_non_blocking(socket.handle_, false);
-  return ec ? Socket() : std::move(socket);
+  return detail::set_non_blocking(socket.handle_, false);
 }
 
-inline Socket ServerSocket::accept_or_throw(Address* peer, duration timeout) {
-  if (timeout < duration::zero() && is_open()) detail::throw_negative_timeout("accept", timeout.count());
-  std::error_code ec;
-  Socket socket = accept_until(peer, timeout, ec);
-  if (ec) fail(ec, "accept");
-  return socket;
+inline Socket ServerSocket::accept(std::error_code& ec) noexcept { return accept_with(nullptr, {}, detail::Store{ec}); }
+inline Socket ServerSocket::accept() { return accept_with(nullptr, {}, detail::Throw{"accept"}); }
+inline Socket ServerSocket::accept(Address& peer, std::error_code& ec) noexcept {
+  return accept_with(&peer, {}, detail::Store{ec});
 }
-
-inline Socket ServerSocket::accept(std::error_code& ec) noexcept { return accept_until(nullptr, {}, ec); }
-inline Socket ServerSocket::accept() { return accept_or_throw(nullptr, {}); }
-inline Socket ServerSocket::accept(Address& peer, std::error_code& ec) noexcept { return accept_until(&peer, {}, ec); }
-inline Socket ServerSocket::accept(Address& peer) { return accept_or_throw(&peer, {}); }
+inline Socket ServerSocket::accept(Address& peer) { return accept_with(&peer, {}, detail::Throw{"accept"}); }
 inline Socket ServerSocket::accept(duration timeout, std::error_code& ec) noexcept {
-  return accept_until(nullptr, timeout, ec);
+  return accept_with(nullptr, timeout, detail::Store{ec});
 }
-inline Socket ServerSocket::accept(duration timeout) { return accept_or_throw(nullptr, timeout); }
+inline Socket ServerSocket::accept(duration timeout) { return accept_with(nullptr, timeout, detail::Throw{"accept"}); }
 inline Socket ServerSocket::accept(Address& peer, duration timeout, std::error_code& ec) noexcept {
-  return accept_until(&peer, timeout, ec);
+  return accept_with(&peer, timeout, detail::Store{ec});
 }
-inline Socket ServerSocket::accept(Address& peer, duration timeout) { return accept_or_throw(&peer, timeout); }
+inline Socket ServerSocket::accept(Address& peer, duration timeout) {
+  return accept_with(&peer, timeout, detail::Throw{"accept"});
+}
 
 }  // namespace OUTLET_ABI_NAMESPACE
 }  // namespace outlet

@@ -136,34 +136,58 @@ public:
 private:
   friend class ServerSocket;
   explicit Socket(native_handle_type handle) noexcept : BasicSocket(handle) {}
-  void connect_until(const Address& peer, const detail::Deadline& deadline, std::error_code& ec,
-                     int failed = 0) noexcept;
-  /// The fast path of connect(): 0 connected; -1 not tried, or socket()
-  /// failed (its error in `open_error`); else the connect() error, for
-  /// connect_until.
-  int try_open_and_connect(const Address& peer, int& open_error) noexcept;
-  void connect_or_throw(const Address& peer, int failed, int open_error);
+  // Each call's one body, given the error policy of the form that called it
+  // (detail::Throw or detail::Store). The data calls and connect() first make
+  // the one system call plain code makes, when no deadline applies; any
+  // failure, and every timed call, goes to the out-of-line general path with
+  // the error the first attempt failed with (0 if it made none).
+  template <class P>
+  std::size_t send_with(const void* data, std::size_t size, P policy) noexcept(P::nothrow);
+  template <class P>
+  std::size_t receive_with(void* data, std::size_t size, P policy) noexcept(P::nothrow);
+  template <class P>
+  std::size_t send_all_with(const void* data, std::size_t size, P policy) noexcept(P::nothrow);
+  template <class P>
+  std::size_t receive_exact_with(void* data, std::size_t size, P policy) noexcept(P::nothrow);
+  template <class P>
+  void connect_with(const Address& peer, P policy) noexcept(P::nothrow);
+  template <class P>
+  std::size_t send_slow(const void* data, std::size_t size, int error_number, P policy) noexcept(P::nothrow);
+  template <class P>
+  std::size_t receive_slow(void* data, std::size_t size, int error_number, P policy) noexcept(P::nothrow);
+  template <class P>
+  std::size_t send_all_slow(const char* bytes, std::size_t size, std::size_t sent, int error_number,
+                            P policy) noexcept(P::nothrow);
+  template <class P>
+  std::size_t receive_exact_slow(char* bytes, std::size_t size, std::size_t got, int error_number,
+                                 P policy) noexcept(P::nothrow);
+  template <class P>
+  void connect_slow(const Address& peer, int error_number, P policy) noexcept(P::nothrow);
+  /// connect() within `deadline` (none: as long as the OS takes), opening a
+  /// socket of peer's family first if none is open; `error_number`: the
+  /// fast path's connect() already failed with it.
+  std::error_code connect_until(const Address& peer, const detail::Deadline& deadline, int error_number = 0) noexcept;
+  /// The general path of one send()/recv(): closed socket, deadline, EINTR,
+  /// waiting where outlet keeps the handle non-blocking.
   std::size_t send_some(const void* data, std::size_t size, const detail::Deadline* deadline, std::error_code& ec,
-                        int failed = 0) noexcept;
+                        int error_number = 0) noexcept;
   std::size_t receive_some(void* data, std::size_t size, const detail::Deadline* deadline, std::error_code& ec,
-                           int failed = 0) noexcept;
+                           int error_number = 0) noexcept;
   /// Whether send/receive make their first attempt on the fast path (no
   /// deadline applies).
   bool untimed_send() const noexcept { return send_timeout_.count() == 0 || non_blocking_; }
   bool untimed_receive() const noexcept { return receive_timeout_.count() == 0 || non_blocking_; }
-  std::size_t send_general(const void* data, std::size_t size, int failed, std::error_code& ec) noexcept;
-  std::size_t send_all_general(const char* bytes, std::size_t size, int failed, std::error_code& ec) noexcept;
-  std::size_t receive_general(void* data, std::size_t size, int failed, std::error_code& ec) noexcept;
-  std::size_t receive_exact_general(char* bytes, std::size_t size, int failed, std::error_code& ec) noexcept;
-  // The throwing forms' general paths: the above, then the exception.
-  std::size_t send_or_throw(const void* data, std::size_t size, int failed);
-  void send_all_or_throw(const char* bytes, std::size_t size, std::size_t sent, int failed);
-  std::size_t receive_or_throw(void* data, std::size_t size, int failed);
-  std::size_t receive_exact_or_throw(char* bytes, std::size_t size, std::size_t got, int failed);
   std::size_t send_vector_some(const detail::sys::io_vector* v, std::size_t count, const detail::Deadline* deadline,
                                std::error_code& ec) noexcept;
   std::size_t receive_vector_some(const detail::sys::io_vector* v, std::size_t count, const detail::Deadline* deadline,
                                   std::error_code& ec) noexcept;
+  std::size_t send_vectored_impl(const ConstBuffer* buffers, std::size_t count, std::error_code& ec) noexcept;
+  std::size_t send_all_vectored_impl(const ConstBuffer* buffers, std::size_t count, std::error_code& ec) noexcept;
+  std::size_t receive_vectored_impl(const MutableBuffer* buffers, std::size_t count, std::error_code& ec) noexcept;
+  std::size_t receive_exact_vectored_impl(const MutableBuffer* buffers, std::size_t count,
+                                          std::error_code& ec) noexcept;
+  std::error_code shutdown_impl(Shutdown how) noexcept;
+  std::error_code finish_connect_impl() noexcept;
 };
 
 /// Resolves host, then tries each address in turn until one connects, all
@@ -177,311 +201,234 @@ private:
 // ---------------------------------------------------------------------------
 // Implementation
 
-inline Socket::Socket(Family family) {
-  if (std::error_code ec = open(family, SOCK_STREAM)) fail(ec, "socket");
-}
+inline Socket::Socket(Family family) { detail::Throw{"socket"}.check(open(family, SOCK_STREAM)); }
 
-inline Socket::Socket(const Address& peer) { connect(peer); }
+inline Socket::Socket(const Address& peer) { connect_with(peer, detail::Throw{"connect", &peer}); }
 
 inline Socket::Socket(const Address& peer, duration timeout) { connect(peer, timeout); }
 
 inline Socket Socket::adopt(native_handle_type handle) noexcept { return Socket(handle); }
 
-inline void Socket::connect_until(const Address& peer, const detail::Deadline& deadline, std::error_code& ec,
-                                  int failed) noexcept {
-  if (!is_open() && (ec = open(peer.family(), SOCK_STREAM))) return;
+// --- connect ------------------------------------------------------------------
+
+template <class P>
+OUTLET_DETAIL_INLINE void Socket::connect_with(const Address& peer, P policy) noexcept(P::nothrow) {
+  // Only a fresh socket with nothing to wait for takes the fast path:
+  // socket() and connect(), as plain code makes them.
+  const int family = peer.native_size() != 0 ? peer.native()->sa_family : AF_UNSPEC;
+  if (is_open() || send_timeout_.count() != 0 || (family != AF_INET && family != AF_INET6 && family != AF_UNIX))
+    return connect_slow(peer, 0, policy);
+  handle_ = detail::try_open(family, SOCK_STREAM);
+  if (handle_ == detail::sys::invalid_handle) return connect_slow(peer, -1, policy);
+  ip_ = family != AF_UNIX;
+  if (detail::try_connect(handle_, peer) != 0) return connect_slow(peer, detail::sys::last_error(), policy);
+  policy.success();
+}
+
+template <class P>
+OUTLET_DETAIL_COLD void Socket::connect_slow(const Address& peer, int error_number, P policy) noexcept(P::nothrow) {
+  // -1: the fast path's socket() failed, with the error still in last_error().
+  if (error_number == -1) return policy.fail(detail::last_error_code());
+  policy.check(connect_until(peer, deadline_for(send_timeout_), error_number));
+}
+
+inline std::error_code Socket::connect_until(const Address& peer, const detail::Deadline& deadline,
+                                             int error_number) noexcept {
+  if (!is_open()) {
+    if (std::error_code ec = open(peer.family(), SOCK_STREAM)) return ec;
+  }
   if (detail::waits(waits_in_poll()) && !deadline.is_set()) {
     // Non-blocking inside outlet (see keep_non_blocking): wait as long as it takes.
-    ec = detail::connect(handle_, peer, detail::Deadline((duration::max)()), true, failed);
-    return;
+    return detail::connect(handle_, peer, detail::Deadline((duration::max)()), true, error_number);
   }
-  ec = detail::connect(handle_, peer, deadline, internal_non_blocking_.load(), failed);
-}
-
-inline int Socket::try_open_and_connect(const Address& peer, int& open_error) noexcept {
-  // Only a fresh socket with nothing to wait for: socket() and connect(),
-  // as plain code makes them. Anything else, or any failure, is left to
-  // connect_until (with the connect() error, so nothing is tried twice).
-  if (is_open() || send_timeout_.count() != 0 || peer.native_size() == 0) return -1;
-  const int family = peer.native()->sa_family;
-  if (family != AF_INET && family != AF_INET6 && family != AF_UNIX) return -1;
-  handle_ = detail::try_open(family, SOCK_STREAM);
-  if (handle_ == detail::sys::invalid_handle) {
-    open_error = detail::sys::last_error();
-    return -1;
-  }
-  if (detail::try_connect(handle_, peer) == 0) return 0;
-  return detail::sys::last_error();
-}
-
-inline OUTLET_DETAIL_COLD void Socket::connect_or_throw(const Address& peer, int failed, int open_error) {
-  if (open_error != 0) fail(detail::sys::to_error_code(open_error), "connect", peer);
-  std::error_code ec;
-  connect_until(peer, deadline_for(send_timeout_), ec, failed > 0 ? failed : 0);
-  if (ec) fail(ec, "connect", peer);
+  return detail::connect(handle_, peer, deadline, internal_non_blocking_.load(), error_number);
 }
 
 inline void Socket::connect(const Address& peer, std::error_code& ec) noexcept {
-  connect_until(peer, deadline_for(send_timeout_), ec);
+  connect_with(peer, detail::Store{ec});
 }
-
-inline void Socket::connect(const Address& peer) {
-  int open_error = 0;
-  const int r = try_open_and_connect(peer, open_error);
-  if (r != 0) connect_or_throw(peer, r, open_error);
-}
+inline void Socket::connect(const Address& peer) { connect_with(peer, detail::Throw{"connect", &peer}); }
 
 inline void Socket::connect(const Address& peer, duration timeout, std::error_code& ec) noexcept {
+  ec = timeout < duration::zero() ? detail::invalid_argument() : connect_until(peer, deadline_for(timeout));
+}
+inline void Socket::connect(const Address& peer, duration timeout) {
+  const detail::Throw policy{"connect", &peer};
   if (timeout < duration::zero()) {
-    ec = detail::invalid_argument();
-    return;
+    policy.fail(detail::invalid_argument(), [&](const char* op) {
+      return detail::describe_negative_timeout(detail::describe_operation(op, &peer), timeout.count());
+    });
   }
-  connect_until(peer, deadline_for(timeout), ec);
+  policy.check(connect_until(peer, deadline_for(timeout)));
 }
 
-inline void Socket::connect(const Address& peer, duration timeout) {
-  if (timeout < duration::zero())
-    detail::throw_negative_timeout("connect " + (peer.empty() ? std::string("<empty address>") : peer.to_string()),
-                                   timeout.count());
-  std::error_code ec;
-  connect(peer, timeout, ec);
-  if (ec) fail(ec, "connect", peer);
-}
+// --- send and receive ---------------------------------------------------------
 
 inline std::size_t Socket::send_some(const void* data, std::size_t size, const detail::Deadline* deadline,
-                                     std::error_code& ec, int failed) noexcept {
+                                     std::error_code& ec, int error_number) noexcept {
   if (!is_open()) {
     ec = detail::not_open();
     return 0;
   }
   if ((ec = prepare_timed_io(deadline))) return 0;
-  const std::size_t n = detail::send(handle_, data, size, deadline, waits_in_poll(), ec, failed);
+  const std::size_t n = detail::send(handle_, data, size, deadline, waits_in_poll(), ec, error_number);
   if (ec) ec = blocking_error(ec);
   return n;
 }
 inline std::size_t Socket::receive_some(void* data, std::size_t size, const detail::Deadline* deadline,
-                                        std::error_code& ec, int failed) noexcept {
+                                        std::error_code& ec, int error_number) noexcept {
   if (!is_open()) {
     ec = detail::not_open();
     return 0;
   }
   if ((ec = prepare_timed_io(deadline))) return 0;
-  const std::size_t n = detail::receive(handle_, data, size, deadline, waits_in_poll(), ec, failed);
+  const std::size_t n = detail::receive(handle_, data, size, deadline, waits_in_poll(), ec, error_number);
   if (ec) ec = blocking_error(ec);
   return n;
 }
 
-// Each data call below first tries the one system call plain code would
-// make (detail::try_send / try_receive) when no deadline applies, and only
-// on failure goes to the general path, which gets the error it failed
-// with: no extra system call, and no error_code work on success.
-
-inline OUTLET_DETAIL_COLD std::size_t Socket::send_general(const void* data, std::size_t size, int failed,
-                                                           std::error_code& ec) noexcept {
-  if (untimed_send()) return send_some(data, size, nullptr, ec, failed);
-  const detail::Deadline deadline(send_timeout_);
-  return send_some(data, size, &deadline, ec);
+template <class P>
+OUTLET_DETAIL_INLINE std::size_t Socket::send_with(const void* data, std::size_t size, P policy) noexcept(P::nothrow) {
+  if (!untimed_send()) return send_slow(data, size, 0, policy);
+  const detail::sys::io_result n = detail::try_send(handle_, data, size);
+  if (n < 0) return send_slow(data, size, detail::sys::last_error(), policy);
+  policy.success();
+  return static_cast<std::size_t>(n);
 }
-inline std::size_t Socket::send(const void* data, std::size_t size, std::error_code& ec) noexcept {
-  int failed = 0;
-  if (untimed_send()) {
-    const detail::sys::io_result n = detail::try_send(handle_, data, size);
-    if (n >= 0) {
-      ec.clear();
-      return static_cast<std::size_t>(n);
-    }
-    failed = detail::sys::last_error();
-  }
-  return send_general(data, size, failed, ec);
-}
-inline std::size_t Socket::send(const void* data, std::size_t size) {
-  int failed = 0;
-  if (untimed_send()) {
-    const detail::sys::io_result n = detail::try_send(handle_, data, size);
-    if (n >= 0) return static_cast<std::size_t>(n);
-    failed = detail::sys::last_error();
-  }
-  return send_or_throw(data, size, failed);
-}
-inline OUTLET_DETAIL_COLD std::size_t Socket::send_or_throw(const void* data, std::size_t size, int failed) {
+template <class P>
+OUTLET_DETAIL_COLD std::size_t Socket::send_slow(const void* data, std::size_t size, int error_number,
+                                                 P policy) noexcept(P::nothrow) {
   std::error_code ec;
-  const std::size_t n = send_general(data, size, failed, ec);
-  if (ec) fail(ec, "send");
-  return n;
-}
-inline std::size_t Socket::send(std::string_view data, std::error_code& ec) noexcept {
-  return send(data.data(), data.size(), ec);
-}
-inline std::size_t Socket::send(std::string_view data) { return send(data.data(), data.size()); }
-
-inline OUTLET_DETAIL_COLD std::size_t Socket::send_all_general(const char* bytes, std::size_t size, int failed,
-                                                               std::error_code& ec) noexcept {
   const detail::Deadline deadline = deadline_for(send_timeout_);
+  const std::size_t n = send_some(data, size, deadline.is_set() ? &deadline : nullptr, ec, error_number);
+  return policy.check(n, ec);
+}
+
+template <class P>
+OUTLET_DETAIL_INLINE std::size_t Socket::receive_with(void* data, std::size_t size, P policy) noexcept(P::nothrow) {
+  if (!untimed_receive()) return receive_slow(data, size, 0, policy);
+  const detail::sys::io_result n = detail::try_receive(handle_, data, size);
+  if (n < 0) return receive_slow(data, size, detail::sys::last_error(), policy);
+  policy.success();
+  return static_cast<std::size_t>(n);
+}
+template <class P>
+OUTLET_DETAIL_COLD std::size_t Socket::receive_slow(void* data, std::size_t size, int error_number,
+                                                    P policy) noexcept(P::nothrow) {
+  std::error_code ec;
+  const detail::Deadline deadline = deadline_for(receive_timeout_);
+  const std::size_t n = receive_some(data, size, deadline.is_set() ? &deadline : nullptr, ec, error_number);
+  return policy.check(n, ec);
+}
+
+template <class P>
+OUTLET_DETAIL_INLINE std::size_t Socket::send_all_with(const void* data, std::size_t size,
+                                                       P policy) noexcept(P::nothrow) {
+  const auto* bytes = static_cast<const char*>(data);
+  if (!untimed_send()) return send_all_slow(bytes, size, 0, 0, policy);
   std::size_t sent = 0;
-  ec.clear();
-  do {  // at least one send(), so an empty send_all still reports a closed socket
-    sent += send_some(bytes + sent, size - sent, deadline.is_set() ? &deadline : nullptr, ec, failed);
-    failed = 0;
-  } while (!ec && sent < size);
+  for (;;) {
+    const detail::sys::io_result n = detail::try_send(handle_, bytes + sent, size - sent);
+    if (n < 0) return send_all_slow(bytes, size, sent, detail::sys::last_error(), policy);
+    sent += static_cast<std::size_t>(n);
+    if (sent == size) break;
+  }
+  policy.success();
   return sent;
 }
-// send_all and receive_exact spell their fast loops out in both forms: a
-// shared helper taking `sent` and `failed` by reference measured 4 more
-// instructions per round trip (callgrind, bench/count.py).
-inline std::size_t Socket::send_all(const void* data, std::size_t size, std::error_code& ec) noexcept {
-  const auto* bytes = static_cast<const char*>(data);
-  std::size_t sent = 0;
-  int failed = 0;
-  if (untimed_send()) {
-    for (;;) {
-      const detail::sys::io_result n = detail::try_send(handle_, bytes + sent, size - sent);
-      if (n < 0) {
-        failed = detail::sys::last_error();
-        break;
-      }
-      sent += static_cast<std::size_t>(n);
-      if (sent == size) {
-        ec.clear();
-        return sent;
-      }
-    }
-  }
-  return sent + send_all_general(bytes + sent, size - sent, failed, ec);
-}
-inline void Socket::send_all(const void* data, std::size_t size) {
-  const auto* bytes = static_cast<const char*>(data);
-  std::size_t sent = 0;
-  int failed = 0;
-  if (untimed_send()) {
-    for (;;) {
-      const detail::sys::io_result n = detail::try_send(handle_, bytes + sent, size - sent);
-      if (n < 0) {
-        failed = detail::sys::last_error();
-        break;
-      }
-      sent += static_cast<std::size_t>(n);
-      if (sent == size) return;
-    }
-  }
-  send_all_or_throw(bytes, size, sent, failed);
-}
-inline OUTLET_DETAIL_COLD void Socket::send_all_or_throw(const char* bytes, std::size_t size, std::size_t sent,
-                                                         int failed) {
+template <class P>
+OUTLET_DETAIL_COLD std::size_t Socket::send_all_slow(const char* bytes, std::size_t size, std::size_t sent,
+                                                     int error_number, P policy) noexcept(P::nothrow) {
+  const detail::Deadline deadline = deadline_for(send_timeout_);
   std::error_code ec;
-  sent += send_all_general(bytes + sent, size - sent, failed, ec);
-  if (ec) detail::throw_error(ec, "send_all (" + std::to_string(sent) + " of " + std::to_string(size) + " bytes sent)");
-}
-inline std::size_t Socket::send_all(std::string_view data, std::error_code& ec) noexcept {
-  return send_all(data.data(), data.size(), ec);
-}
-inline void Socket::send_all(std::string_view data) { send_all(data.data(), data.size()); }
-
-inline OUTLET_DETAIL_COLD std::size_t Socket::receive_general(void* data, std::size_t size, int failed,
-                                                              std::error_code& ec) noexcept {
-  if (untimed_receive()) return receive_some(data, size, nullptr, ec, failed);
-  const detail::Deadline deadline(receive_timeout_);
-  return receive_some(data, size, &deadline, ec);
-}
-inline std::size_t Socket::receive(void* data, std::size_t size, std::error_code& ec) noexcept {
-  int failed = 0;
-  if (untimed_receive()) {
-    const detail::sys::io_result n = detail::try_receive(handle_, data, size);
-    if (n >= 0) {
-      ec.clear();
-      return static_cast<std::size_t>(n);
-    }
-    failed = detail::sys::last_error();
+  do {  // at least one send(), so an empty send_all still reports a closed socket
+    sent += send_some(bytes + sent, size - sent, deadline.is_set() ? &deadline : nullptr, ec, error_number);
+    error_number = 0;
+  } while (!ec && sent < size);
+  if (ec) {
+    policy.fail(ec, [&](const char* op) { return detail::describe_progress(op, sent, size, "sent"); });
+  } else {
+    policy.success();
   }
-  return receive_general(data, size, failed, ec);
-}
-inline std::size_t Socket::receive(void* data, std::size_t size) {
-  int failed = 0;
-  if (untimed_receive()) {
-    const detail::sys::io_result n = detail::try_receive(handle_, data, size);
-    if (n >= 0) return static_cast<std::size_t>(n);
-    failed = detail::sys::last_error();
-  }
-  return receive_or_throw(data, size, failed);
-}
-inline OUTLET_DETAIL_COLD std::size_t Socket::receive_or_throw(void* data, std::size_t size, int failed) {
-  std::error_code ec;
-  const std::size_t n = receive_general(data, size, failed, ec);
-  if (ec) fail(ec, "receive");
-  return n;
+  return sent;
 }
 
-inline OUTLET_DETAIL_COLD std::size_t Socket::receive_exact_general(char* bytes, std::size_t size, int failed,
-                                                                    std::error_code& ec) noexcept {
-  if (!is_open()) {  // even for zero bytes, as receive() says
-    ec = detail::not_open();
-    return 0;
-  }
-  const detail::Deadline deadline = deadline_for(receive_timeout_);
+template <class P>
+OUTLET_DETAIL_INLINE std::size_t Socket::receive_exact_with(void* data, std::size_t size,
+                                                            P policy) noexcept(P::nothrow) {
+  auto* bytes = static_cast<char*>(data);
+  if (!untimed_receive() || size == 0) return receive_exact_slow(bytes, size, 0, 0, policy);
   std::size_t got = 0;
-  ec.clear();
-  while (got < size) {
-    const std::size_t n = receive_some(bytes + got, size - got, deadline.is_set() ? &deadline : nullptr, ec, failed);
-    failed = 0;
+  for (;;) {
+    const detail::sys::io_result n = detail::try_receive(handle_, bytes + got, size - got);
+    if (n < 0) return receive_exact_slow(bytes, size, got, detail::sys::last_error(), policy);
+    if (n == 0) break;  // the peer closed
+    got += static_cast<std::size_t>(n);
+    if (got == size) break;
+  }
+  policy.success();
+  return got;
+}
+template <class P>
+OUTLET_DETAIL_COLD std::size_t Socket::receive_exact_slow(char* bytes, std::size_t size, std::size_t got,
+                                                          int error_number, P policy) noexcept(P::nothrow) {
+  // Closed: an error even for zero bytes, as receive() says.
+  std::error_code ec = is_open() ? std::error_code() : detail::not_open();
+  const detail::Deadline deadline = deadline_for(receive_timeout_);
+  while (!ec && got < size) {
+    const std::size_t n =
+        receive_some(bytes + got, size - got, deadline.is_set() ? &deadline : nullptr, ec, error_number);
+    error_number = 0;
     if (ec || n == 0) break;
     got += n;
   }
+  if (ec) {
+    policy.fail(ec, [&](const char* op) { return detail::describe_progress(op, got, size, "received"); });
+  } else {
+    policy.success();
+  }
   return got;
 }
-inline std::size_t Socket::receive_exact(void* data, std::size_t size, std::error_code& ec) noexcept {
-  auto* bytes = static_cast<char*>(data);
-  std::size_t got = 0;
-  int failed = 0;
-  if (untimed_receive()) {
-    for (;;) {
-      if (got == size) {
-        if (size == 0 && !is_open()) break;  // closed: the general path says so
-        ec.clear();
-        return got;
-      }
-      const detail::sys::io_result n = detail::try_receive(handle_, bytes + got, size - got);
-      if (n < 0) {
-        failed = detail::sys::last_error();
-        break;
-      }
-      if (n == 0) {  // the peer closed
-        ec.clear();
-        return got;
-      }
-      got += static_cast<std::size_t>(n);
-    }
-  }
-  return got + receive_exact_general(bytes + got, size - got, failed, ec);
+
+OUTLET_DETAIL_INLINE std::size_t Socket::send(const void* data, std::size_t size, std::error_code& ec) noexcept {
+  return send_with(data, size, detail::Store{ec});
 }
-inline std::size_t Socket::receive_exact(void* data, std::size_t size) {
-  auto* bytes = static_cast<char*>(data);
-  std::size_t got = 0;
-  int failed = 0;
-  if (untimed_receive()) {
-    for (;;) {
-      if (got == size) {
-        if (size == 0 && !is_open()) break;  // closed: the general path says so
-        return got;
-      }
-      const detail::sys::io_result n = detail::try_receive(handle_, bytes + got, size - got);
-      if (n < 0) {
-        failed = detail::sys::last_error();
-        break;
-      }
-      if (n == 0) return got;  // the peer closed
-      got += static_cast<std::size_t>(n);
-    }
-  }
-  return receive_exact_or_throw(bytes, size, got, failed);
+OUTLET_DETAIL_INLINE std::size_t Socket::send(const void* data, std::size_t size) {
+  return send_with(data, size, detail::Throw{"send"});
 }
-inline OUTLET_DETAIL_COLD std::size_t Socket::receive_exact_or_throw(char* bytes, std::size_t size, std::size_t got,
-                                                                     int failed) {
-  std::error_code ec;
-  got += receive_exact_general(bytes + got, size - got, failed, ec);
-  if (ec)
-    detail::throw_error(ec,
-                        "receive_exact (" + std::to_string(got) + " of " + std::to_string(size) + " bytes received)");
-  return got;
+OUTLET_DETAIL_INLINE std::size_t Socket::send(std::string_view data, std::error_code& ec) noexcept {
+  return send_with(data.data(), data.size(), detail::Store{ec});
 }
+OUTLET_DETAIL_INLINE std::size_t Socket::send(std::string_view data) {
+  return send_with(data.data(), data.size(), detail::Throw{"send"});
+}
+OUTLET_DETAIL_INLINE std::size_t Socket::send_all(const void* data, std::size_t size, std::error_code& ec) noexcept {
+  return send_all_with(data, size, detail::Store{ec});
+}
+OUTLET_DETAIL_INLINE void Socket::send_all(const void* data, std::size_t size) {
+  (void)send_all_with(data, size, detail::Throw{"send_all"});
+}
+OUTLET_DETAIL_INLINE std::size_t Socket::send_all(std::string_view data, std::error_code& ec) noexcept {
+  return send_all_with(data.data(), data.size(), detail::Store{ec});
+}
+OUTLET_DETAIL_INLINE void Socket::send_all(std::string_view data) {
+  (void)send_all_with(data.data(), data.size(), detail::Throw{"send_all"});
+}
+OUTLET_DETAIL_INLINE std::size_t Socket::receive(void* data, std::size_t size, std::error_code& ec) noexcept {
+  return receive_with(data, size, detail::Store{ec});
+}
+OUTLET_DETAIL_INLINE std::size_t Socket::receive(void* data, std::size_t size) {
+  return receive_with(data, size, detail::Throw{"receive"});
+}
+OUTLET_DETAIL_INLINE std::size_t Socket::receive_exact(void* data, std::size_t size, std::error_code& ec) noexcept {
+  return receive_exact_with(data, size, detail::Store{ec});
+}
+OUTLET_DETAIL_INLINE std::size_t Socket::receive_exact(void* data, std::size_t size) {
+  return receive_exact_with(data, size, detail::Throw{"receive_exact"});
+}
+
+// --- vectored -------------------------------------------------------------------
+
 inline std::size_t Socket::send_vector_some(const detail::sys::io_vector* v, std::size_t count,
                                             const detail::Deadline* deadline, std::error_code& ec) noexcept {
   if (!is_open()) {
@@ -505,26 +452,13 @@ inline std::size_t Socket::receive_vector_some(const detail::sys::io_vector* v, 
   if (ec) ec = blocking_error(ec);
   return n;
 }
-inline std::size_t Socket::send_vectored(const ConstBuffer* buffers, std::size_t count, std::error_code& ec) noexcept {
-  const detail::sys::io_vector* v = detail::BufferAccess::native(buffers);
-  if (untimed_send()) return send_vector_some(v, count, nullptr, ec);
-  const detail::Deadline deadline(send_timeout_);
-  return send_vector_some(v, count, &deadline, ec);
+inline std::size_t Socket::send_vectored_impl(const ConstBuffer* buffers, std::size_t count,
+                                              std::error_code& ec) noexcept {
+  const detail::Deadline deadline = deadline_for(send_timeout_);
+  return send_vector_some(detail::BufferAccess::native(buffers), count, deadline.is_set() ? &deadline : nullptr, ec);
 }
-inline std::size_t Socket::send_vectored(const ConstBuffer* buffers, std::size_t count) {
-  std::error_code ec;
-  const std::size_t n = send_vectored(buffers, count, ec);
-  if (ec) fail(ec, "send_vectored");
-  return n;
-}
-inline std::size_t Socket::send_vectored(std::initializer_list<ConstBuffer> buffers, std::error_code& ec) noexcept {
-  return send_vectored(buffers.begin(), buffers.size(), ec);
-}
-inline std::size_t Socket::send_vectored(std::initializer_list<ConstBuffer> buffers) {
-  return send_vectored(buffers.begin(), buffers.size());
-}
-inline std::size_t Socket::send_all_vectored(const ConstBuffer* buffers, std::size_t count,
-                                             std::error_code& ec) noexcept {
+inline std::size_t Socket::send_all_vectored_impl(const ConstBuffer* buffers, std::size_t count,
+                                                  std::error_code& ec) noexcept {
   const detail::Deadline deadline = deadline_for(send_timeout_);
   detail::BufferCursor<ConstBuffer, const char> cursor(buffers, count);
   std::size_t sent = 0;
@@ -538,34 +472,13 @@ inline std::size_t Socket::send_all_vectored(const ConstBuffer* buffers, std::si
   } while (!ec && !cursor.done());
   return sent;
 }
-inline void Socket::send_all_vectored(const ConstBuffer* buffers, std::size_t count) {
-  std::error_code ec;
-  const std::size_t sent = send_all_vectored(buffers, count, ec);
-  if (ec)
-    detail::throw_error(ec, "send_all_vectored (" + std::to_string(sent) + " of " +
-                                std::to_string(detail::total_size(buffers, count)) + " bytes sent)");
+inline std::size_t Socket::receive_vectored_impl(const MutableBuffer* buffers, std::size_t count,
+                                                 std::error_code& ec) noexcept {
+  const detail::Deadline deadline = deadline_for(receive_timeout_);
+  return receive_vector_some(detail::BufferAccess::native(buffers), count, deadline.is_set() ? &deadline : nullptr, ec);
 }
-inline std::size_t Socket::send_all_vectored(std::initializer_list<ConstBuffer> buffers, std::error_code& ec) noexcept {
-  return send_all_vectored(buffers.begin(), buffers.size(), ec);
-}
-inline void Socket::send_all_vectored(std::initializer_list<ConstBuffer> buffers) {
-  send_all_vectored(buffers.begin(), buffers.size());
-}
-inline std::size_t Socket::receive_vectored(const MutableBuffer* buffers, std::size_t count,
-                                            std::error_code& ec) noexcept {
-  const detail::sys::io_vector* v = detail::BufferAccess::native(buffers);
-  if (untimed_receive()) return receive_vector_some(v, count, nullptr, ec);
-  const detail::Deadline deadline(receive_timeout_);
-  return receive_vector_some(v, count, &deadline, ec);
-}
-inline std::size_t Socket::receive_vectored(const MutableBuffer* buffers, std::size_t count) {
-  std::error_code ec;
-  const std::size_t n = receive_vectored(buffers, count, ec);
-  if (ec) fail(ec, "receive_vectored");
-  return n;
-}
-inline std::size_t Socket::receive_exact_vectored(const MutableBuffer* buffers, std::size_t count,
-                                                  std::error_code& ec) noexcept {
+inline std::size_t Socket::receive_exact_vectored_impl(const MutableBuffer* buffers, std::size_t count,
+                                                       std::error_code& ec) noexcept {
   const detail::Deadline deadline = deadline_for(receive_timeout_);
   detail::BufferCursor<MutableBuffer, char> cursor(buffers, count);
   std::size_t got = 0;
@@ -580,96 +493,119 @@ inline std::size_t Socket::receive_exact_vectored(const MutableBuffer* buffers, 
   }
   return got;
 }
+
+inline std::size_t Socket::send_vectored(const ConstBuffer* buffers, std::size_t count, std::error_code& ec) noexcept {
+  return send_vectored_impl(buffers, count, ec);
+}
+inline std::size_t Socket::send_vectored(const ConstBuffer* buffers, std::size_t count) {
+  std::error_code ec;
+  return detail::Throw{"send_vectored"}.check(send_vectored_impl(buffers, count, ec), ec);
+}
+inline std::size_t Socket::send_vectored(std::initializer_list<ConstBuffer> buffers, std::error_code& ec) noexcept {
+  return send_vectored_impl(buffers.begin(), buffers.size(), ec);
+}
+inline std::size_t Socket::send_vectored(std::initializer_list<ConstBuffer> buffers) {
+  return send_vectored(buffers.begin(), buffers.size());
+}
+inline std::size_t Socket::send_all_vectored(const ConstBuffer* buffers, std::size_t count,
+                                             std::error_code& ec) noexcept {
+  return send_all_vectored_impl(buffers, count, ec);
+}
+inline void Socket::send_all_vectored(const ConstBuffer* buffers, std::size_t count) {
+  std::error_code ec;
+  const std::size_t sent = send_all_vectored_impl(buffers, count, ec);
+  if (ec) {
+    detail::throw_error(
+        ec, detail::describe_progress("send_all_vectored", sent, detail::total_size(buffers, count), "sent"));
+  }
+}
+inline std::size_t Socket::send_all_vectored(std::initializer_list<ConstBuffer> buffers, std::error_code& ec) noexcept {
+  return send_all_vectored_impl(buffers.begin(), buffers.size(), ec);
+}
+inline void Socket::send_all_vectored(std::initializer_list<ConstBuffer> buffers) {
+  send_all_vectored(buffers.begin(), buffers.size());
+}
+inline std::size_t Socket::receive_vectored(const MutableBuffer* buffers, std::size_t count,
+                                            std::error_code& ec) noexcept {
+  return receive_vectored_impl(buffers, count, ec);
+}
+inline std::size_t Socket::receive_vectored(const MutableBuffer* buffers, std::size_t count) {
+  std::error_code ec;
+  return detail::Throw{"receive_vectored"}.check(receive_vectored_impl(buffers, count, ec), ec);
+}
+inline std::size_t Socket::receive_exact_vectored(const MutableBuffer* buffers, std::size_t count,
+                                                  std::error_code& ec) noexcept {
+  return receive_exact_vectored_impl(buffers, count, ec);
+}
 inline std::size_t Socket::receive_exact_vectored(const MutableBuffer* buffers, std::size_t count) {
   std::error_code ec;
-  const std::size_t n = receive_exact_vectored(buffers, count, ec);
-  if (ec)
-    detail::throw_error(ec, "receive_exact_vectored (" + std::to_string(n) + " of " +
-                                std::to_string(detail::total_size(buffers, count)) + " bytes received)");
+  const std::size_t n = receive_exact_vectored_impl(buffers, count, ec);
+  if (ec) {
+    detail::throw_error(
+        ec, detail::describe_progress("receive_exact_vectored", n, detail::total_size(buffers, count), "received"));
+  }
   return n;
 }
-inline void Socket::shutdown(Shutdown how, std::error_code& ec) noexcept {
+
+// --- the rest -------------------------------------------------------------------
+
+inline std::error_code Socket::shutdown_impl(Shutdown how) noexcept {
   int native = detail::sys::shut_both;
   if (how == Shutdown::receive) native = detail::sys::shut_receive;
   if (how == Shutdown::send) native = detail::sys::shut_send;
-  ec = is_open() ? detail::shutdown(handle_, native) : detail::not_open();
+  return is_open() ? detail::shutdown(handle_, native) : detail::not_open();
 }
+inline void Socket::shutdown(Shutdown how, std::error_code& ec) noexcept {
+  detail::Store{ec}.check(shutdown_impl(how));
+}
+inline void Socket::shutdown(Shutdown how) { detail::Throw{"shutdown"}.check(shutdown_impl(how)); }
 
-inline void Socket::shutdown(Shutdown how) {
+inline std::error_code Socket::finish_connect_impl() noexcept {
+  if (!is_open()) return detail::not_open();
+  if (std::error_code ec = detail::pending_error(handle_)) return ec;
   std::error_code ec;
-  shutdown(how, ec);
-  if (ec) fail(ec, "shutdown");
-}
-
-inline void Socket::finish_connect(std::error_code& ec) noexcept {
-  if (!is_open()) {
-    ec = detail::not_open();
-    return;
-  }
-  if ((ec = detail::pending_error(handle_))) return;
   (void)detail::socket_name(handle_, true, ec);
-  if (ec != std::errc::not_connected) return;
+  if (ec != std::errc::not_connected) return ec;
   // No pending error and no peer: still connecting, unless the attempt has
   // ended (writable at once) and its error was read by an earlier call.
   const bool ended = !detail::wait_ready(handle_, detail::sys::poll_out, detail::Deadline(duration::zero()), true);
-  if (!ended) ec = detail::sys::to_error_code(detail::sys::err_in_progress);
+  return ended ? ec : detail::sys::to_error_code(detail::sys::err_in_progress);
 }
-
-inline void Socket::finish_connect() {
-  std::error_code ec;
-  finish_connect(ec);
-  if (ec) fail(ec, "connect");
-}
+inline void Socket::finish_connect(std::error_code& ec) noexcept { detail::Store{ec}.check(finish_connect_impl()); }
+inline void Socket::finish_connect() { detail::Throw{"connect"}.check(finish_connect_impl()); }
 
 inline Address Socket::peer_address(std::error_code& ec) const noexcept {
-  if (!is_open()) {
-    ec = detail::not_open();
-    return {};
-  }
-  return detail::socket_name(handle_, true, ec);
+  return is_open() ? detail::socket_name(handle_, true, ec) : detail::Store{ec}.check(Address(), detail::not_open());
 }
-
 inline Address Socket::peer_address() const {
   std::error_code ec;
-  Address a = peer_address(ec);
-  if (ec) fail(ec, "getpeername");
-  return a;
+  return detail::Throw{"getpeername"}.check(peer_address(ec), ec);
 }
 
 inline void Socket::set_no_delay(bool on, std::error_code& ec) noexcept {
-  set_option(IPPROTO_TCP, TCP_NODELAY, on ? 1 : 0, ec);
+  detail::Store{ec}.check(set_flag(IPPROTO_TCP, TCP_NODELAY, on));
 }
 inline void Socket::set_no_delay(bool on) {
-  std::error_code ec;
-  set_no_delay(on, ec);
-  if (ec) fail(ec, "setsockopt(TCP_NODELAY)");
+  detail::Throw{"setsockopt(TCP_NODELAY)"}.check(set_flag(IPPROTO_TCP, TCP_NODELAY, on));
 }
 inline bool Socket::no_delay(std::error_code& ec) const noexcept {
-  return get_option<int>(IPPROTO_TCP, TCP_NODELAY, ec) != 0;
+  return flag(IPPROTO_TCP, TCP_NODELAY, detail::Store{ec});
 }
 inline bool Socket::no_delay() const {
-  std::error_code ec;
-  const bool on = no_delay(ec);
-  if (ec) fail(ec, "getsockopt(TCP_NODELAY)");
-  return on;
+  return flag(IPPROTO_TCP, TCP_NODELAY, detail::Throw{"getsockopt(TCP_NODELAY)"});
 }
 
 inline void Socket::set_keep_alive(bool on, std::error_code& ec) noexcept {
-  set_option(SOL_SOCKET, SO_KEEPALIVE, on ? 1 : 0, ec);
+  detail::Store{ec}.check(set_flag(SOL_SOCKET, SO_KEEPALIVE, on));
 }
 inline void Socket::set_keep_alive(bool on) {
-  std::error_code ec;
-  set_keep_alive(on, ec);
-  if (ec) fail(ec, "setsockopt(SO_KEEPALIVE)");
+  detail::Throw{"setsockopt(SO_KEEPALIVE)"}.check(set_flag(SOL_SOCKET, SO_KEEPALIVE, on));
 }
 inline bool Socket::keep_alive(std::error_code& ec) const noexcept {
-  return get_option<int>(SOL_SOCKET, SO_KEEPALIVE, ec) != 0;
+  return flag(SOL_SOCKET, SO_KEEPALIVE, detail::Store{ec});
 }
 inline bool Socket::keep_alive() const {
-  std::error_code ec;
-  const bool on = keep_alive(ec);
-  if (ec) fail(ec, "getsockopt(SO_KEEPALIVE)");
-  return on;
+  return flag(SOL_SOCKET, SO_KEEPALIVE, detail::Throw{"getsockopt(SO_KEEPALIVE)"});
 }
 
 // --- connect(host, port) --------------------------------------------------

@@ -25,6 +25,17 @@ namespace outlet {
 inline namespace OUTLET_ABI_NAMESPACE {
 namespace detail {
 
+/// "<op> <address>", for what(); "<op> <empty address>" for an empty one.
+inline std::string describe_operation(const char* op, const Address* address) {
+  if (address == nullptr) return op;
+  return std::string(op) + ' ' + (address->empty() ? "<empty address>" : address->to_string());
+}
+
+/// "<op> (<done> of <total> bytes <verb>)": "send_all (3 of 10 bytes sent)".
+inline std::string describe_progress(const char* op, std::size_t done, std::size_t total, const char* verb) {
+  return std::string(op) + " (" + std::to_string(done) + " of " + std::to_string(total) + " bytes " + verb + ')';
+}
+
 /// "<op>[ <from>]: datagram longer than the buffer space (<size> bytes)".
 inline std::string describe_truncated(const char* op, const Address* from, std::size_t size) {
   std::string text = op;
@@ -71,9 +82,7 @@ struct Throw {
 private:
   [[noreturn]] OUTLET_DETAIL_COLD static void throw_operation_error(const std::error_code& ec, const char* op,
                                                                     const Address* address) {
-    if (address == nullptr) throw_error(ec, op);
-    // An empty Address prints as nothing; say what it is instead.
-    throw_error(ec, std::string(op) + ' ' + (address->empty() ? "<empty address>" : address->to_string()));
+    throw_error(ec, describe_operation(op, address));
   }
 };
 

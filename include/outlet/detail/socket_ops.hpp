@@ -272,31 +272,41 @@ inline std::error_code connect(handle h, const Address& peer, const Deadline& de
   return ec;
 }
 
-/// accept() (accept4 with SOCK_CLOEXEC where it exists). With a deadline,
-/// poll() waits for a pending connection first. EINTR and ECONNABORTED (a
-/// client that gave up while queued) are retried. `wait` says the caller
-/// blocks although the handle is non-blocking (so that no timed accept can
-/// block when another thread took the connection poll() saw): then
-/// EWOULDBLOCK waits in poll() too.
-inline handle accept(handle h, Address* peer, const Deadline* deadline, WaitFlag wait, std::error_code& ec) noexcept {
+/// One accept() (accept4 with SOCK_CLOEXEC where it exists), the client's
+/// name written into `peer`'s own storage (peer == nullptr: not wanted).
+/// The caller adopts the name (AddressAccess::adopt) if it succeeded.
+OUTLET_DETAIL_INLINE handle try_accept(handle h, Address* peer, sys::socklen& len) noexcept {
+  return sys_call(SysCall::accept, h, sys::invalid_handle, [&] {
+    return sys::accept_socket(h, peer != nullptr ? AddressAccess::storage(*peer) : nullptr,
+                              peer != nullptr ? &len : nullptr);
+  });
+}
+
+/// accept(), the general path. With a deadline, poll() waits for a pending
+/// connection first. EINTR and ECONNABORTED (a client that gave up while
+/// queued) are retried. `wait` says the caller blocks although the handle
+/// is non-blocking (so that no timed accept can block when another thread
+/// took the connection poll() saw): then EWOULDBLOCK waits in poll() too.
+/// `ip_socket`: as for AddressAccess::adopt. `error_number`: the fast
+/// path's accept() already failed with it (without a deadline).
+inline handle accept(handle h, Address* peer, const Deadline* deadline, WaitFlag wait, bool ip_socket,
+                     std::error_code& ec, int error_number = 0) noexcept {
   for (;;) {
-    if (deadline != nullptr) {
-      if ((ec = wait_ready(h, sys::poll_in, *deadline))) return sys::invalid_handle;
-    }
-    sockaddr_storage storage{};
-    auto len = static_cast<sys::socklen>(sizeof storage);
-    auto* sa = peer != nullptr ? reinterpret_cast<sockaddr*>(&storage) : nullptr;
-    const handle c = sys_call(SysCall::accept, h, sys::invalid_handle,
-                              [&] { return sys::accept_socket(h, sa, peer != nullptr ? &len : nullptr); });
-    if (c != sys::invalid_handle) {
-      ec.clear();
-      if (peer != nullptr) {
-        std::error_code ignored;  // an address outlet cannot hold leaves `peer` empty
-        *peer = Address::from_native(sa, len, ignored);
+    int e = error_number;  // the fast path's first attempt failed with this
+    error_number = 0;
+    if (e == 0) {
+      if (deadline != nullptr) {
+        if ((ec = wait_ready(h, sys::poll_in, *deadline))) return sys::invalid_handle;
       }
-      return c;
+      auto len = AddressAccess::capacity;  // the client's name goes straight into `peer`
+      const handle c = try_accept(h, peer, len);
+      if (c != sys::invalid_handle) {
+        ec.clear();
+        if (peer != nullptr) AddressAccess::adopt(*peer, len, ip_socket);
+        return c;
+      }
+      e = sys::last_error();
     }
-    const int e = sys::last_error();
     const bool would_block = e == sys::err_would_block;
     const bool retry = e == sys::err_interrupted || e == sys::err_connect_aborted ||
                        (would_block && (deadline != nullptr || waits(wait)));
