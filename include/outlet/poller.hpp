@@ -14,6 +14,7 @@
 #ifndef OUTLET_POLLER_HPP
 #define OUTLET_POLLER_HPP
 
+#include <outlet/detail/error_policy.hpp>
 #include <outlet/detail/poller_contract.hpp>
 #include <outlet/detail/socket_ops.hpp>
 #include <outlet/error.hpp>
@@ -132,7 +133,6 @@ private:
   std::error_code ensure_open() noexcept;
   std::error_code reserve_events() noexcept;
   std::size_t wait_until(const detail::Deadline& deadline, std::error_code& ec) noexcept;
-  [[noreturn]] static void fail(const std::error_code& ec, const char* op);
 
   detail::PollerBackend backend_;
   std::vector<Event> events_;
@@ -141,8 +141,6 @@ private:
 
 // ---------------------------------------------------------------------------
 // Implementation
-
-inline void Poller::fail(const std::error_code& ec, const char* op) { detail::throw_error(ec, op); }
 
 inline std::error_code Poller::ensure_open() noexcept {
   if (backend_.is_open()) return {};
@@ -173,7 +171,7 @@ inline void Poller::add(native_handle_type handle, Interest interest, std::uint6
 inline void Poller::add(native_handle_type handle, Interest interest, std::uint64_t token) {
   std::error_code ec;
   add(handle, interest, token, ec);
-  if (ec) fail(ec, "poller add");
+  detail::Throw{"poller add"}.check(ec);
 }
 
 inline void Poller::add(const BasicSocket& socket, Interest interest, std::uint64_t token,
@@ -198,7 +196,7 @@ inline void Poller::modify(native_handle_type handle, Interest interest, std::ui
 inline void Poller::modify(native_handle_type handle, Interest interest, std::uint64_t token) {
   std::error_code ec;
   modify(handle, interest, token, ec);
-  if (ec) fail(ec, "poller modify");
+  detail::Throw{"poller modify"}.check(ec);
 }
 
 inline void Poller::modify(const BasicSocket& socket, Interest interest, std::uint64_t token,
@@ -222,7 +220,7 @@ inline void Poller::remove(native_handle_type handle, std::error_code& ec) noexc
 inline void Poller::remove(native_handle_type handle) {
   std::error_code ec;
   remove(handle, ec);
-  if (ec) fail(ec, "poller remove");
+  detail::Throw{"poller remove"}.check(ec);
 }
 
 inline void Poller::remove(const BasicSocket& socket, std::error_code& ec) noexcept {
@@ -263,7 +261,7 @@ inline std::size_t Poller::wait(std::error_code& ec) noexcept { return wait_unti
 inline std::size_t Poller::wait() {
   std::error_code ec;
   const std::size_t n = wait(ec);
-  if (ec) fail(ec, "poller wait");
+  detail::Throw{"poller wait"}.check(ec);
   return n;
 }
 
@@ -283,7 +281,7 @@ inline std::size_t Poller::wait(duration timeout) {
   }
   std::error_code ec;
   const std::size_t n = wait(timeout, ec);
-  if (ec) fail(ec, "poller wait");
+  detail::Throw{"poller wait"}.check(ec);
   return n;
 }
 

@@ -185,9 +185,6 @@ protected:
   detail::Deadline deadline_for(duration timeout) const noexcept {
     return timeout.count() > 0 && !non_blocking_ ? detail::Deadline(timeout) : detail::Deadline();
   }
-  /// Throws with what() = "<op>: <message>", or "<op> <address>: <message>".
-  [[noreturn]] static void fail(const std::error_code& ec, const char* op);
-  [[noreturn]] static void fail(const std::error_code& ec, const char* op, const Address& address);
 
   // A socket is its handle, three flags and two timeouts: 24 bytes on
   // 64-bit systems. What only a bound Unix listener or datagram socket
@@ -566,13 +563,6 @@ inline std::error_code detail::BindableSocket::bind_address(const Address& local
 inline std::error_code BasicSocket::blocking_error(std::error_code ec) const noexcept {
   if (!non_blocking_ && ec == std::errc::operation_would_block) return detail::timed_out();
   return ec;
-}
-
-inline void BasicSocket::fail(const std::error_code& ec, const char* op) { detail::throw_error(ec, op); }
-
-inline void BasicSocket::fail(const std::error_code& ec, const char* op, const Address& address) {
-  // An empty Address prints as nothing; say what it is instead.
-  detail::throw_error(ec, std::string(op) + ' ' + (address.empty() ? "<empty address>" : address.to_string()));
 }
 
 }  // namespace OUTLET_ABI_NAMESPACE

@@ -235,10 +235,11 @@ inline Address socket_name(handle h, bool peer, std::error_code& ec) noexcept {
 /// retried, backing off, until the deadline. Without a deadline, a
 /// non-blocking socket's connect that has started fails with
 /// operation_in_progress on every platform (Winsock says WSAEWOULDBLOCK).
-inline std::error_code connect_once(handle h, const Address& peer, const Deadline& deadline, int failed = 0) noexcept {
+inline std::error_code connect_once(handle h, const Address& peer, const Deadline& deadline,
+                                    int error_number = 0) noexcept {
   for (int attempt = 0;; ++attempt) {
-    int e = failed;  // the fast path's first attempt failed with this
-    failed = 0;
+    int e = error_number;  // the fast path's first attempt failed with this
+    error_number = 0;
     if (e == 0) {
       if (try_connect(h, peer) == 0) return {};
       e = sys::last_error();
@@ -257,14 +258,14 @@ inline std::error_code connect_once(handle h, const Address& peer, const Deadlin
 
 /// connect(), finished within `deadline` if one is set (see connect_once).
 /// `stay_non_blocking`: the handle is non-blocking already and stays so.
-/// `failed`: as in connect_once (only without a deadline).
+/// `error_number`: as in connect_once (only without a deadline).
 inline std::error_code connect(handle h, const Address& peer, const Deadline& deadline, bool stay_non_blocking = false,
-                               int failed = 0) noexcept {
-  if (peer.empty()) return invalid_argument();  // as bind(); reached only after the fast path failed
+                               int error_number = 0) noexcept {
+  if (peer.empty()) return invalid_argument();  // as bind(); reached only after the fast path error_number
   if (deadline.is_set() && !stay_non_blocking) {
     if (std::error_code ec = set_non_blocking(h, true)) return ec;
   }
-  std::error_code ec = connect_once(h, peer, deadline, failed);
+  std::error_code ec = connect_once(h, peer, deadline, error_number);
   if (deadline.is_set() && !stay_non_blocking) {
     const std::error_code restore = set_non_blocking(h, false);
     if (!ec) ec = restore;
@@ -330,15 +331,15 @@ inline handle accept(handle h, Address* peer, const Deadline* deadline, WaitFlag
 /// waits again. `wait` says the caller blocks although the handle is
 /// non-blocking (kept so for timed calls where send/recv have no "don't
 /// wait" flag): then EWOULDBLOCK waits in poll() too.
-/// `failed`: the fast path (try_send, try_receive) already made the first
+/// `error_number`: the fast path (try_send, try_receive) already made the first
 /// attempt, without a deadline, and it failed with this native error; the
 /// loop starts by handling it instead of calling again.
 template <class Io>
 inline std::size_t transfer(handle h, SysCall which, short events, const Deadline* deadline, WaitFlag wait, Io&& io,
-                            std::error_code& ec, int failed = 0) noexcept {
+                            std::error_code& ec, int error_number = 0) noexcept {
   for (int spurious = 0;; ++spurious) {
-    int e = failed;
-    failed = 0;
+    int e = error_number;
+    error_number = 0;
     if (e == 0) {
       if (deadline != nullptr) {
         // poll() may keep saying "ready" while the call keeps failing with
@@ -370,7 +371,7 @@ inline std::size_t transfer(handle h, SysCall which, short events, const Deadlin
 // --- the fast path -------------------------------------------------------------
 // One attempt, exactly the call plain code makes (the fault hook still sees
 // it): >= 0 is the result, -1 leaves the error in sys::last_error() for the
-// general path (transfer's `failed`), which handles EINTR, EWOULDBLOCK,
+// general path (transfer's `error_number`), which handles EINTR, EWOULDBLOCK,
 // deadlines and closed sockets. Used when no deadline applies.
 
 OUTLET_DETAIL_INLINE sys::io_result try_send(handle h, const void* data, std::size_t size) noexcept {
@@ -401,35 +402,35 @@ OUTLET_DETAIL_INLINE sys::io_result try_receive_datagram(handle h, void* data, s
 
 /// send(), never raising SIGPIPE.
 inline std::size_t send(handle h, const void* data, std::size_t size, const Deadline* deadline, WaitFlag wait,
-                        std::error_code& ec, int failed = 0) noexcept {
+                        std::error_code& ec, int error_number = 0) noexcept {
   return transfer(
       h, SysCall::send, sys::poll_out, deadline, wait,
-      [&](bool dont_wait) { return sys::send_some(h, data, size, dont_wait); }, ec, failed);
+      [&](bool dont_wait) { return sys::send_some(h, data, size, dont_wait); }, ec, error_number);
 }
 
 /// recv().
 inline std::size_t receive(handle h, void* data, std::size_t size, const Deadline* deadline, WaitFlag wait,
-                           std::error_code& ec, int failed = 0) noexcept {
+                           std::error_code& ec, int error_number = 0) noexcept {
   return transfer(
       h, SysCall::receive, sys::poll_in, deadline, wait,
-      [&](bool dont_wait) { return sys::recv_some(h, data, size, dont_wait); }, ec, failed);
+      [&](bool dont_wait) { return sys::recv_some(h, data, size, dont_wait); }, ec, error_number);
 }
 
 /// sendto() (to == nullptr: the connected peer).
 inline std::size_t send_to(handle h, const void* data, std::size_t size, const Address* to, const Deadline* deadline,
-                           WaitFlag wait, std::error_code& ec, int failed = 0) noexcept {
+                           WaitFlag wait, std::error_code& ec, int error_number = 0) noexcept {
   const sockaddr* sa = to != nullptr ? to->native() : nullptr;
   const sys::socklen len = to != nullptr ? to->native_size() : 0;
   return transfer(
       h, SysCall::send, sys::poll_out, deadline, wait,
-      [&](bool dont_wait) { return sys::send_datagram(h, data, size, sa, len, dont_wait); }, ec, failed);
+      [&](bool dont_wait) { return sys::send_datagram(h, data, size, sa, len, dont_wait); }, ec, error_number);
 }
 
 /// recvfrom() (from == nullptr: the address is not wanted). A datagram
 /// longer than `size` fills the buffer and fails with EMSGSIZE
 /// (message_size): nothing is cut off silently.
 inline std::size_t receive_from(handle h, void* data, std::size_t size, Address* from, const Deadline* deadline,
-                                WaitFlag wait, std::error_code& ec, int failed = 0) noexcept {
+                                WaitFlag wait, std::error_code& ec, int error_number = 0) noexcept {
   auto len = AddressAccess::capacity;  // the sender's name goes straight into `from`
   sockaddr* sa = from != nullptr ? AddressAccess::storage(*from) : nullptr;
   bool truncated = false;
@@ -438,7 +439,7 @@ inline std::size_t receive_from(handle h, void* data, std::size_t size, Address*
       [&](bool dont_wait) {
         return sys::recv_datagram(h, data, size, sa, from != nullptr ? &len : nullptr, dont_wait, truncated);
       },
-      ec, failed);
+      ec, error_number);
   if (ec) return 0;
   if (from != nullptr) AddressAccess::adopt(*from, len);
   if (truncated) ec = sys::to_error_code(sys::err_message_size);
