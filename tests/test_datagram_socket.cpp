@@ -279,6 +279,48 @@ TEST_CASE("Unix datagram echo between abstract-namespace sockets", "[datagram_so
   }
 }
 
+// --- received addresses ------------------------------------------------------------
+
+// The sender's name is written straight into the Address: whatever it held
+// before is replaced, and the result equals, orders and hashes like the same
+// address built from text (hash() reads only what == compares).
+TEST_CASE("receive_from fills the Address as a parsed one, hash included", "[datagram_socket]") {
+  for (const Family family : {Family::ipv4, Family::ipv6}) {
+    DatagramSocket receiver(Address::loopback(family, 0));
+    receiver.set_receive_timeout(guard_timeout);
+    DatagramSocket sender(Address::loopback(family, 0));
+    const Address expected = Address::parse(sender.local_address().to_string());
+    for (const Address& before : {Address(), Address::unix_domain("/tmp/x"), Address::ipv6("fe80::1%1", 9)}) {
+      Address from = before;
+      REQUIRE(sender.send_to("who", receiver.local_address()) == 3);
+      char buf[8];
+      REQUIRE(receiver.receive_from(buf, sizeof buf, from) == 3);
+      CHECK(from == expected);
+      CHECK_FALSE(from < expected);
+      CHECK_FALSE(expected < from);
+      CHECK(std::hash<Address>()(from) == std::hash<Address>()(expected));
+      CHECK(from.to_string() == expected.to_string());
+      CHECK(from.native_size() == expected.native_size());
+    }
+  }
+}
+
+// A handle outlet did not open (adopt) may be of any family: its senders'
+// names go through from_native()'s checks instead, with the same result.
+TEST_CASE("receive_from on an adopted handle fills the Address the same way", "[datagram_socket]") {
+  DatagramSocket original(Address::loopback(Family::ipv4, 0));
+  const Address receiver_address = original.local_address();
+  DatagramSocket receiver = DatagramSocket::adopt(original.release());
+  receiver.set_receive_timeout(guard_timeout);
+  DatagramSocket sender(Address::loopback(Family::ipv4, 0));
+  REQUIRE(sender.send_to("adopted", receiver_address) == 7);
+  char buf[16];
+  Address from = Address::unix_domain("/tmp/y");
+  REQUIRE(receiver.receive_from(buf, sizeof buf, from) == 7);
+  CHECK(from == sender.local_address());
+  CHECK(std::hash<Address>()(from) == std::hash<Address>()(sender.local_address()));
+}
+
 // --- truncation ---------------------------------------------------------------
 
 // UDP: a datagram longer than the buffer is reported with message_size.
