@@ -73,7 +73,7 @@ void for_each_socket_class(F&& check) {
 
 // A default-constructed socket owns nothing; an opened one owns a handle.
 TEST_CASE("A Socket is its handle, flags and timeouts: no Unix-path bookkeeping", "[socket_base]") {
-  // handle + three flags + two timeouts; a bound Unix listener's socket file
+  // handle + four flags + two timeouts; a bound Unix listener's socket file
   // lives only in ServerSocket and DatagramSocket.
   CHECK(sizeof(Socket) <=
         sizeof(outlet::native_handle_type) + alignof(outlet::duration) + 2 * sizeof(outlet::duration));

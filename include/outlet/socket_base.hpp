@@ -186,7 +186,7 @@ protected:
     return timeout.count() > 0 && !non_blocking_ ? detail::Deadline(timeout) : detail::Deadline();
   }
 
-  // A socket is its handle, three flags and two timeouts: 24 bytes on
+  // A socket is its handle, four flags and two timeouts: 24 bytes on
   // 64-bit systems. What only a bound Unix listener or datagram socket
   // needs (its socket file) lives in detail::BindableSocket.
   native_handle_type handle_ = detail::sys::invalid_handle;
