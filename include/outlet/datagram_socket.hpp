@@ -159,7 +159,6 @@ private:
   static std::size_t truncated(std::size_t size, const Address* from, P policy) noexcept(P::nothrow);
   bool untimed_send() const noexcept { return send_timeout_.count() == 0 || non_blocking_; }
   bool untimed_receive() const noexcept { return receive_timeout_.count() == 0 || non_blocking_; }
-  std::error_code bind_or_open(const Address& local) noexcept;
   std::error_code connect_or_open(const Address& peer) noexcept;
   std::size_t send_vector_impl(const ConstBuffer* buffers, std::size_t count, const Address* to,
                                std::error_code& ec) noexcept;
@@ -184,16 +183,12 @@ inline DatagramSocket::DatagramSocket(const Address& local) {
 
 inline DatagramSocket DatagramSocket::adopt(native_handle_type handle) noexcept { return DatagramSocket(handle); }
 
-inline std::error_code DatagramSocket::bind_or_open(const Address& local) noexcept {
-  if (!is_open()) {
-    if (std::error_code ec = open(local.family(), SOCK_DGRAM)) return ec;
-  }
-  return bind_address(local);
-}
 inline void DatagramSocket::bind(const Address& local, std::error_code& ec) noexcept {
-  detail::Store{ec}.check(bind_or_open(local));
+  detail::Store{ec}.check(bind_or_open(local, SOCK_DGRAM));
 }
-inline void DatagramSocket::bind(const Address& local) { detail::Throw{"bind", &local}.check(bind_or_open(local)); }
+inline void DatagramSocket::bind(const Address& local) {
+  detail::Throw{"bind", &local}.check(bind_or_open(local, SOCK_DGRAM));
+}
 
 inline std::error_code DatagramSocket::connect_or_open(const Address& peer) noexcept {
   if (!is_open()) {

@@ -63,7 +63,6 @@ private:
   Socket accept_slow(Address* peer, duration timeout, int error_number, P policy) noexcept(P::nothrow);
   /// The accepted handle as the blocking Socket every platform gives.
   std::error_code make_blocking(Socket& socket) const noexcept;
-  std::error_code bind_or_open(const Address& local) noexcept;
 };
 
 // ---------------------------------------------------------------------------
@@ -80,16 +79,12 @@ inline ServerSocket::ServerSocket(const Address& local, int backlog) {
 
 inline ServerSocket ServerSocket::adopt(native_handle_type handle) noexcept { return ServerSocket(handle); }
 
-inline std::error_code ServerSocket::bind_or_open(const Address& local) noexcept {
-  if (!is_open()) {
-    if (std::error_code ec = open(local.family(), SOCK_STREAM)) return ec;
-  }
-  return bind_address(local);
-}
 inline void ServerSocket::bind(const Address& local, std::error_code& ec) noexcept {
-  detail::Store{ec}.check(bind_or_open(local));
+  detail::Store{ec}.check(bind_or_open(local, SOCK_STREAM));
 }
-inline void ServerSocket::bind(const Address& local) { detail::Throw{"bind", &local}.check(bind_or_open(local)); }
+inline void ServerSocket::bind(const Address& local) {
+  detail::Throw{"bind", &local}.check(bind_or_open(local, SOCK_STREAM));
+}
 
 inline void ServerSocket::listen(int backlog, std::error_code& ec) noexcept {
   ec = is_open() ? detail::listen(handle_, backlog) : detail::not_open();

@@ -256,6 +256,14 @@ protected:
 
   /// bind(); remembers a Unix socket file it creates, for close() to remove.
   std::error_code bind_address(const Address& local) noexcept;
+  /// bind_address(), after opening a socket of local's family and `type`
+  /// if none is open (what the public bind() does).
+  std::error_code bind_or_open(const Address& local, int type) noexcept {
+    if (!is_open()) {
+      if (std::error_code ec = open(local.family(), type)) return ec;
+    }
+    return bind_address(local);
+  }
   /// The options outlet's address constructors set before bind().
   std::error_code prepare_bind(const Address& local, bool listener) noexcept;
 
