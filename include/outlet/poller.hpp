@@ -237,8 +237,8 @@ inline std::size_t Poller::wait_until(const detail::Deadline& deadline, std::err
   if ((ec = reserve_events())) return 0;
   for (;;) {
     const int ms = deadline.poll_timeout_ms();
-    const int n = detail::sys_call(detail::SysCall::poll, detail::sys::invalid_handle, -1,
-                                   [&] { return backend_.wait(ms, events_); });
+    const int n =
+        detail::hook_fails(detail::SysCall::poll, detail::sys::invalid_handle) ? -1 : backend_.wait(ms, events_);
     if (n >= 0) {
       ec.clear();
       return events_.size();

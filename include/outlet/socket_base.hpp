@@ -299,7 +299,7 @@ inline BasicSocket& BasicSocket::operator=(BasicSocket&& other) noexcept {
 inline BasicSocket::~BasicSocket() {
   // Close once, quietly ({fmt}'s rule), and nothing more: the object is gone.
   if (!is_open()) return;
-  (void)detail::sys_call(detail::SysCall::close, handle_, -1, [this] { return detail::sys::close_socket(handle_); });
+  if (!detail::hook_fails(detail::SysCall::close, handle_)) (void)detail::sys::close_socket(handle_);
 }
 
 inline void BasicSocket::reset() noexcept {
