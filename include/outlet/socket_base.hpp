@@ -9,7 +9,6 @@
 #include <outlet/detail/socket_ops.hpp>
 #include <outlet/error.hpp>
 
-#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstring>
@@ -203,7 +202,7 @@ protected:
   /// be false: set by keep_non_blocking() (a timed accept; on Windows, a
   /// timed send or receive).
   /// Atomic: one thread's timed call may set it while another blocks.
-  std::atomic<bool> internal_non_blocking_{false};
+  detail::AtomicFlag internal_non_blocking_{false};
   duration receive_timeout_{};
   duration send_timeout_{};
 

@@ -8,12 +8,15 @@
 #include <outlet/buffer.hpp>
 #include <outlet/error.hpp>
 
-#include <atomic>
 #include <chrono>
 #include <climits>
 #include <cstddef>
 #include <cstdint>
 #include <system_error>
+
+#if !defined(__GNUC__)
+#include <atomic>
+#endif  // !defined(__GNUC__)
 
 namespace outlet {
 inline namespace OUTLET_ABI_NAMESPACE {
@@ -83,13 +86,36 @@ private:
   bool set_ = false;
 };
 
+/// A flag one thread may set while another reads it: std::atomic<bool>'s
+/// load() and store(), sequentially consistent. GCC and Clang get them from
+/// their __atomic builtins, so that no user of outlet parses <atomic>.
+class AtomicFlag {
+public:
+  explicit AtomicFlag(bool value) noexcept : value_(value) {}
+  AtomicFlag(const AtomicFlag&) = delete;
+  AtomicFlag& operator=(const AtomicFlag&) = delete;
+#if defined(__GNUC__)
+  bool load() const noexcept { return __atomic_load_n(&value_, __ATOMIC_SEQ_CST); }
+  void store(bool value) noexcept { __atomic_store_n(&value_, value, __ATOMIC_SEQ_CST); }
+
+private:
+  bool value_;
+#else
+  bool load() const noexcept { return value_.load(); }
+  void store(bool value) noexcept { value_.store(value); }
+
+private:
+  std::atomic<bool> value_;
+#endif  // defined(__GNUC__)
+};
+
 /// Where a blocking call learns, when the OS says "would block", whether
 /// the handle is non-blocking only inside outlet (then it waits in poll()
 /// and retries) or the user asked for non-blocking mode / an OS timeout
 /// expired (then it reports that). Read at that moment, not before the
 /// call: another thread may have switched the handle in between (a timed
 /// send beside a plain receive). Null: never wait.
-using WaitFlag = const std::atomic<bool>*;
+using WaitFlag = const AtomicFlag*;
 inline bool waits(WaitFlag wait) noexcept { return wait != nullptr && wait->load(); }
 
 /// The fast path of socket() and connect(): the one call, through the hook.
