@@ -266,7 +266,7 @@ inline std::size_t Poller::wait() {
 }
 
 inline std::size_t Poller::wait(duration timeout, std::error_code& ec) noexcept {
-  if (timeout < duration::zero()) {
+  if (timeout.count() < 0) {
     ec = detail::invalid_argument();
     events_.clear();
     return 0;
@@ -275,7 +275,7 @@ inline std::size_t Poller::wait(duration timeout, std::error_code& ec) noexcept 
 }
 
 inline std::size_t Poller::wait(duration timeout) {
-  if (timeout < duration::zero()) {
+  if (timeout.count() < 0) {
     events_.clear();
     detail::throw_negative_timeout("poller wait", timeout.count());
   }

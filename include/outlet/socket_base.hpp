@@ -362,7 +362,7 @@ inline void BasicSocket::set_non_blocking(bool on) { detail::Throw{"set_non_bloc
 template <class P>
 bool BasicSocket::wait_for(bool writable, duration timeout, P policy) const noexcept(P::nothrow) {
   if (!is_open()) return policy.check(false, detail::not_open());
-  if (timeout < duration::zero())
+  if (timeout.count() < 0)
     return policy.check(false, detail::invalid_argument(),
                         [&](const char* op) { return detail::describe_negative_timeout(op, timeout.count()); });
   const std::error_code ec = detail::wait_ready(handle_, writable ? detail::sys::poll_out : detail::sys::poll_in,
@@ -389,7 +389,7 @@ inline bool BasicSocket::wait_writable(duration timeout) const {
 template <class P>
 void BasicSocket::set_timeout(duration& slot, duration timeout, P policy) noexcept(P::nothrow) {
   if (!is_open()) return policy.fail(detail::not_open());
-  if (timeout < duration::zero())
+  if (timeout.count() < 0)
     return policy.fail(detail::invalid_argument(),
                        [&](const char* op) { return detail::describe_negative_timeout(op, timeout.count()); });
   slot = timeout;

@@ -58,31 +58,35 @@ constexpr bool hook_fails(SysCall, handle) noexcept { return false; }
 
 // --- deadlines --------------------------------------------------------------
 
-/// A point on the steady clock by which a blocking operation must finish,
-/// or none. Retries after EINTR wait only for what is left.
+/// A point on the monotonic clock (sys::monotonic_ns(), in nanoseconds) by
+/// which a blocking operation must finish, or none. Retries after EINTR
+/// wait only for what is left. Plain integers, not std::chrono: every
+/// blocking call builds one, and this keeps chrono's templates out of them.
 class Deadline {
 public:
   Deadline() noexcept = default;
-  explicit Deadline(std::chrono::nanoseconds timeout) noexcept {
-    // Cap absurd timeouts (~100 years) so the addition cannot overflow.
-    const std::chrono::nanoseconds cap = std::chrono::hours(24 * 365 * 100);
-    at_ = std::chrono::steady_clock::now() + (timeout < cap ? timeout : cap);
+  explicit Deadline(std::chrono::nanoseconds timeout) noexcept : at_(sys::monotonic_ns() + capped(timeout.count())) {
     set_ = true;
   }
   bool is_set() const noexcept { return set_; }
-  bool expired() const noexcept { return set_ && std::chrono::steady_clock::now() >= at_; }
+  bool expired() const noexcept { return set_ && sys::monotonic_ns() >= at_; }
   /// poll()'s timeout: -1 for none, else the milliseconds left, rounded up
   /// so a wait never ends early; 0 once expired.
   int poll_timeout_ms() const noexcept {
     if (!set_) return -1;
-    const auto left = at_ - std::chrono::steady_clock::now();
-    if (left <= std::chrono::nanoseconds::zero()) return 0;
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(left + std::chrono::microseconds(999));
-    return ms.count() > INT_MAX ? INT_MAX : static_cast<int>(ms.count());
+    const std::int64_t left = at_ - sys::monotonic_ns();
+    if (left <= 0) return 0;
+    const std::int64_t ms = (left + 999000) / 1000000;  // + 999 µs, as the milliseconds poll() counts in
+    return ms > INT_MAX ? INT_MAX : static_cast<int>(ms);
   }
 
 private:
-  std::chrono::steady_clock::time_point at_{};
+  /// Caps absurd timeouts (~100 years) so the addition cannot overflow.
+  static std::int64_t capped(std::int64_t ns) noexcept {
+    constexpr std::int64_t cap = std::int64_t{24 * 365 * 100} * 3600 * 1000000000;
+    return ns < cap ? ns : cap;
+  }
+  std::int64_t at_ = 0;
   bool set_ = false;
 };
 
