@@ -9,6 +9,7 @@
 #include "catch.hpp"
 
 #include <cstddef>
+#include <cstdint>
 #include <system_error>
 #include <type_traits>
 
@@ -117,6 +118,7 @@ OUTLET_CONTRACT_CALL(poll_one, int (*)(handle, short, int, short&) noexcept);
 OUTLET_CONTRACT_CALL(poll_many, int (*)(sys::pollfd_type*, std::size_t, int) noexcept);
 OUTLET_CONTRACT_CALL(wait_connect, int (*)(handle, int) noexcept);
 OUTLET_CONTRACT_CALL(sleep_ms, void (*)(int) noexcept);
+OUTLET_CONTRACT_CALL(monotonic_ns, std::int64_t (*)() noexcept);
 
 // --- files and names ---------------------------------------------------------------------
 OUTLET_CONTRACT_CALL(unix_path_identity, sys::FileIdentity (*)(const char*) noexcept);

@@ -113,6 +113,10 @@ private:
   const char* set_parsed(std::string_view text) noexcept;
   const char* set_native(const sockaddr* address, socklen_t size) noexcept;
 
+  /// Appends to_string()'s text / ip()'s text to `out`.
+  void write(detail::Text& out) const noexcept;
+  void write_ip(detail::Text& out) const noexcept;
+
   int compare(const Address& other) const noexcept;
   int family_rank() const noexcept;
   bool is_unix() const noexcept { return size_ != 0 && storage_.ss_family == AF_UNIX; }
@@ -412,7 +416,7 @@ inline Address Address::from_native(const sockaddr* address, socklen_t size) {
   Address a;
   if (const char* why = a.set_native(address, size))
     detail::throw_error(detail::invalid_argument(),
-                        "Address::from_native (" + std::to_string(size) + " bytes): " + why);
+                        detail::Text().add("Address::from_native (").add_unsigned(size).add(" bytes): ").add(why));
   return a;
 }
 inline Address Address::from_native(const sockaddr* address, socklen_t size, std::error_code& ec) noexcept {
@@ -444,26 +448,57 @@ inline Address Address::with_port(std::uint16_t port) const noexcept {
   return a;
 }
 
-inline std::string Address::ip() const {
+inline void Address::write_ip(detail::Text& out) const noexcept {
   char buf[INET6_ADDRSTRLEN + 1 + 16];
   if (size_ != 0 && storage_.ss_family == AF_INET) {
     const auto* sin = reinterpret_cast<const sockaddr_in*>(&storage_);
-    if (!detail::sys::ip_to_text(AF_INET, &sin->sin_addr, buf, sizeof buf)) return {};
-    return buf;
+    if (detail::sys::ip_to_text(AF_INET, &sin->sin_addr, buf, sizeof buf)) out.add(buf);
+    return;
   }
   if (size_ != 0 && storage_.ss_family == AF_INET6) {
     const auto* sin6 = reinterpret_cast<const sockaddr_in6*>(&storage_);
-    if (!detail::sys::ip_to_text(AF_INET6, &sin6->sin6_addr, buf, sizeof buf)) return {};
-    std::string text = buf;
+    if (!detail::sys::ip_to_text(AF_INET6, &sin6->sin6_addr, buf, sizeof buf)) return;
+    out.add(buf);
     if (sin6->sin6_scope_id != 0) {
       char name[detail::sys::interface_name_size + 1] = {};
-      text += '%';
-      text += detail::sys::interface_name(sin6->sin6_scope_id, name) ? std::string(name)
-                                                                     : std::to_string(sin6->sin6_scope_id);
+      out.add('%');
+      if (detail::sys::interface_name(sin6->sin6_scope_id, name)) {
+        out.add(name);
+      } else {
+        out.add_unsigned(sin6->sin6_scope_id);
+      }
     }
-    return text;
   }
-  return {};
+}
+
+inline void Address::write(detail::Text& out) const noexcept {
+  if (size_ == 0) return;
+  if (is_unix()) {
+    out.add("unix:");
+    const std::size_t n = unix_name_size();
+    if (n == 0) return;
+    const char* name = unix_name();
+    if (name[0] == '\0') {
+      out.add('@').add(name + 1, n - 1);
+    } else {
+      out.add(name, n - 1);  // drop the terminating NUL
+    }
+    return;
+  }
+  if (storage_.ss_family == AF_INET6) {
+    write_ip(out.add('['));
+    out.add("]:");
+  } else {
+    write_ip(out);
+    out.add(':');
+  }
+  out.add_unsigned(port());
+}
+
+inline std::string Address::ip() const {
+  detail::Text text;
+  write_ip(text);
+  return std::string(text.c_str(), text.size());
 }
 
 inline std::string Address::path() const {
@@ -476,10 +511,9 @@ inline std::string Address::path() const {
 }
 
 inline std::string Address::to_string() const {
-  if (size_ == 0) return {};
-  if (is_unix()) return "unix:" + path();
-  if (storage_.ss_family == AF_INET6) return '[' + ip() + "]:" + std::to_string(port());
-  return ip() + ':' + std::to_string(port());
+  detail::Text text;
+  write(text);
+  return std::string(text.c_str(), text.size());
 }
 
 inline int Address::compare(const Address& other) const noexcept {
@@ -548,6 +582,9 @@ struct AddressAccess {
   /// Where the OS may write a name of up to `capacity` bytes.
   static sockaddr* storage(Address& a) noexcept { return reinterpret_cast<sockaddr*>(&a.storage_); }
   static constexpr socklen_t capacity = sizeof(sockaddr_storage);
+
+  /// Appends a.to_string()'s text to `out`, for what().
+  static void write(const Address& a, Text& out) noexcept { a.write(out); }
 
   /// After the OS wrote `len` bytes into storage(a): makes `a` that address.
   /// An IPv4 or IPv6 name of the usual size is kept where it is (== and

@@ -492,8 +492,9 @@ inline std::size_t DatagramSocket::receive_batch_impl(IncomingDatagram* datagram
             [&](bool dont_wait) { return detail::sys::recv_messages(handle_, messages, n, dont_wait); }, error);
         if (error) break;
       } else {  // only what is queued already; "nothing" or an error ends the batch
-        const int r = detail::sys_call(detail::SysCall::receive, handle_, -1,
-                                       [&] { return detail::sys::recv_messages(handle_, messages, n, true); });
+        const int r = detail::hook_fails(detail::SysCall::receive, handle_)
+                          ? -1
+                          : detail::sys::recv_messages(handle_, messages, n, true);
         if (r <= 0) break;
         done = static_cast<std::size_t>(r);
       }
@@ -522,10 +523,10 @@ inline std::size_t DatagramSocket::receive_batch_impl(IncomingDatagram* datagram
       } else {
         auto name_size = detail::AddressAccess::capacity;
         const detail::sys::io_result r =
-            detail::sys_call(detail::SysCall::receive, handle_, detail::sys::io_result(-1), [&] {
-              return detail::sys::recv_vector(handle_, v, 1, detail::AddressAccess::storage(d.from), &name_size, true,
-                                              truncated);
-            });
+            detail::hook_fails(detail::SysCall::receive, handle_)
+                ? detail::sys::io_result(-1)
+                : detail::sys::recv_vector(handle_, v, 1, detail::AddressAccess::storage(d.from), &name_size, true,
+                                           truncated);
         if (r < 0) break;  // nothing more queued, or an error the next call will report
         n = static_cast<std::size_t>(r);
         detail::AddressAccess::adopt(d.from, name_size);

@@ -7,6 +7,7 @@
 
 #include <outlet/detail/platform.hpp>
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -75,33 +76,115 @@ inline std::string quote(std::string_view text) {
   return out;
 }
 
+/// A short text built in place, for what() and Address::to_string(): a
+/// fixed buffer with room for the longest text outlet writes into one (an
+/// operation name, an address, two numbers), so that building it allocates
+/// nothing and instantiates no std::string arithmetic. Text that does not
+/// fit (a bug: outlet never writes that much) is cut and ends in "...".
+class Text {
+public:
+  /// The most characters a Text holds.
+  static constexpr std::size_t capacity = 255;
+
+  Text() noexcept { text_[0] = '\0'; }
+  /// Appends `size` characters from `data`.
+  Text& add(const char* data, std::size_t size) noexcept {
+    if (size > capacity - size_) return add_cut(data);
+    std::char_traits<char>::copy(text_ + size_, data, size);
+    size_ += size;
+    text_[size_] = '\0';
+    return *this;
+  }
+  /// Appends a NUL-terminated string.
+  Text& add(const char* text) noexcept { return add(text, std::char_traits<char>::length(text)); }
+  /// Appends one character.
+  Text& add(char c) noexcept { return add(&c, 1); }
+  /// Appends `n` in decimal.
+  Text& add_unsigned(unsigned long long n) noexcept {
+    char digits[20];
+    std::size_t i = sizeof digits;
+    do {
+      digits[--i] = static_cast<char>('0' + n % 10);
+      n /= 10;
+    } while (n != 0);
+    return add(digits + i, sizeof digits - i);
+  }
+  /// Appends `n` in decimal, with a '-' if negative.
+  Text& add_signed(long long n) noexcept {
+    if (n >= 0) return add_unsigned(static_cast<unsigned long long>(n));
+    add('-');
+    return add_unsigned(0ULL - static_cast<unsigned long long>(n));
+  }
+  /// The text, NUL-terminated.
+  const char* c_str() const noexcept { return text_; }
+  /// Its length.
+  std::size_t size() const noexcept { return size_; }
+
+private:
+  OUTLET_DETAIL_COLD Text& add_cut(const char* data) noexcept {
+    while (size_ < capacity) text_[size_++] = *data++;
+    for (std::size_t i = capacity - 3; i < capacity; ++i) text_[i] = '.';
+    text_[size_] = '\0';
+    return *this;
+  }
+  char text_[capacity + 1];
+  std::size_t size_ = 0;
+};
+
 /// "<call>(<a>, <b>)", for what(): "getsockopt(6, 1)".
-inline std::string describe_call(const char* call, long long a, long long b) {
-  return std::string(call) + '(' + std::to_string(a) + ", " + std::to_string(b) + ')';
+OUTLET_DETAIL_COLD inline Text describe_call(const char* call, long long a, long long b) {
+  Text text;
+  text.add(call).add('(').add_signed(a).add(", ").add_signed(b).add(')');
+  return text;
 }
 /// "<call>(<a>, <b>)", for what(): "setsockopt(SO_RCVBUF, -1)".
-inline std::string describe_call(const char* call, const char* a, long long b) {
-  return std::string(call) + '(' + a + ", " + std::to_string(b) + ')';
+OUTLET_DETAIL_COLD inline Text describe_call(const char* call, const char* a, long long b) {
+  Text text;
+  text.add(call).add('(').add(a).add(", ").add_signed(b).add(')');
+  return text;
 }
 /// "<op>: negative timeout (<n>ns)", for what().
-inline std::string describe_negative_timeout(const std::string& op, long long nanoseconds) {
-  return op + ": negative timeout (" + std::to_string(nanoseconds) + "ns)";
+OUTLET_DETAIL_COLD inline Text describe_negative_timeout(const Text& op, long long nanoseconds) {
+  Text text = op;
+  text.add(": negative timeout (").add_signed(nanoseconds).add("ns)");
+  return text;
+}
+/// "<op>: negative timeout (<n>ns)", for what().
+inline Text describe_negative_timeout(const char* op, long long nanoseconds) {
+  return describe_negative_timeout(Text().add(op), nanoseconds);
 }
 
 /// Throws std::system_error(ec) with what() = "<context>: <ec.message()>".
-[[noreturn]] OUTLET_DETAIL_COLD inline void throw_error(const std::error_code& ec, const std::string& context) {
+[[noreturn]] OUTLET_DETAIL_COLD inline void throw_error(const std::error_code& ec, const char* context) {
   throw std::system_error(ec, context);
+}
+/// throw_error() with a context of any length (one that quotes the user's input).
+[[noreturn]] inline void throw_error(const std::error_code& ec, const std::string& context) {
+  throw_error(ec, context.c_str());
+}
+/// throw_error() with a context built in a Text.
+[[noreturn]] inline void throw_error(const std::error_code& ec, const Text& context) {
+  throw_error(ec, context.c_str());
 }
 
 /// Throws invalid_argument for bad input: `<op> "<input>": <why>`.
 [[noreturn]] OUTLET_DETAIL_COLD inline void throw_invalid(const char* op, std::string_view input, const char* why) {
-  throw_error(invalid_argument(), std::string(op) + ' ' + quote(input) + ": " + why);
+  std::string text = op;
+  text += ' ';
+  text += quote(input);
+  text += ": ";
+  text += why;
+  throw_error(invalid_argument(), text);
 }
 
 /// Throws invalid_argument for a negative timeout, quoting it:
 /// "<context>: negative timeout (-5000000ns): Invalid argument".
 [[noreturn]] OUTLET_DETAIL_COLD inline void throw_negative_timeout(const std::string& context, long long nanoseconds) {
-  throw_error(invalid_argument(), describe_negative_timeout(context, nanoseconds));
+  std::string text = context;
+  text += ": negative timeout (";
+  text += Text().add_signed(nanoseconds).c_str();
+  text += "ns)";
+  throw_error(invalid_argument(), text);
 }
 
 /// Throws if ec holds an error; the context names the operation.

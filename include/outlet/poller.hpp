@@ -237,8 +237,8 @@ inline std::size_t Poller::wait_until(const detail::Deadline& deadline, std::err
   if ((ec = reserve_events())) return 0;
   for (;;) {
     const int ms = deadline.poll_timeout_ms();
-    const int n = detail::sys_call(detail::SysCall::poll, detail::sys::invalid_handle, -1,
-                                   [&] { return backend_.wait(ms, events_); });
+    const int n =
+        detail::hook_fails(detail::SysCall::poll, detail::sys::invalid_handle) ? -1 : backend_.wait(ms, events_);
     if (n >= 0) {
       ec.clear();
       return events_.size();
@@ -266,7 +266,7 @@ inline std::size_t Poller::wait() {
 }
 
 inline std::size_t Poller::wait(duration timeout, std::error_code& ec) noexcept {
-  if (timeout < duration::zero()) {
+  if (timeout.count() < 0) {
     ec = detail::invalid_argument();
     events_.clear();
     return 0;
@@ -275,7 +275,7 @@ inline std::size_t Poller::wait(duration timeout, std::error_code& ec) noexcept 
 }
 
 inline std::size_t Poller::wait(duration timeout) {
-  if (timeout < duration::zero()) {
+  if (timeout.count() < 0) {
     events_.clear();
     detail::throw_negative_timeout("poller wait", timeout.count());
   }

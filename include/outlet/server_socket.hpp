@@ -113,7 +113,7 @@ template <class P>
 OUTLET_DETAIL_COLD Socket ServerSocket::accept_slow(Address* peer, duration timeout, int error_number,
                                                     P policy) noexcept(P::nothrow) {
   if (!is_open()) return policy.check(Socket(), detail::not_open());
-  if (timeout < duration::zero()) {
+  if (timeout.count() < 0) {
     return policy.check(Socket(), detail::invalid_argument(),
                         [&](const char* op) { return detail::describe_negative_timeout(op, timeout.count()); });
   }

@@ -250,11 +250,11 @@ inline void Socket::connect(const Address& peer, std::error_code& ec) noexcept {
 inline void Socket::connect(const Address& peer) { connect_with(peer, detail::Throw{"connect", &peer}); }
 
 inline void Socket::connect(const Address& peer, duration timeout, std::error_code& ec) noexcept {
-  ec = timeout < duration::zero() ? detail::invalid_argument() : connect_until(peer, deadline_for(timeout));
+  ec = timeout.count() < 0 ? detail::invalid_argument() : connect_until(peer, deadline_for(timeout));
 }
 inline void Socket::connect(const Address& peer, duration timeout) {
   const detail::Throw policy{"connect", &peer};
-  if (timeout < duration::zero()) {
+  if (timeout.count() < 0) {
     policy.fail(detail::invalid_argument(), [&](const char* op) {
       return detail::describe_negative_timeout(detail::describe_operation(op, &peer), timeout.count());
     });
@@ -643,7 +643,7 @@ inline Socket connect_any(std::string_view host, std::uint16_t port, duration ti
 }  // namespace detail
 
 inline Socket connect(std::string_view host, std::uint16_t port, duration timeout, std::error_code& ec) noexcept {
-  if (timeout < duration::zero()) {
+  if (timeout.count() < 0) {
     ec = detail::invalid_argument();
     return {};
   }
@@ -660,7 +660,7 @@ inline Socket connect(std::string_view host, std::uint16_t port, std::error_code
 }
 
 inline Socket connect(std::string_view host, std::uint16_t port, duration timeout) {
-  if (timeout < duration::zero())
+  if (timeout.count() < 0)
     detail::throw_negative_timeout("connect " + detail::quote(host) + " port " + std::to_string(port), timeout.count());
   std::error_code ec;
   Socket socket = detail::connect_any(host, port, timeout, ec);

@@ -9,7 +9,6 @@
 #include <outlet/detail/socket_ops.hpp>
 #include <outlet/error.hpp>
 
-#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstring>
@@ -203,7 +202,7 @@ protected:
   /// be false: set by keep_non_blocking() (a timed accept; on Windows, a
   /// timed send or receive).
   /// Atomic: one thread's timed call may set it while another blocks.
-  std::atomic<bool> internal_non_blocking_{false};
+  detail::AtomicFlag internal_non_blocking_{false};
   duration receive_timeout_{};
   duration send_timeout_{};
 
@@ -307,7 +306,7 @@ inline BasicSocket& BasicSocket::operator=(BasicSocket&& other) noexcept {
 inline BasicSocket::~BasicSocket() {
   // Close once, quietly ({fmt}'s rule), and nothing more: the object is gone.
   if (!is_open()) return;
-  (void)detail::sys_call(detail::SysCall::close, handle_, -1, [this] { return detail::sys::close_socket(handle_); });
+  if (!detail::hook_fails(detail::SysCall::close, handle_)) (void)detail::sys::close_socket(handle_);
 }
 
 inline void BasicSocket::reset() noexcept {
@@ -371,7 +370,7 @@ inline void BasicSocket::set_non_blocking(bool on) { detail::Throw{"set_non_bloc
 template <class P>
 bool BasicSocket::wait_for(bool writable, duration timeout, P policy) const noexcept(P::nothrow) {
   if (!is_open()) return policy.check(false, detail::not_open());
-  if (timeout < duration::zero())
+  if (timeout.count() < 0)
     return policy.check(false, detail::invalid_argument(),
                         [&](const char* op) { return detail::describe_negative_timeout(op, timeout.count()); });
   const std::error_code ec = detail::wait_ready(handle_, writable ? detail::sys::poll_out : detail::sys::poll_in,
@@ -398,7 +397,7 @@ inline bool BasicSocket::wait_writable(duration timeout) const {
 template <class P>
 void BasicSocket::set_timeout(duration& slot, duration timeout, P policy) noexcept(P::nothrow) {
   if (!is_open()) return policy.fail(detail::not_open());
-  if (timeout < duration::zero())
+  if (timeout.count() < 0)
     return policy.fail(detail::invalid_argument(),
                        [&](const char* op) { return detail::describe_negative_timeout(op, timeout.count()); });
   slot = timeout;

@@ -26,21 +26,34 @@ inline namespace OUTLET_ABI_NAMESPACE {
 namespace detail {
 
 /// "<op> <address>", for what(); "<op> <empty address>" for an empty one.
-inline std::string describe_operation(const char* op, const Address* address) {
-  if (address == nullptr) return op;
-  return std::string(op) + ' ' + (address->empty() ? "<empty address>" : address->to_string());
+OUTLET_DETAIL_COLD inline Text describe_operation(const char* op, const Address* address) {
+  Text text;
+  text.add(op);
+  if (address == nullptr) return text;
+  text.add(' ');
+  if (address->empty()) {
+    text.add("<empty address>");
+  } else {
+    AddressAccess::write(*address, text);
+  }
+  return text;
 }
 
 /// "<op> (<done> of <total> bytes <verb>)": "send_all (3 of 10 bytes sent)".
-inline std::string describe_progress(const char* op, std::size_t done, std::size_t total, const char* verb) {
-  return std::string(op) + " (" + std::to_string(done) + " of " + std::to_string(total) + " bytes " + verb + ')';
+OUTLET_DETAIL_COLD inline Text describe_progress(const char* op, std::size_t done, std::size_t total,
+                                                 const char* verb) {
+  Text text;
+  text.add(op).add(" (").add_unsigned(done).add(" of ").add_unsigned(total).add(" bytes ").add(verb).add(')');
+  return text;
 }
 
 /// "<op>[ <from>]: datagram longer than the buffer space (<size> bytes)".
-inline std::string describe_truncated(const char* op, const Address* from, std::size_t size) {
-  std::string text = op;
-  if (from != nullptr) text += ' ' + from->to_string();
-  return text + ": datagram longer than the buffer space (" + std::to_string(size) + " bytes)";
+OUTLET_DETAIL_COLD inline Text describe_truncated(const char* op, const Address* from, std::size_t size) {
+  Text text;
+  text.add(op);
+  if (from != nullptr) AddressAccess::write(*from, text.add(' '));
+  text.add(": datagram longer than the buffer space (").add_unsigned(size).add(" bytes)");
+  return text;
 }
 
 /// The throwing forms' policy: success costs nothing; a failure throws

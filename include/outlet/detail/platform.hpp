@@ -28,7 +28,7 @@
 //              listen_socket(), shutdown_socket(), set_option(), get_option(),
 //              local_name(), peer_name(), text_to_ip(), ip_to_text(),
 //              resolve_name(), free_resolved(), interface_index(),
-//              interface_name(), sleep_ms()
+//              interface_name(), sleep_ms(), monotonic_ns()
 //   data       send_some(), recv_some(), send_datagram(), recv_datagram(),
 //              make_io_vector(), io_vector_data(), io_vector_size(),
 //              send_vector(), recv_vector(), set_message(), message_length(),

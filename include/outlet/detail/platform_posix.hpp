@@ -20,11 +20,13 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <climits>
 #include <cstddef>
+#include <cstdint>
 #include <system_error>
 
 namespace outlet {
@@ -361,6 +363,13 @@ inline int recv_messages(native_handle, message*, std::size_t, bool) noexcept { 
 
 /// Sleeps `ms` milliseconds: poll(2) with no descriptors (EINTR just ends it early).
 inline void sleep_ms(int ms) noexcept { ::poll(nullptr, 0, ms); }
+
+/// clock_gettime(CLOCK_MONOTONIC), in nanoseconds: the clock deadlines count on.
+inline std::int64_t monotonic_ns() noexcept {
+  ::timespec now{};
+  ::clock_gettime(CLOCK_MONOTONIC, &now);
+  return static_cast<std::int64_t>(now.tv_sec) * 1000000000 + now.tv_nsec;
+}
 
 /// EAGAIN from connect(2): a Unix-domain listener's backlog is full (Linux).
 inline bool connect_backlog_full(int e) noexcept { return e == EAGAIN; }

@@ -43,6 +43,7 @@
 
 #include <climits>
 #include <cstddef>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -422,6 +423,16 @@ inline int recv_messages(native_handle, message*, std::size_t, bool) noexcept { 
 
 /// Sleep().
 inline void sleep_ms(int ms) noexcept { ::Sleep(static_cast<DWORD>(ms)); }
+
+/// QueryPerformanceCounter(), in nanoseconds: the clock deadlines count on.
+inline std::int64_t monotonic_ns() noexcept {
+  LARGE_INTEGER frequency, now;
+  ::QueryPerformanceFrequency(&frequency);
+  ::QueryPerformanceCounter(&now);
+  // Whole seconds, then the rest, so that the multiplication cannot overflow.
+  const std::int64_t f = frequency.QuadPart, t = now.QuadPart;
+  return t / f * 1000000000 + t % f * 1000000000 / f;
+}
 
 /// Winsock has no "backlog full, try again" from connect().
 inline bool connect_backlog_full(int) noexcept { return false; }

@@ -8,12 +8,15 @@
 #include <outlet/buffer.hpp>
 #include <outlet/error.hpp>
 
-#include <atomic>
 #include <chrono>
 #include <climits>
 #include <cstddef>
 #include <cstdint>
 #include <system_error>
+
+#if !defined(__GNUC__)
+#include <atomic>
+#endif  // !defined(__GNUC__)
 
 namespace outlet {
 inline namespace OUTLET_ABI_NAMESPACE {
@@ -38,54 +41,76 @@ using FaultHook = int (*)(SysCall call, handle h);
 /// more. The ABI namespace (detail/abi.hpp) tells the two builds apart.
 inline FaultHook fault_hook = nullptr;
 
-/// Runs `call` unless the fault hook fails it (then returns `failure`
-/// with the hook's error as the last OS error).
-template <class R, class F>
-OUTLET_DETAIL_INLINE R sys_call(SysCall which, handle h, R failure, F&& call) noexcept {
-  if (fault_hook != nullptr) {
-    if (const int e = fault_hook(which, h)) {
-      sys::set_last_error(e);
-      return failure;
-    }
-  }
-  return call();
+/// Asked before each OS call: true if the fault hook fails it, with the
+/// hook's error as the last OS error (the caller then returns its failure
+/// value without making the call).
+inline bool hook_fails(SysCall which, handle h) noexcept {
+  if (fault_hook == nullptr) return false;
+  const int e = fault_hook(which, h);
+  if (e == 0) return false;
+  sys::set_last_error(e);
+  return true;
 }
 #else
-/// Runs `call`: without OUTLET_FAULT_HOOK there is no hook to ask.
-template <class R, class F>
-OUTLET_DETAIL_INLINE R sys_call(SysCall, handle, R, F&& call) noexcept {
-  return call();
-}
+/// Without OUTLET_FAULT_HOOK there is no hook to ask: never fails a call.
+constexpr bool hook_fails(SysCall, handle) noexcept { return false; }
 #endif  // defined(OUTLET_FAULT_HOOK)
 
 // --- deadlines --------------------------------------------------------------
 
-/// A point on the steady clock by which a blocking operation must finish,
-/// or none. Retries after EINTR wait only for what is left.
+/// A point on the monotonic clock (sys::monotonic_ns(), in nanoseconds) by
+/// which a blocking operation must finish, or none. Retries after EINTR
+/// wait only for what is left. Plain integers, not std::chrono: every
+/// blocking call builds one, and this keeps chrono's templates out of them.
 class Deadline {
 public:
   Deadline() noexcept = default;
-  explicit Deadline(std::chrono::nanoseconds timeout) noexcept {
-    // Cap absurd timeouts (~100 years) so the addition cannot overflow.
-    const std::chrono::nanoseconds cap = std::chrono::hours(24 * 365 * 100);
-    at_ = std::chrono::steady_clock::now() + (timeout < cap ? timeout : cap);
+  explicit Deadline(std::chrono::nanoseconds timeout) noexcept : at_(sys::monotonic_ns() + capped(timeout.count())) {
     set_ = true;
   }
   bool is_set() const noexcept { return set_; }
-  bool expired() const noexcept { return set_ && std::chrono::steady_clock::now() >= at_; }
+  bool expired() const noexcept { return set_ && sys::monotonic_ns() >= at_; }
   /// poll()'s timeout: -1 for none, else the milliseconds left, rounded up
   /// so a wait never ends early; 0 once expired.
   int poll_timeout_ms() const noexcept {
     if (!set_) return -1;
-    const auto left = at_ - std::chrono::steady_clock::now();
-    if (left <= std::chrono::nanoseconds::zero()) return 0;
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(left + std::chrono::microseconds(999));
-    return ms.count() > INT_MAX ? INT_MAX : static_cast<int>(ms.count());
+    const std::int64_t left = at_ - sys::monotonic_ns();
+    if (left <= 0) return 0;
+    const std::int64_t ms = (left + 999000) / 1000000;  // + 999 µs, as the milliseconds poll() counts in
+    return ms > INT_MAX ? INT_MAX : static_cast<int>(ms);
   }
 
 private:
-  std::chrono::steady_clock::time_point at_{};
+  /// Caps absurd timeouts (~100 years) so the addition cannot overflow.
+  static std::int64_t capped(std::int64_t ns) noexcept {
+    constexpr std::int64_t cap = std::int64_t{24 * 365 * 100} * 3600 * 1000000000;
+    return ns < cap ? ns : cap;
+  }
+  std::int64_t at_ = 0;
   bool set_ = false;
+};
+
+/// A flag one thread may set while another reads it: std::atomic<bool>'s
+/// load() and store(), sequentially consistent. GCC and Clang get them from
+/// their __atomic builtins, so that no user of outlet parses <atomic>.
+class AtomicFlag {
+public:
+  explicit AtomicFlag(bool value) noexcept : value_(value) {}
+  AtomicFlag(const AtomicFlag&) = delete;
+  AtomicFlag& operator=(const AtomicFlag&) = delete;
+#if defined(__GNUC__)
+  bool load() const noexcept { return __atomic_load_n(&value_, __ATOMIC_SEQ_CST); }
+  void store(bool value) noexcept { __atomic_store_n(&value_, value, __ATOMIC_SEQ_CST); }
+
+private:
+  bool value_;
+#else
+  bool load() const noexcept { return value_.load(); }
+  void store(bool value) noexcept { value_.store(value); }
+
+private:
+  std::atomic<bool> value_;
+#endif  // defined(__GNUC__)
 };
 
 /// Where a blocking call learns, when the OS says "would block", whether
@@ -94,16 +119,17 @@ private:
 /// expired (then it reports that). Read at that moment, not before the
 /// call: another thread may have switched the handle in between (a timed
 /// send beside a plain receive). Null: never wait.
-using WaitFlag = const std::atomic<bool>*;
+using WaitFlag = const AtomicFlag*;
 inline bool waits(WaitFlag wait) noexcept { return wait != nullptr && wait->load(); }
 
 /// The fast path of socket() and connect(): the one call, through the hook.
 inline handle try_open(int family, int type) noexcept {
-  return sys_call(SysCall::socket, sys::invalid_handle, sys::invalid_handle,
-                  [&] { return sys::open_socket(family, type, 0); });
+  if (hook_fails(SysCall::socket, sys::invalid_handle)) return sys::invalid_handle;
+  return sys::open_socket(family, type, 0);
 }
 inline int try_connect(handle h, const Address& peer) noexcept {
-  return sys_call(SysCall::connect, h, -1, [&] { return sys::connect_socket(h, peer.native(), peer.native_size()); });
+  if (hook_fails(SysCall::connect, h)) return -1;
+  return sys::connect_socket(h, peer.native(), peer.native_size());
 }
 
 inline std::error_code timed_out() noexcept { return std::make_error_code(std::errc::timed_out); }
@@ -125,9 +151,9 @@ inline std::error_code wait_ready(handle h, short events, const Deadline& deadli
   for (;;) {
     short revents = 0;
     const int ms = deadline.poll_timeout_ms();
-    const int r = sys_call(SysCall::poll, h, -1, [&] {
-      return connecting ? sys::wait_connect(h, ms) : sys::poll_one(h, events, ms, revents);
-    });
+    const int r = hook_fails(SysCall::poll, h) ? -1
+                  : connecting                 ? sys::wait_connect(h, ms)
+                                               : sys::poll_one(h, events, ms, revents);
     if (r > 0) return {};  // ready, or an error the next call will report
     if (r == 0) {
       if (!deadline.is_set() || !deadline.expired()) continue;  // woke early: wait for the rest
@@ -150,7 +176,7 @@ inline handle open(int family, int type, std::error_code& ec) noexcept {
 
 /// close(). Never retried: after EINTR the descriptor is already gone.
 inline std::error_code close(handle h) noexcept {
-  const int r = sys_call(SysCall::close, h, -1, [&] { return sys::close_socket(h); });
+  const int r = hook_fails(SysCall::close, h) ? -1 : sys::close_socket(h);
   if (r == 0) return {};
   const int e = sys::last_error();
   return e == sys::err_interrupted ? std::error_code{} : sys::to_error_code(e);
@@ -158,7 +184,7 @@ inline std::error_code close(handle h) noexcept {
 
 /// ioctl(FIONBIO) / ioctlsocket(FIONBIO).
 inline std::error_code set_non_blocking(handle h, bool on) noexcept {
-  const int r = sys_call(SysCall::option, h, -1, [&] { return sys::set_blocking_mode(h, on); });
+  const int r = hook_fails(SysCall::option, h) ? -1 : sys::set_blocking_mode(h, on);
   return r == 0 ? std::error_code{} : last_error_code();
 }
 
@@ -166,15 +192,15 @@ inline std::error_code set_non_blocking(handle h, bool on) noexcept {
 
 /// setsockopt().
 inline std::error_code set_option(handle h, int level, int name, const void* value, std::size_t size) noexcept {
-  const int r = sys_call(SysCall::option, h, -1,
-                         [&] { return sys::set_option(h, level, name, value, static_cast<sys::socklen>(size)); });
+  const int r =
+      hook_fails(SysCall::option, h) ? -1 : sys::set_option(h, level, name, value, static_cast<sys::socklen>(size));
   return r == 0 ? std::error_code{} : last_error_code();
 }
 
 /// getsockopt(); `size` is in/out.
 inline std::error_code get_option(handle h, int level, int name, void* value, std::size_t& size) noexcept {
   auto len = static_cast<sys::socklen>(size);
-  const int r = sys_call(SysCall::option, h, -1, [&] { return sys::get_option(h, level, name, value, &len); });
+  const int r = hook_fails(SysCall::option, h) ? -1 : sys::get_option(h, level, name, value, &len);
   if (r != 0) return last_error_code();
   size = static_cast<std::size_t>(len);
   return {};
@@ -194,20 +220,19 @@ inline std::error_code pending_error(handle h) noexcept {
 /// say WSAEFAULT).
 inline std::error_code bind(handle h, const Address& local) noexcept {
   if (local.empty()) return invalid_argument();
-  const int r =
-      sys_call(SysCall::bind, h, -1, [&] { return sys::bind_socket(h, local.native(), local.native_size()); });
+  const int r = hook_fails(SysCall::bind, h) ? -1 : sys::bind_socket(h, local.native(), local.native_size());
   return r == 0 ? std::error_code{} : last_error_code();
 }
 
 /// listen().
 inline std::error_code listen(handle h, int backlog) noexcept {
-  const int r = sys_call(SysCall::listen, h, -1, [&] { return sys::listen_socket(h, backlog); });
+  const int r = hook_fails(SysCall::listen, h) ? -1 : sys::listen_socket(h, backlog);
   return r == 0 ? std::error_code{} : last_error_code();
 }
 
 /// shutdown().
 inline std::error_code shutdown(handle h, int how) noexcept {
-  const int r = sys_call(SysCall::shutdown, h, -1, [&] { return sys::shutdown_socket(h, how); });
+  const int r = hook_fails(SysCall::shutdown, h) ? -1 : sys::shutdown_socket(h, how);
   return r == 0 ? std::error_code{} : last_error_code();
 }
 
@@ -216,8 +241,7 @@ inline Address socket_name(handle h, bool peer, std::error_code& ec) noexcept {
   sockaddr_storage storage{};
   auto len = static_cast<sys::socklen>(sizeof storage);
   auto* sa = reinterpret_cast<sockaddr*>(&storage);
-  const int r =
-      sys_call(SysCall::name, h, -1, [&] { return peer ? sys::peer_name(h, sa, &len) : sys::local_name(h, sa, &len); });
+  const int r = hook_fails(SysCall::name, h) ? -1 : peer ? sys::peer_name(h, sa, &len) : sys::local_name(h, sa, &len);
   if (r != 0) {
     ec = last_error_code();
     return {};
@@ -277,10 +301,9 @@ inline std::error_code connect(handle h, const Address& peer, const Deadline& de
 /// name written into `peer`'s own storage (peer == nullptr: not wanted).
 /// The caller adopts the name (AddressAccess::adopt) if it succeeded.
 OUTLET_DETAIL_INLINE handle try_accept(handle h, Address* peer, sys::socklen& len) noexcept {
-  return sys_call(SysCall::accept, h, sys::invalid_handle, [&] {
-    return sys::accept_socket(h, peer != nullptr ? AddressAccess::storage(*peer) : nullptr,
-                              peer != nullptr ? &len : nullptr);
-  });
+  if (hook_fails(SysCall::accept, h)) return sys::invalid_handle;
+  return sys::accept_socket(h, peer != nullptr ? AddressAccess::storage(*peer) : nullptr,
+                            peer != nullptr ? &len : nullptr);
 }
 
 /// accept(), the general path. With a deadline, poll() waits for a pending
@@ -347,7 +370,7 @@ inline std::size_t transfer(handle h, SysCall which, short events, const Deadlin
         if (spurious > 1) back_off(*deadline, spurious - 2);
         if ((ec = wait_ready(h, events, *deadline))) return 0;
       }
-      const sys::io_result n = sys_call(which, h, sys::io_result(-1), [&] { return io(deadline != nullptr); });
+      const sys::io_result n = hook_fails(which, h) ? sys::io_result(-1) : io(deadline != nullptr);
       if (n >= 0) {
         ec.clear();
         return static_cast<std::size_t>(n);
@@ -375,17 +398,18 @@ inline std::size_t transfer(handle h, SysCall which, short events, const Deadlin
 // deadlines and closed sockets. Used when no deadline applies.
 
 OUTLET_DETAIL_INLINE sys::io_result try_send(handle h, const void* data, std::size_t size) noexcept {
-  return sys_call(SysCall::send, h, sys::io_result(-1), [&] { return sys::send_some(h, data, size, false); });
+  if (hook_fails(SysCall::send, h)) return -1;
+  return sys::send_some(h, data, size, false);
 }
 OUTLET_DETAIL_INLINE sys::io_result try_receive(handle h, void* data, std::size_t size) noexcept {
-  return sys_call(SysCall::receive, h, sys::io_result(-1), [&] { return sys::recv_some(h, data, size, false); });
+  if (hook_fails(SysCall::receive, h)) return -1;
+  return sys::recv_some(h, data, size, false);
 }
 OUTLET_DETAIL_INLINE sys::io_result try_send_datagram(handle h, const void* data, std::size_t size,
                                                       const Address* to) noexcept {
-  return sys_call(SysCall::send, h, sys::io_result(-1), [&] {
-    return sys::send_datagram(h, data, size, to != nullptr ? to->native() : nullptr,
-                              to != nullptr ? to->native_size() : 0, false);
-  });
+  if (hook_fails(SysCall::send, h)) return -1;
+  return sys::send_datagram(h, data, size, to != nullptr ? to->native() : nullptr,
+                            to != nullptr ? to->native_size() : 0, false);
 }
 
 /// One recvfrom() into `from`'s own storage, its name's length in `len`
@@ -394,10 +418,9 @@ OUTLET_DETAIL_INLINE sys::io_result try_send_datagram(handle h, const void* data
 /// (AddressAccess::adopt) once it knows the call succeeded.
 OUTLET_DETAIL_INLINE sys::io_result try_receive_datagram(handle h, void* data, std::size_t size, Address* from,
                                                          sys::socklen& len, bool& truncated) noexcept {
-  return sys_call(SysCall::receive, h, sys::io_result(-1), [&] {
-    return sys::recv_datagram(h, data, size, from != nullptr ? AddressAccess::storage(*from) : nullptr,
-                              from != nullptr ? &len : nullptr, false, truncated);
-  });
+  if (hook_fails(SysCall::receive, h)) return -1;
+  return sys::recv_datagram(h, data, size, from != nullptr ? AddressAccess::storage(*from) : nullptr,
+                            from != nullptr ? &len : nullptr, false, truncated);
 }
 
 /// send(), never raising SIGPIPE.
