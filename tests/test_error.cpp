@@ -308,3 +308,35 @@ TEST_CASE("detail::quote escapes quotes and backslashes and control bytes", "[er
   const std::string long_text(1000, 'x');
   CHECK(quote(long_text).size() == long_text.size() + 2);
 }
+
+// detail::Text, which builds every message and to_string(), starts on the
+// stack and moves to the heap for long input without losing a character.
+TEST_CASE("detail::Text keeps every character as it grows past its inline buffer", "[error]") {
+  outlet::detail::Text text;
+  std::string expected;
+  for (int i = 0; i < 300; ++i) {  // crosses the inline capacity one step at a time
+    text.add_unsigned(static_cast<unsigned>(i)).add(',');
+    expected += std::to_string(i) + ',';
+    REQUIRE(text.size() == expected.size());
+  }
+  CHECK(std::string(text.c_str(), text.size()) == expected);
+  CHECK(std::char_traits<char>::length(text.c_str()) == expected.size());  // NUL-terminated
+
+  const outlet::detail::Text copy(text);  // a heap Text copies into its own buffer
+  CHECK(std::string(copy.c_str(), copy.size()) == expected);
+  CHECK(copy.c_str() != text.c_str());
+
+  outlet::detail::Text quoted;
+  const std::string input = std::string(400, '"') + std::string(1, '\0');
+  quoted.add("op ").add_quoted(input).add_signed(-12);
+  const std::string escaped = "op \"" + std::string(800, '\0') + "\\x00\"-12";
+  std::string want = escaped;
+  for (std::size_t i = 4; i < 804; i += 2) want.replace(i, 2, "\\\"");
+  CHECK(std::string(quoted.c_str(), quoted.size()) == want);
+
+  // A long input in an error message is quoted in full.
+  const std::string host(600, 'h');
+  const Thrown t = thrown_by([&] { outlet::detail::throw_invalid("resolve", host, "is too long"); });
+  REQUIRE(t.thrown);
+  CHECK(t.what.find('"' + host + "\": is too long") == std::string("resolve ").size());
+}

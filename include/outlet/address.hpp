@@ -114,8 +114,8 @@ private:
   const char* set_native(const sockaddr* address, socklen_t size) noexcept;
 
   /// Appends to_string()'s text / ip()'s text to `out`.
-  void write(detail::Text& out) const noexcept;
-  void write_ip(detail::Text& out) const noexcept;
+  void write(detail::Text& out) const;
+  void write_ip(detail::Text& out) const;
 
   int compare(const Address& other) const noexcept;
   int family_rank() const noexcept;
@@ -448,7 +448,7 @@ inline Address Address::with_port(std::uint16_t port) const noexcept {
   return a;
 }
 
-inline void Address::write_ip(detail::Text& out) const noexcept {
+inline void Address::write_ip(detail::Text& out) const {
   char buf[INET6_ADDRSTRLEN + 1 + 16];
   if (size_ != 0 && storage_.ss_family == AF_INET) {
     const auto* sin = reinterpret_cast<const sockaddr_in*>(&storage_);
@@ -471,7 +471,7 @@ inline void Address::write_ip(detail::Text& out) const noexcept {
   }
 }
 
-inline void Address::write(detail::Text& out) const noexcept {
+inline void Address::write(detail::Text& out) const {
   if (size_ == 0) return;
   if (is_unix()) {
     out.add("unix:");
@@ -584,7 +584,7 @@ struct AddressAccess {
   static constexpr socklen_t capacity = sizeof(sockaddr_storage);
 
   /// Appends a.to_string()'s text to `out`, for what().
-  static void write(const Address& a, Text& out) noexcept { a.write(out); }
+  static void write(const Address& a, Text& out) { a.write(out); }
 
   /// After the OS wrote `len` bytes into storage(a): makes `a` that address.
   /// An IPv4 or IPv6 name of the usual size is kept where it is (== and
@@ -690,7 +690,7 @@ inline std::vector<Address> resolve(std::string_view host, std::uint16_t port) {
   // happens to be EINVAL (EAI_SYSTEM) is passed on as it is.
   if (ec && detail::has_nul(host)) detail::throw_invalid("resolve", host, "contains a NUL byte");
   if (ec && (host.empty() || host == "[]")) detail::throw_invalid("resolve", host, "is an empty host name");
-  if (ec) detail::throw_error(ec, "resolve " + detail::quote(host));
+  if (ec) detail::throw_error(ec, detail::Text().add("resolve ").add_quoted(host));
   return out;
 }
 

@@ -52,55 +52,34 @@ inline std::error_code invalid_argument() noexcept { return std::make_error_code
 /// The last OS error, as a std::error_code in outlet::system_category().
 inline std::error_code last_error_code() noexcept { return sys::to_error_code(sys::last_error()); }
 
-/// `text` in double quotes, with quotes, backslashes and unprintable bytes
-/// escaped, so an error message shows exactly what was given.
-inline std::string quote(std::string_view text) {
-  static const char hex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(text.size() + 2);
-  out += '"';
-  for (char c : text) {
-    const auto u = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (u < 0x20 || u == 0x7f) {
-      out += "\\x";
-      out += hex[u >> 4];
-      out += hex[u & 0xf];
-    } else {
-      out += c;
-    }
-  }
-  out += '"';
-  return out;
-}
-
-/// A short text built in place, for what() and Address::to_string(): a
-/// fixed buffer with room for the longest text outlet writes into one (an
-/// operation name, an address, two numbers), so that building it allocates
-/// nothing and instantiates no std::string arithmetic. Text that does not
-/// fit (a bug: outlet never writes that much) is cut and ends in "...".
+/// A text built in place, for what() and Address::to_string(): a buffer on
+/// the stack with room for any text outlet writes about itself (an
+/// operation name, an address, two numbers), which moves to the heap only
+/// for long user input quoted in an error. Cheaper to compile than
+/// std::string arithmetic, and it allocates nothing in the common case.
 class Text {
 public:
-  /// The most characters a Text holds.
-  static constexpr std::size_t capacity = 255;
+  Text() noexcept { inline_[0] = '\0'; }
+  Text(const Text& other) : Text() { add(other.data_, other.size_); }
+  Text& operator=(const Text&) = delete;
+  ~Text() {
+    if (data_ != inline_) delete[] data_;
+  }
 
-  Text() noexcept { text_[0] = '\0'; }
   /// Appends `size` characters from `data`.
-  Text& add(const char* data, std::size_t size) noexcept {
-    if (size > capacity - size_) return add_cut(data);
-    std::char_traits<char>::copy(text_ + size_, data, size);
+  Text& add(const char* data, std::size_t size) {
+    if (size > capacity_ - size_) grow(size);
+    std::char_traits<char>::copy(data_ + size_, data, size);
     size_ += size;
-    text_[size_] = '\0';
+    data_[size_] = '\0';
     return *this;
   }
   /// Appends a NUL-terminated string.
-  Text& add(const char* text) noexcept { return add(text, std::char_traits<char>::length(text)); }
+  Text& add(const char* text) { return add(text, std::char_traits<char>::length(text)); }
   /// Appends one character.
-  Text& add(char c) noexcept { return add(&c, 1); }
+  Text& add(char c) { return add(&c, 1); }
   /// Appends `n` in decimal.
-  Text& add_unsigned(unsigned long long n) noexcept {
+  Text& add_unsigned(unsigned long long n) {
     char digits[20];
     std::size_t i = sizeof digits;
     do {
@@ -110,26 +89,59 @@ public:
     return add(digits + i, sizeof digits - i);
   }
   /// Appends `n` in decimal, with a '-' if negative.
-  Text& add_signed(long long n) noexcept {
+  Text& add_signed(long long n) {
     if (n >= 0) return add_unsigned(static_cast<unsigned long long>(n));
     add('-');
     return add_unsigned(0ULL - static_cast<unsigned long long>(n));
   }
+  /// Appends `text` in double quotes, with quotes, backslashes and
+  /// unprintable bytes escaped, so an error message shows exactly what was
+  /// given, however long.
+  OUTLET_DETAIL_COLD Text& add_quoted(std::string_view text) {
+    static const char hex[] = "0123456789abcdef";
+    add('"');
+    for (char c : text) {
+      const auto u = static_cast<unsigned char>(c);
+      if (c == '"' || c == '\\') {
+        const char escaped[] = {'\\', c};
+        add(escaped, 2);
+      } else if (u < 0x20 || u == 0x7f) {
+        const char escaped[] = {'\\', 'x', hex[u >> 4], hex[u & 0xf]};
+        add(escaped, 4);
+      } else {
+        add(c);
+      }
+    }
+    return add('"');
+  }
   /// The text, NUL-terminated.
-  const char* c_str() const noexcept { return text_; }
+  const char* c_str() const noexcept { return data_; }
   /// Its length.
   std::size_t size() const noexcept { return size_; }
 
 private:
-  OUTLET_DETAIL_COLD Text& add_cut(const char* data) noexcept {
-    while (size_ < capacity) text_[size_++] = *data++;
-    for (std::size_t i = capacity - 3; i < capacity; ++i) text_[i] = '.';
-    text_[size_] = '\0';
-    return *this;
+  /// Makes room for `more` characters: at least doubles, on the heap.
+  OUTLET_DETAIL_COLD void grow(std::size_t more) {
+    std::size_t capacity = 2 * capacity_;
+    if (capacity - size_ < more) capacity = size_ + more;
+    char* bigger = new char[capacity + 1];
+    std::char_traits<char>::copy(bigger, data_, size_ + 1);
+    if (data_ != inline_) delete[] data_;
+    data_ = bigger;
+    capacity_ = capacity;
   }
-  char text_[capacity + 1];
+  char* data_ = inline_;
   std::size_t size_ = 0;
+  std::size_t capacity_ = sizeof inline_ - 1;  // characters, not counting the NUL
+  char inline_[256];
 };
+
+/// `text` in double quotes, escaped as Text::add_quoted() does.
+inline std::string quote(std::string_view text) {
+  Text quoted;
+  quoted.add_quoted(text);
+  return std::string(quoted.c_str(), quoted.size());
+}
 
 /// "<call>(<a>, <b>)", for what(): "getsockopt(6, 1)".
 OUTLET_DETAIL_COLD inline Text describe_call(const char* call, long long a, long long b) {
@@ -158,10 +170,6 @@ inline Text describe_negative_timeout(const char* op, long long nanoseconds) {
 [[noreturn]] OUTLET_DETAIL_COLD inline void throw_error(const std::error_code& ec, const char* context) {
   throw std::system_error(ec, context);
 }
-/// throw_error() with a context of any length (one that quotes the user's input).
-[[noreturn]] inline void throw_error(const std::error_code& ec, const std::string& context) {
-  throw_error(ec, context.c_str());
-}
 /// throw_error() with a context built in a Text.
 [[noreturn]] inline void throw_error(const std::error_code& ec, const Text& context) {
   throw_error(ec, context.c_str());
@@ -169,22 +177,13 @@ inline Text describe_negative_timeout(const char* op, long long nanoseconds) {
 
 /// Throws invalid_argument for bad input: `<op> "<input>": <why>`.
 [[noreturn]] OUTLET_DETAIL_COLD inline void throw_invalid(const char* op, std::string_view input, const char* why) {
-  std::string text = op;
-  text += ' ';
-  text += quote(input);
-  text += ": ";
-  text += why;
-  throw_error(invalid_argument(), text);
+  throw_error(invalid_argument(), Text().add(op).add(' ').add_quoted(input).add(": ").add(why));
 }
 
 /// Throws invalid_argument for a negative timeout, quoting it:
 /// "<context>: negative timeout (-5000000ns): Invalid argument".
-[[noreturn]] OUTLET_DETAIL_COLD inline void throw_negative_timeout(const std::string& context, long long nanoseconds) {
-  std::string text = context;
-  text += ": negative timeout (";
-  text += Text().add_signed(nanoseconds).c_str();
-  text += "ns)";
-  throw_error(invalid_argument(), text);
+[[noreturn]] OUTLET_DETAIL_COLD inline void throw_negative_timeout(const Text& context, long long nanoseconds) {
+  throw_error(invalid_argument(), describe_negative_timeout(context, nanoseconds));
 }
 
 /// Throws if ec holds an error; the context names the operation.

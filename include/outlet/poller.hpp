@@ -277,7 +277,7 @@ inline std::size_t Poller::wait(duration timeout, std::error_code& ec) noexcept 
 inline std::size_t Poller::wait(duration timeout) {
   if (timeout.count() < 0) {
     events_.clear();
-    detail::throw_negative_timeout("poller wait", timeout.count());
+    detail::throw_negative_timeout(detail::Text().add("poller wait"), timeout.count());
   }
   std::error_code ec;
   const std::size_t n = wait(timeout, ec);

@@ -614,6 +614,13 @@ namespace detail {
 
 /// Tries each resolved address in turn until one connects, within one
 /// deadline; `first_error` is the first address's error.
+/// `connect "<host>" port <port>`, for what().
+OUTLET_DETAIL_COLD inline Text describe_connect(std::string_view host, std::uint16_t port) {
+  Text text;
+  text.add("connect ").add_quoted(host).add(" port ").add_unsigned(port);
+  return text;
+}
+
 inline Socket connect_any(std::string_view host, std::uint16_t port, duration timeout, std::error_code& ec) {
   // The deadline starts before the lookup (getaddrinfo itself cannot be
   // cut short, but its time counts).
@@ -660,12 +667,11 @@ inline Socket connect(std::string_view host, std::uint16_t port, std::error_code
 }
 
 inline Socket connect(std::string_view host, std::uint16_t port, duration timeout) {
-  if (timeout.count() < 0)
-    detail::throw_negative_timeout("connect " + detail::quote(host) + " port " + std::to_string(port), timeout.count());
+  if (timeout.count() < 0) detail::throw_negative_timeout(detail::describe_connect(host, port), timeout.count());
   std::error_code ec;
   Socket socket = detail::connect_any(host, port, timeout, ec);
   if (ec == std::errc::invalid_argument) (void)resolve(host, port);  // throws, quoting the host
-  if (ec) detail::throw_error(ec, "connect " + detail::quote(host) + " port " + std::to_string(port));
+  if (ec) detail::throw_error(ec, detail::describe_connect(host, port));
   return socket;
 }
 
