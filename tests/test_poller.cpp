@@ -145,6 +145,8 @@ TEST_CASE("Poller reports the back end this build selected", "[poller]") {
   CHECK(name == "WSAPoll");
 #elif defined(OUTLET_FORCE_POLL)
   CHECK(name == "poll");
+#elif defined(OUTLET_FORCE_KQUEUE)
+  CHECK(name == "kqueue");
 #elif defined(__linux__)
   CHECK(name == "epoll");
 #else
@@ -218,6 +220,28 @@ TEST_CASE("Poller add modify and remove", "[poller]") {
   poller.add(p.client, Interest::writable, 4);
   REQUIRE(poller.size() == 1);
   REQUIRE(wait_for_token(poller, 4).has_value());
+}
+
+// A refused second add() leaves the first registration as it was: its
+// token and its interest. (kqueue's EV_ADD on an existing filter replaces
+// the token it carries, so a back end that asked the kernel "is it there?"
+// by adding again would lose it.)
+TEST_CASE("Poller adding a registered socket keeps its token", "[poller]") {
+  Pair p = connected_pair();
+  Poller poller;
+  poller.add(p.client, Interest::readable, 7);
+  std::error_code ec;
+  poller.add(p.client, Interest::both, 8, ec);
+  REQUIRE(ec == std::errc::file_exists);
+  REQUIRE(poller.size() == 1);
+
+  // Writable all along, but only readability was asked for: nothing yet.
+  REQUIRE(poller.wait(0ms) == 0);
+  p.accepted.send_all(std::string_view("x"));
+  REQUIRE(poller.wait(patience) == 1);
+  CHECK(poller.events()[0].token() == 7);
+  CHECK(poller.events()[0].readable());
+  CHECK_FALSE(poller.events()[0].writable());
 }
 
 // The errors: adding twice is file_exists, modifying or removing what is not

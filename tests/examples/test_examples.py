@@ -9,7 +9,7 @@
 
 Each server is started on port 0 (or a Unix path in a fresh temporary
 directory), its "listening on <address>" line read back, checked to run on
-exactly one thread (/proc/<pid>/status) while it serves, then stopped with
+one thread (/proc/<pid>/status; libkqueue's own aside in the kqueue build) while it serves, then stopped with
 SIGTERM and expected to exit 0. Every wait is bounded; nothing sleeps to
 synchronise. Exit status: 0 passed, 1 failed, 77 skipped (ctest
 SKIP_RETURN_CODE).
@@ -28,6 +28,11 @@ import threading
 import time
 
 STEP_TIMEOUT = 10.0  # seconds for any single expected event
+# Threads a server may run: 1, its own. The kqueue build in CI (libkqueue, a
+# userspace kqueue on Linux) sets this variable to 2, the threads libkqueue
+# starts and stops as kqueues come and go: there a server runs 1 to 3.
+LIBRARY_THREADS = int(os.environ.get("OUTLET_TEST_LIBRARY_THREADS", "0"))
+MAX_THREADS = 1 + LIBRARY_THREADS
 SKIP = 77
 
 
@@ -90,7 +95,8 @@ class Server:
             self.max_fds = max(self.max_fds, len(os.listdir(f"/proc/{self.proc.pid}/fd")))
         except OSError:
             pass  # informational only
-        check(threads == 1, f"{self.name} runs {threads} threads, not 1")
+        allowed = "1" if MAX_THREADS == 1 else f"at most {MAX_THREADS} (libkqueue's included)"
+        check(threads <= MAX_THREADS, f"{self.name} runs {threads} threads, not {allowed}")
 
     def stop(self):
         """SIGTERM, then exit status 0 within the step timeout."""

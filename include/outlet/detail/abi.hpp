@@ -6,6 +6,8 @@
 //   outlet::v0_1_0_force_poll          OUTLET_FORCE_POLL (the poll() back end)
 //   outlet::v0_1_0_no_batch            OUTLET_NO_MESSAGE_BATCH (no sendmmsg/recvmmsg)
 //   outlet::v0_1_0_force_poll_no_batch both
+//   outlet::v0_1_0_force_kqueue        OUTLET_FORCE_KQUEUE (kqueue where the
+//                                      platform would pick another back end)
 //   ..._fault_hook                     OUTLET_FAULT_HOOK (the test seam compiled in)
 //
 // Users still write outlet::Socket. But two translation units built with
@@ -20,6 +22,8 @@
 
 #if defined(OUTLET_FORCE_POLL)
 #define OUTLET_DETAIL_ABI_POLLER _force_poll
+#elif defined(OUTLET_FORCE_KQUEUE)
+#define OUTLET_DETAIL_ABI_POLLER _force_kqueue
 #else
 #define OUTLET_DETAIL_ABI_POLLER
 #endif  // defined(OUTLET_FORCE_POLL)

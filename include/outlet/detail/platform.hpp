@@ -55,8 +55,18 @@
 // _KQUEUE and _POLL is defined, here and nowhere else. The back-end files
 // and poller.hpp test only these. OUTLET_FORCE_POLL picks poll() on any
 // POSIX system; Windows always uses WSAPoll, which has poll()'s shape.
+// OUTLET_FORCE_KQUEUE picks kqueue where the platform would not: on Linux
+// with libkqueue, which is how this project's CI runs the kqueue back end.
+#if defined(OUTLET_FORCE_POLL) && defined(OUTLET_FORCE_KQUEUE)
+#error "outlet: define at most one of OUTLET_FORCE_POLL and OUTLET_FORCE_KQUEUE"
+#endif
+#if defined(OUTLET_PLATFORM_WINDOWS) && defined(OUTLET_FORCE_KQUEUE)
+#error "outlet: OUTLET_FORCE_KQUEUE needs a POSIX system with <sys/event.h> (a BSD, macOS, or Linux with libkqueue)"
+#endif
 #if defined(OUTLET_PLATFORM_WINDOWS) || defined(OUTLET_FORCE_POLL)
 #define OUTLET_DETAIL_POLLER_POLL 1
+#elif defined(OUTLET_FORCE_KQUEUE)
+#define OUTLET_DETAIL_POLLER_KQUEUE 1
 #elif defined(__linux__)
 #define OUTLET_DETAIL_POLLER_EPOLL 1
 #elif defined(__APPLE__) || defined(__FreeBSD__) || defined(__NetBSD__) || defined(__OpenBSD__) || \

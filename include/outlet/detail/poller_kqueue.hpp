@@ -1,6 +1,7 @@
 // outlet — the kqueue(2) Poller back end (macOS, FreeBSD, NetBSD, OpenBSD,
-// DragonFly). See poller_contract.hpp. Not built in this project's CI, which
-// runs on Linux: written to the man pages, compiled where kqueue exists.
+// DragonFly). See poller_contract.hpp. This project's CI builds and runs it
+// on Linux over libkqueue (OUTLET_FORCE_KQUEUE); docs/poller.md lists what
+// that cannot show about a real BSD kernel.
 #ifndef OUTLET_DETAIL_POLLER_KQUEUE_HPP
 #define OUTLET_DETAIL_POLLER_KQUEUE_HPP
 
@@ -24,10 +25,14 @@ namespace outlet {
 inline namespace OUTLET_ABI_NAMESPACE {
 namespace detail {
 
-/// One kqueue; a handle is one EVFILT_READ and/or one EVFILT_WRITE filter,
-/// each carrying the token in udata. Read and write readiness arrive as
-/// separate kevents, so one handle can appear twice in one wait's events.
-/// Moving leaves the source closed; its OwnedHandle closes the descriptor.
+/// One kqueue, and the registrations beside it: each handle's interest and
+/// token, sorted by handle (as the poll back end keeps them). The kernel is
+/// never asked whether a handle is registered (an EV_ADD probe would replace
+/// the token the filter carries), and the token never travels in udata
+/// (pointer-sized: 32 bits on a 32-bit BSD): wait() looks it up by handle.
+/// Read and write readiness arrive as separate kevents; wait() merges a
+/// handle's into one Event. Moving leaves the source closed; its
+/// OwnedHandle closes the descriptor.
 class KqueueBackend {
 public:
   static constexpr const char* name = "kqueue";
@@ -42,102 +47,168 @@ public:
     const int fd = ::kqueue();
     if (fd < 0) return last_error_code();
     kq_.reset(fd);
-    registered_ = 0;
+    table_.clear();
     (void)::fcntl(fd, F_SETFD, FD_CLOEXEC);
-    return grow(1);  // with no room for events, kevent() returns at once instead of waiting
+    return room_for_events(1);  // kevent() with no room for events returns at once instead of waiting
   }
   bool is_open() const noexcept { return kq_.is_open(); }
   /// close() on the kqueue descriptor (the sockets stay open).
   void close() noexcept {
     kq_.reset();
-    registered_ = 0;
+    table_.clear();
   }
 
-  /// kevent(EV_ADD) for the wanted filters. A handle already registered
-  /// (either filter present) fails with file_exists.
+  /// EV_ADD for the wanted filters; file_exists if h is registered here.
   std::error_code add(int h, unsigned interest, std::uint64_t token) noexcept {
-    if (registered(h)) return std::make_error_code(std::errc::file_exists);
-    if (std::error_code ec = grow(2 * (registered_ + 1))) return ec;
-    if (std::error_code ec = apply(h, interest, token)) return ec;
-    ++registered_;
+    const std::size_t i = position(h);
+    if (i < table_.size() && table_[i].handle == h) return std::make_error_code(std::errc::file_exists);
+    // Room first, so that nothing can fail once the kernel has the filters.
+    if (std::error_code ec = room_for_events(2 * (table_.size() + 1))) return ec;
+    if (!reserve(table_.size() + 1)) return out_of_memory();
+    if (std::error_code ec = change_filters(h, 0, interest)) return ec;
+    table_.insert(table_.begin() + static_cast<std::ptrdiff_t>(i), Registration{token, h, interest, 0, 0});
     return {};
   }
-  /// kevent(EV_ADD / EV_DELETE) so that exactly the wanted filters remain.
+  /// EV_ADD / EV_DELETE so that exactly the wanted filters remain.
   std::error_code modify(int h, unsigned interest, std::uint64_t token) noexcept {
-    if (!registered(h)) return std::make_error_code(std::errc::no_such_file_or_directory);
-    return apply(h, interest, token);
+    const std::size_t i = find(h);
+    if (i == table_.size()) return not_registered();
+    if (std::error_code ec = change_filters(h, table_[i].interest, interest)) return ec;
+    table_[i].interest = interest;
+    table_[i].token = token;
+    return {};
   }
-  /// kevent(EV_DELETE) for both filters.
+  /// EV_DELETE for h's filters, and h forgotten. The kernel may have
+  /// dropped them already (h was closed while registered): that is no error.
   std::error_code remove(int h) noexcept {
-    if (!registered(h)) return std::make_error_code(std::errc::no_such_file_or_directory);
-    (void)change(h, EVFILT_READ, EV_DELETE, 0);
-    (void)change(h, EVFILT_WRITE, EV_DELETE, 0);
-    --registered_;
+    const std::size_t i = find(h);
+    if (i == table_.size()) return not_registered();
+    (void)change_filters(h, table_[i].interest, 0);
+    table_.erase(table_.begin() + static_cast<std::ptrdiff_t>(i));
     return {};
   }
   std::size_t reserve_hint() const noexcept { return ready_.size(); }
 
-  /// kevent() for ready filters.
+  /// kevent() for ready filters, one Event per handle.
   int wait(int timeout_ms, std::vector<Event>& out) noexcept {
     ::timespec ts{};
     ts.tv_sec = timeout_ms / 1000;
     ts.tv_nsec = static_cast<long>(timeout_ms % 1000) * 1000000L;
     const int n =
         ::kevent(kq_.get(), nullptr, 0, ready_.data(), static_cast<int>(ready_.size()), timeout_ms < 0 ? nullptr : &ts);
-    for (int i = 0; i < n; ++i) {
-      const struct ::kevent& e = ready_[static_cast<std::size_t>(i)];
-      unsigned flags = 0;
-      if (e.filter == EVFILT_READ) flags |= Event::in;
-      if (e.filter == EVFILT_WRITE) flags |= Event::out;
+    if (n < 0) return -1;
+    const std::size_t first = out.size();
+    ++round_;
+    for (int k = 0; k < n; ++k) {
+      const struct ::kevent& e = ready_[static_cast<std::size_t>(k)];
+      const std::size_t i = find(static_cast<int>(e.ident));
+      if (i == table_.size()) continue;  // not registered here (any more)
+      Registration& r = table_[i];
+      const unsigned filter = e.filter == EVFILT_WRITE ? interest_writable : interest_readable;
+      if ((r.interest & filter) == 0) continue;  // a filter a failed EV_DELETE left behind
+      unsigned flags = filter == interest_writable ? Event::out : Event::in;
       if ((e.flags & EV_ERROR) != 0) flags |= Event::err;
       if ((e.flags & EV_EOF) != 0) flags |= e.fflags != 0 ? Event::err | Event::hup : Event::hup;
-      out.emplace_back(static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(e.udata)), flags);
+      if (r.round == round_) {  // its other filter came first: one Event with both
+        out[r.slot] = Event(r.token, bits(out[r.slot]) | flags);
+      } else {
+        r.round = round_;
+        r.slot = out.size();
+        out.emplace_back(r.token, flags);
+      }
     }
-    return n;
+    return static_cast<int>(out.size() - first);
   }
 
 private:
-  /// Whether h has a filter here: EV_RECEIPT reports per change, without
-  /// waiting; EV_ENABLE on a missing filter fails with ENOENT.
-  bool registered(int h) noexcept { return probe(h, EVFILT_READ) || probe(h, EVFILT_WRITE); }
-  bool probe(int h, short filter) noexcept {
-    struct ::kevent change_event;
-    struct ::kevent result;
-    EV_SET(&change_event, h, filter, EV_ENABLE | EV_RECEIPT, 0, 0, nullptr);
-    if (::kevent(kq_.get(), &change_event, 1, &result, 1, nullptr) != 1) return false;
-    return (result.flags & EV_ERROR) != 0 && result.data == 0;
+  /// One registered handle.
+  struct Registration {
+    std::uint64_t token;
+    int handle;
+    unsigned interest;
+    std::uint64_t round;  // the last wait() that reported it,
+    std::size_t slot;     // and where in that wait's events
+  };
+
+  /// Where h is, or would be inserted: the first entry whose handle is not less.
+  std::size_t position(int h) const noexcept {
+    std::size_t low = 0;
+    std::size_t high = table_.size();
+    while (low < high) {
+      const std::size_t middle = low + (high - low) / 2;
+      if (table_[middle].handle < h) {
+        low = middle + 1;
+      } else {
+        high = middle;
+      }
+    }
+    return low;
   }
-  int change(int h, short filter, unsigned short flags, std::uint64_t token) noexcept {
+  /// h's entry, or table_.size() if h is not registered.
+  std::size_t find(int h) const noexcept {
+    const std::size_t i = position(h);
+    return i < table_.size() && table_[i].handle == h ? i : table_.size();
+  }
+
+  /// Adds the filters `after` has and `before` lacks, then deletes those
+  /// `before` has and `after` lacks. If an add fails, the filters this call
+  /// added are deleted again: the kernel is left as it was, and the error
+  /// returned. A failed delete is ignored (the kernel drops a closed
+  /// handle's filters itself, and wait() skips a filter not asked for).
+  std::error_code change_filters(int h, unsigned before, unsigned after) noexcept {
+    const unsigned added = after & ~before;
+    const unsigned dropped = before & ~after;
+    if ((added & interest_readable) != 0 && change(h, EVFILT_READ, EV_ADD) != 0) return last_error_code();
+    if ((added & interest_writable) != 0 && change(h, EVFILT_WRITE, EV_ADD) != 0) {
+      const std::error_code ec = last_error_code();
+      if ((added & interest_readable) != 0) (void)change(h, EVFILT_READ, EV_DELETE);
+      return ec;
+    }
+    if ((dropped & interest_readable) != 0) (void)change(h, EVFILT_READ, EV_DELETE);
+    if ((dropped & interest_writable) != 0) (void)change(h, EVFILT_WRITE, EV_DELETE);
+    return {};
+  }
+  /// One kevent() change, level-triggered, nothing in udata.
+  int change(int h, short filter, unsigned short flags) noexcept {
     struct ::kevent e;
-    EV_SET(&e, h, filter, flags, 0, 0, reinterpret_cast<void*>(static_cast<std::uintptr_t>(token)));
+    EV_SET(&e, static_cast<std::uintptr_t>(static_cast<unsigned>(h)), filter, flags, 0, 0, nullptr);
     return ::kevent(kq_.get(), &e, 1, nullptr, 0, nullptr);
   }
-  std::error_code apply(int h, unsigned interest, std::uint64_t token) noexcept {
-    const bool read = (interest & interest_readable) != 0;
-    const bool write = (interest & interest_writable) != 0;
-    if (std::error_code ec = apply_filter(h, EVFILT_READ, read, token)) return ec;
-    return apply_filter(h, EVFILT_WRITE, write, token);
+
+  /// An Event's flags, to merge a second filter's into it.
+  static unsigned bits(const Event& e) noexcept {
+    return (e.readable() ? unsigned{Event::in} : 0U) | (e.writable() ? unsigned{Event::out} : 0U) |
+           (e.error() ? unsigned{Event::err} : 0U) | (e.hangup() ? unsigned{Event::hup} : 0U);
   }
-  /// EV_ADD the filter if `wanted`, else EV_DELETE it; deleting one that is
-  /// not there (ENOENT) is no error.
-  std::error_code apply_filter(int h, short filter, bool wanted, std::uint64_t token) noexcept {
-    if (change(h, filter, wanted ? EV_ADD : EV_DELETE, token) == 0) return {};
-    const std::error_code ec = last_error_code();
-    return !wanted && ec == std::errc::no_such_file_or_directory ? std::error_code{} : ec;
-  }
-  std::error_code grow(std::size_t count) noexcept {
+  /// Room for `count` kevents in one wait.
+  std::error_code room_for_events(std::size_t count) noexcept {
     if (ready_.size() >= count) return {};
     try {
       ready_.resize(count < 64 ? 64 : count + count / 2);
     } catch (const std::bad_alloc&) {
-      return std::make_error_code(std::errc::not_enough_memory);
+      return out_of_memory();
     }
     return {};
   }
+  /// Room for `count` registrations, so that the insert after the kernel
+  /// call cannot fail.
+  bool reserve(std::size_t count) noexcept {
+    try {
+      table_.reserve(count);
+    } catch (const std::bad_alloc&) {
+      return false;
+    }
+    return true;
+  }
+  static std::error_code out_of_memory() noexcept { return std::make_error_code(std::errc::not_enough_memory); }
+  static std::error_code not_registered() noexcept {
+    return std::make_error_code(std::errc::no_such_file_or_directory);
+  }
 
   OwnedHandle kq_;
-  std::size_t registered_ = 0;
+  std::vector<Registration> table_;
   std::vector<struct ::kevent> ready_;
+  std::uint64_t round_ = 0;
 };
 
 }  // namespace detail
