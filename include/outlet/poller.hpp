@@ -55,9 +55,10 @@ using PollerBackend = OUTLET_DETAIL_POLLER_BACKEND;
 ///
 /// A registration belongs to the handle, not to the socket object: moving a
 /// socket keeps it registered. Remove a socket before closing it. A handle
-/// closed while registered is dropped silently by epoll and kqueue, and
-/// reported with error() by the poll and WSAPoll back ends until removed;
-/// with any back end its number may be reused by the next socket opened.
+/// closed while registered stays registered until remove(), on every back
+/// end: size() counts it, and a new socket that gets its number cannot be
+/// added (file_exists) until the old number is removed. epoll and kqueue
+/// report nothing for it; poll and WSAPoll report it with error().
 class Poller {
 public:
   /// wait()'s timeout: std::chrono::nanoseconds; any std::chrono duration converts.
@@ -90,7 +91,9 @@ public:
 
   /// Registers a socket (epoll_ctl ADD, kevent EV_ADD, or a new pollfd) for
   /// `interest`; wait() reports it with `token`. Fails with file_exists if
-  /// it is registered already, bad_file_descriptor if the socket is closed.
+  /// its handle is registered already (also when an earlier socket with that
+  /// number was closed without remove()), bad_file_descriptor if the socket
+  /// is closed.
   void add(const BasicSocket& socket, Interest interest, std::uint64_t token);
   void add(const BasicSocket& socket, Interest interest, std::uint64_t token, std::error_code& ec) noexcept;
   /// The same for a handle outlet does not own.
@@ -171,6 +174,11 @@ inline void Poller::add(native_handle_type handle, Interest interest, std::uint6
 inline void Poller::add(native_handle_type handle, Interest interest, std::uint64_t token) {
   std::error_code ec;
   add(handle, interest, token, ec);
+  if (ec == std::errc::file_exists) {
+    detail::throw_error(ec,
+                        "poller add (the handle is registered already: a socket closed without remove() "
+                        "stays registered, and a new socket may get its number)");
+  }
   detail::Throw{"poller add"}.check(ec);
 }
 

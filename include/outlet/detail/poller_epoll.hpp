@@ -6,6 +6,7 @@
 
 #if defined(OUTLET_DETAIL_POLLER_EPOLL)  // selected by platform.hpp
 #include <outlet/detail/owned_handle.hpp>
+#include <outlet/detail/socket_ops.hpp>
 
 #include <sys/epoll.h>
 
@@ -21,6 +22,9 @@ namespace detail {
 
 /// One epoll instance; the kernel keeps the registrations and the token
 /// (epoll_event::data.u64), so add/modify/remove are one epoll_ctl each.
+/// Beside it, one byte per handle number says which are registered, so that
+/// a handle closed while registered (which epoll drops by itself) stays
+/// registered here until remove(), as on every other back end.
 /// Moving leaves the source closed; its OwnedHandle closes the descriptor.
 class EpollBackend {
 public:
@@ -35,31 +39,42 @@ public:
     const int fd = ::epoll_create1(EPOLL_CLOEXEC);
     if (fd < 0) return last_error_code();
     epoll_.reset(fd);
-    registered_ = 0;
+    forget_all();
     return grow(1);  // epoll_wait wants room for one event even with nothing registered
   }
   bool is_open() const noexcept { return epoll_.is_open(); }
   /// close() on the epoll descriptor (the sockets stay open).
   void close() noexcept {
     epoll_.reset();
-    registered_ = 0;
+    forget_all();
   }
 
-  /// epoll_ctl(EPOLL_CTL_ADD).
+  /// epoll_ctl(EPOLL_CTL_ADD); file_exists if h is registered here.
   std::error_code add(int h, unsigned interest, std::uint64_t token) noexcept {
+    if (is_registered(h)) return std::make_error_code(std::errc::file_exists);
     if (std::error_code ec = grow(registered_ + 1)) return ec;
+    if (!make_room(h)) return std::make_error_code(std::errc::not_enough_memory);
     if (std::error_code ec = control(EPOLL_CTL_ADD, h, interest, token)) return ec;
+    by_handle_[static_cast<std::size_t>(h)] = 1;
     ++registered_;
     return {};
   }
   /// epoll_ctl(EPOLL_CTL_MOD).
   std::error_code modify(int h, unsigned interest, std::uint64_t token) noexcept {
+    if (!is_registered(h)) return std::make_error_code(std::errc::no_such_file_or_directory);
     return control(EPOLL_CTL_MOD, h, interest, token);
   }
-  /// epoll_ctl(EPOLL_CTL_DEL).
+  /// epoll_ctl(EPOLL_CTL_DEL), and h forgotten. The kernel may have dropped
+  /// it already (h was closed while registered: EBADF, or ENOENT once the
+  /// number is reused): that is no error.
   std::error_code remove(int h) noexcept {
+    if (!is_registered(h)) return std::make_error_code(std::errc::no_such_file_or_directory);
     ::epoll_event unused{};  // kernels before 2.6.9 want a non-null pointer
-    if (::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, h, &unused) != 0) return last_error_code();
+    if (hook_fails(SysCall::poller_control, h) || ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, h, &unused) != 0) {
+      const std::error_code ec = last_error_code();
+      if (ec != std::errc::bad_file_descriptor && ec != std::errc::no_such_file_or_directory) return ec;
+    }
+    by_handle_[static_cast<std::size_t>(h)] = 0;
     --registered_;
     return {};
   }
@@ -85,6 +100,7 @@ public:
 
 private:
   std::error_code control(int op, int h, unsigned interest, std::uint64_t token) noexcept {
+    if (hook_fails(SysCall::poller_control, h)) return last_error_code();
     ::epoll_event e{};
     e.events = 0;
     if ((interest & interest_readable) != 0) e.events |= EPOLLIN | EPOLLRDHUP;
@@ -104,7 +120,27 @@ private:
     return {};
   }
 
+  bool is_registered(int h) const noexcept {
+    return h >= 0 && static_cast<std::size_t>(h) < by_handle_.size() && by_handle_[static_cast<std::size_t>(h)] != 0;
+  }
+  /// by_handle_ long enough to hold h.
+  bool make_room(int h) noexcept {
+    const auto needed = static_cast<std::size_t>(h) + 1;
+    if (h < 0 || by_handle_.size() >= needed) return true;
+    try {
+      by_handle_.resize(needed < 64 ? 64 : needed + needed / 2);
+    } catch (const std::bad_alloc&) {
+      return false;
+    }
+    return true;
+  }
+  void forget_all() noexcept {
+    by_handle_.clear();
+    registered_ = 0;
+  }
+
   OwnedHandle epoll_;
+  std::vector<unsigned char> by_handle_;  // 1 where the handle number is registered
   std::size_t registered_ = 0;
   std::vector<::epoll_event> ready_;
 };

@@ -9,6 +9,7 @@
 
 #if defined(OUTLET_DETAIL_POLLER_KQUEUE)  // selected by platform.hpp
 #include <outlet/detail/owned_handle.hpp>
+#include <outlet/detail/socket_ops.hpp>
 
 #include <sys/event.h>
 #include <sys/time.h>
@@ -170,6 +171,7 @@ private:
   }
   /// One kevent() change, level-triggered, nothing in udata.
   int change(int h, short filter, unsigned short flags) noexcept {
+    if (hook_fails(SysCall::poller_control, h)) return -1;
     struct ::kevent e;
     EV_SET(&e, static_cast<std::uintptr_t>(static_cast<unsigned>(h)), filter, flags, 0, 0, nullptr);
     return ::kevent(kq_.get(), &e, 1, nullptr, 0, nullptr);
