@@ -27,7 +27,21 @@ using handle = sys::native_handle;
 // --- the fault hook ---------------------------------------------------------
 
 /// The OS calls a FaultHook is asked about.
-enum class SysCall { socket, accept, connect, bind, listen, send, receive, poll, close, option, name, shutdown, poller_control };
+enum class SysCall {
+  socket,
+  accept,
+  connect,
+  bind,
+  listen,
+  send,
+  receive,
+  poll,
+  close,
+  option,
+  name,
+  shutdown,
+  poller_control
+};
 
 /// A test seam, like the syscall hooks of Go's net package: when set, it is
 /// asked before each OS call and returns 0 to let the call run, or a native
