@@ -93,8 +93,8 @@ private:
   // listen queue, so the listener stays ready: watching it would spin this
   // loop. Rest for a while; a connection closing frees a descriptor sooner.
   void pause_accepting(const std::error_code& ec) {
-    std::cerr << "tcp_echo_server: accept: " << ec.message() << " (not accepting for 1 s)\n";
-    std::error_code ignored;  // it is registered: remove() cannot fail here
+    std::cerr << "tcp_echo_server: accept: " << ec.message() << " (not accepting for up to 1 s)\n";
+    std::error_code ignored;  // fails only when a resume failed and it is not registered
     poller_.remove(listener_, ignored);
     accepting_ = false;
     resume_at_ = std::chrono::steady_clock::now() + accept_pause;
