@@ -15,10 +15,15 @@
 #include <functional>
 #include <iostream>
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <thread>
 
 namespace {
+
+constexpr const char* usage =
+    "usage: chat_client <address> <nickname>\n"
+    "  address: 127.0.0.1:7000, [::1]:7000 or unix:/tmp/chat.sock\n";
 
 // Sends stdin's lines; at the end of stdin, tells the server we are done.
 void send_stdin(outlet::Socket& socket) {
@@ -33,8 +38,13 @@ void send_stdin(outlet::Socket& socket) {
 }  // namespace
 
 int main(int argc, char* argv[]) {
+  const std::string_view first = argc > 1 ? argv[1] : "";
+  if (first == "-h" || first == "--help") {
+    std::cout << usage;
+    return 0;
+  }
   if (argc != 3) {
-    std::cerr << "usage: chat_client <address> <nickname>\n";
+    std::cerr << usage;
     return 2;
   }
   outlet::Address server;

@@ -4,6 +4,7 @@
 //   chat_server                       listens on 127.0.0.1:7000
 //   chat_server 127.0.0.1:0           port 0: the OS picks a free port
 //   chat_server unix:/tmp/chat.sock   a Unix stream socket
+//   chat_server unix:                 (Linux) an abstract name the kernel picks
 //
 // Try it with chat_client, or with `nc 127.0.0.1 7000`.
 //
@@ -11,11 +12,16 @@
 //                         "* <nick> joined"      to the others
 //                         "<nick>: <line>"       a line, to the others
 //                         "* <nick> left"        to the others
+//                         "* line too long (limit 4096 bytes)"
+//                                                to a client whose line is
+//                                                longer, before hanging up
 //
 // One thread, one Poller, non-blocking sockets. A client that reads too
 // slowly (or not at all) never holds up the rest: what it has not taken yet
 // waits in its own output buffer, and once that passes 64 KiB the server
-// hangs up on it.
+// hangs up on it. Out of descriptors, the server stops accepting for a
+// second (or until a client leaves) instead of spinning on a listener that
+// stays ready while accept() keeps failing.
 #include <outlet/outlet.hpp>
 
 #include <chrono>
@@ -24,6 +30,7 @@
 #include <iostream>
 #include <map>
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <utility>
 
@@ -32,7 +39,13 @@ using namespace std::chrono_literals;
 namespace {
 
 constexpr std::size_t max_output = 64 * 1024;  // per client, before it is dropped
-constexpr std::size_t max_line = 4096;         // longer lines are a protocol error
+constexpr std::size_t max_line = 4096;         // bytes before the "\n" (or "\r\n"); longer: disconnected
+constexpr auto accept_pause = 1s;              // how long accepting rests after accept() failed
+
+constexpr const char* usage =
+    "usage: chat_server [address]\n"
+    "  address: 127.0.0.1:7000 (the default), [::1]:7000, port 0 for one the OS picks,\n"
+    "           unix:/tmp/chat.sock, or unix: for an abstract name the kernel picks (Linux)\n";
 
 volatile std::sig_atomic_t stop_requested = 0;  // set by the signal handler
 
@@ -58,6 +71,7 @@ public:
   // One turn of the loop: wait at most `tick`, then serve whatever is ready.
   void run_once(outlet::duration tick) {
     poller_.wait(tick);
+    if (!accepting_ && std::chrono::steady_clock::now() >= resume_at_) resume_accepting();
     for (const outlet::Event& event : poller_.events()) {
       if (event.token() == listener_token) {
         accept_all();
@@ -86,14 +100,29 @@ private:
       if (ec == std::errc::connection_aborted) continue;  // gone before we took it
       if (!ec) socket.set_non_blocking(true, ec);
       if (!ec) poller_.add(socket, outlet::Interest::readable, next_token_, ec);
-      if (ec) {  // e.g. out of descriptors: try again next turn (tcp_echo_server pauses instead)
-        std::cerr << "chat_server: accept: " << ec.message() << '\n';
-        return;
-      }
+      if (ec) return pause_accepting(ec);
       Client& c = clients_[next_token_];
       c.socket = std::move(socket);
       c.token = next_token_++;
     }
+  }
+
+  // Most likely out of descriptors (EMFILE). The client still waits in the
+  // listen queue, so the listener stays ready: watching it would spin this
+  // loop. Rest for a while; a client leaving frees a descriptor sooner.
+  void pause_accepting(const std::error_code& ec) {
+    std::cerr << "chat_server: accept: " << ec.message() << " (not accepting for up to 1 s)\n";
+    std::error_code ignored;  // fails only when a resume failed and it is not registered
+    poller_.remove(listener_, ignored);
+    accepting_ = false;
+    resume_at_ = std::chrono::steady_clock::now() + accept_pause;
+  }
+
+  void resume_accepting() {
+    std::error_code ec;
+    poller_.add(listener_, outlet::Interest::readable, listener_token, ec);
+    if (ec) return pause_accepting(ec);
+    accepting_ = true;
   }
 
   // Reads what has arrived and handles each complete line.
@@ -108,11 +137,23 @@ private:
     for (std::size_t end; (end = c.input.find('\n', start)) != std::string::npos; start = end + 1) {
       std::string line = c.input.substr(start, end - start);
       if (!line.empty() && line.back() == '\r') line.pop_back();  // from telnet or Windows
+      if (line.size() > max_line) return reject_long_line(c);
       handle_line(c, line);
       if (c.closing) return;
     }
     c.input.erase(0, start);
-    if (c.input.size() > max_line) drop(c);
+    // No newline yet: the line is too long once it has more than max_line
+    // bytes and a '\r' that may end it.
+    if (c.input.size() > max_line + 1) reject_long_line(c);
+  }
+
+  // Says why, then hangs up: shutting down our sending side makes the end
+  // of stream follow the reason, in order.
+  void reject_long_line(Client& c) {
+    send(c, "* line too long (limit " + std::to_string(max_line) + " bytes)");
+    std::error_code ignored;  // the client may be gone already
+    c.socket.shutdown(outlet::Shutdown::send, ignored);
+    drop(c);
   }
 
   void handle_line(Client& c, const std::string& line) {
@@ -172,7 +213,8 @@ private:
       }
       std::error_code ignored;  // out of the Poller first, then closed
       poller_.remove(it->second.socket, ignored);
-      it = clients_.erase(it);  // the Socket's destructor closes it
+      it = clients_.erase(it);              // the Socket's destructor closes it
+      if (!accepting_) resume_accepting();  // a descriptor is free again
     }
   }
 
@@ -180,13 +222,20 @@ private:
   std::map<std::uint64_t, Client> clients_;  // by token
   outlet::Poller poller_;                    // declared after the sockets, so destroyed before them
   std::uint64_t next_token_ = 1;
+  bool accepting_ = true;  // whether the Poller watches the listener
+  std::chrono::steady_clock::time_point resume_at_;
 };
 
 }  // namespace
 
 int main(int argc, char* argv[]) {
+  const std::string_view first = argc > 1 ? argv[1] : "";
+  if (first == "-h" || first == "--help") {
+    std::cout << usage;
+    return 0;
+  }
   if (argc > 2) {
-    std::cerr << "usage: chat_server [address]   (default 127.0.0.1:7000)\n";
+    std::cerr << usage;
     return 2;
   }
   outlet::Address address;

@@ -9,6 +9,7 @@
 #include <iostream>
 #include <random>
 #include <string>
+#include <string_view>
 #include <system_error>
 
 using namespace std::chrono_literals;
@@ -96,7 +97,13 @@ void unix_echo() {
 
 }  // namespace
 
-int main() {
+int main(int argc, char* argv[]) {
+  if (argc > 1) {  // "--help", or anything else
+    const std::string_view first = argv[1];
+    const bool help = first == "-h" || first == "--help";
+    (help ? std::cout : std::cerr) << "usage: demo   (no arguments; loopback and the temp directory only)\n";
+    return help ? 0 : 2;
+  }
   try {
     stream_echo("tcp", outlet::ServerSocket(outlet::Address::loopback(outlet::Family::ipv4, 0)));
     datagram_echo();

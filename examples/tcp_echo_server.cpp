@@ -4,6 +4,7 @@
 //   tcp_echo_server 127.0.0.1:0           port 0: the OS picks a free port
 //   tcp_echo_server [::1]:7000            IPv6
 //   tcp_echo_server unix:/tmp/echo.sock   a Unix stream socket
+//   tcp_echo_server unix:                 (Linux) an abstract name the kernel picks
 //
 // Prints "listening on <address>" first, then serves until Ctrl+C or
 // SIGTERM. One thread serves every connection: a Poller says which sockets
@@ -15,6 +16,7 @@
 #include <cstdint>
 #include <iostream>
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <utility>
 #include <unordered_map>
@@ -27,6 +29,13 @@ namespace {
 volatile std::sig_atomic_t stop_requested = 0;
 
 void request_stop(int) { stop_requested = 1; }
+
+constexpr auto accept_pause = 1s;  // how long accepting rests after accept() failed
+
+constexpr const char* usage =
+    "usage: tcp_echo_server [address]\n"
+    "  address: 127.0.0.1:7000 (the default), [::1]:7000, port 0 for one the OS picks,\n"
+    "           unix:/tmp/echo.sock, or unix: for an abstract name the kernel picks (Linux)\n";
 
 // One client. While `pending` holds bytes the client has not taken back yet,
 // the connection waits to be writable and reads nothing more: a client that
@@ -46,7 +55,8 @@ public:
 
   // One turn of the loop: wait at most `tick`, then serve whatever is ready.
   void run_once(outlet::duration tick) {
-    if (poller_.wait(tick) == 0) resume_accepting();  // a quiet moment: try again
+    poller_.wait(tick);
+    if (!accepting_ && std::chrono::steady_clock::now() >= resume_at_) resume_accepting();
     for (const outlet::Event& event : poller_.events()) {
       if (event.token() == listener_token) {
         accept_all();
@@ -73,24 +83,28 @@ private:
       if (ec == std::errc::connection_aborted) continue;  // gone before we took it
       if (!ec) client.set_non_blocking(true, ec);
       if (!ec) poller_.add(client, outlet::Interest::readable, next_token_, ec);
-      if (ec) {
-        // Most likely out of descriptors. The listener would stay ready and
-        // spin this loop: stop watching it for a while (resume_accepting).
-        std::cerr << "tcp_echo_server: accept: " << ec.message() << '\n';
-        poller_.remove(listener_);
-        accepting_ = false;
-        return;
-      }
+      if (ec) return pause_accepting(ec);
       connections_.emplace(next_token_, Connection{std::move(client), next_token_, {}});
       ++next_token_;
     }
   }
 
+  // Most likely out of descriptors (EMFILE). The client still waits in the
+  // listen queue, so the listener stays ready: watching it would spin this
+  // loop. Rest for a while; a connection closing frees a descriptor sooner.
+  void pause_accepting(const std::error_code& ec) {
+    std::cerr << "tcp_echo_server: accept: " << ec.message() << " (not accepting for up to 1 s)\n";
+    std::error_code ignored;  // fails only when a resume failed and it is not registered
+    poller_.remove(listener_, ignored);
+    accepting_ = false;
+    resume_at_ = std::chrono::steady_clock::now() + accept_pause;
+  }
+
   void resume_accepting() {
-    if (accepting_) return;
     std::error_code ec;
     poller_.add(listener_, outlet::Interest::readable, listener_token, ec);
-    accepting_ = !ec;
+    if (ec) return pause_accepting(ec);
+    accepting_ = true;
   }
 
   // Receives (when nothing is pending) and sends back what it can. Returns
@@ -121,23 +135,29 @@ private:
   void close(std::unordered_map<std::uint64_t, Connection>::iterator it) {
     std::error_code ignored;  // the client may be gone already; closing is all that is left
     poller_.remove(it->second.socket, ignored);
-    connections_.erase(it);  // the Socket's destructor closes it
-    resume_accepting();      // a descriptor is free again
+    connections_.erase(it);               // the Socket's destructor closes it
+    if (!accepting_) resume_accepting();  // a descriptor is free again
   }
 
   outlet::ServerSocket listener_;
   std::unordered_map<std::uint64_t, Connection> connections_;  // by token
   outlet::Poller poller_;                                      // declared after the sockets, so destroyed before them
   std::uint64_t next_token_ = 1;
-  bool accepting_ = true;
+  bool accepting_ = true;  // whether the Poller watches the listener
+  std::chrono::steady_clock::time_point resume_at_;
   char buffer_[65536];  // every connection receives into this one buffer
 };
 
 }  // namespace
 
 int main(int argc, char* argv[]) {
+  const std::string_view first = argc > 1 ? argv[1] : "";
+  if (first == "-h" || first == "--help") {
+    std::cout << usage;
+    return 0;
+  }
   if (argc > 2) {
-    std::cerr << "usage: tcp_echo_server [address]   (default 127.0.0.1:7000)\n";
+    std::cerr << usage;
     return 2;
   }
   outlet::Address address;

@@ -9,6 +9,7 @@
 #include <iostream>
 #include <random>
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <vector>
 
@@ -16,12 +17,22 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// A fresh path in the temp directory (standard C++ has no getpid(), so the
-// name is random).
-std::string unique_socket_path() {
+constexpr const char* usage =
+    "usage: udp_echo_client <address> [words...]   (no words: send stdin's lines)\n"
+    "  address: 127.0.0.1:7000, [::1]:7000 or unix:/tmp/echo.sock\n";
+
+// A Unix datagram socket has no address unless it binds one, and the server
+// can only reply to an address. Linux has abstract names ("@name"), which
+// leave no file behind, even when the client is stopped with Ctrl+C.
+// Elsewhere the name is a file in the temp directory, removed when the
+// socket closes. (Standard C++ has no getpid(), so the name is random.)
+outlet::Address unique_client_address() {
   std::random_device random;
   const std::string name = "udp_echo_client-" + std::to_string(random()) + ".sock";
-  return (std::filesystem::temp_directory_path() / name).string();
+  std::error_code not_linux;
+  const outlet::Address abstract = outlet::Address::unix_domain("@" + name, not_linux);
+  if (!not_linux) return abstract;
+  return outlet::Address::unix_domain((std::filesystem::temp_directory_path() / name).string());
 }
 
 // Sends one datagram and prints the one that comes back.
@@ -43,8 +54,13 @@ bool echo(outlet::DatagramSocket& socket, const std::string& message) {
 }  // namespace
 
 int main(int argc, char* argv[]) {
+  const std::string_view first = argc > 1 ? argv[1] : "";
+  if (first == "-h" || first == "--help") {
+    std::cout << usage;
+    return 0;
+  }
   if (argc < 2) {
-    std::cerr << "usage: udp_echo_client <address> [words...]   (no words: send stdin's lines)\n";
+    std::cerr << usage;
     return 2;
   }
   outlet::Address server;
@@ -57,11 +73,7 @@ int main(int argc, char* argv[]) {
 
   try {
     outlet::DatagramSocket socket;
-    if (server.family() == outlet::Family::unix_domain) {
-      // A Unix datagram socket has no address unless it binds one, and the
-      // server can only reply to an address. The file goes away on close.
-      socket.bind(outlet::Address::unix_domain(unique_socket_path()));
-    }
+    if (server.family() == outlet::Family::unix_domain) socket.bind(unique_client_address());
     // connect() opens a socket of the server's family if none is open, sets
     // the destination for send() and drops datagrams from anyone else.
     socket.connect(server);

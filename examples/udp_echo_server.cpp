@@ -4,6 +4,7 @@
 //   udp_echo_server 127.0.0.1:0           port 0: the OS picks a free port
 //   udp_echo_server [::1]:7000            IPv6
 //   udp_echo_server unix:/tmp/echo.sock   a Unix datagram socket
+//   udp_echo_server unix:                 (Linux) an abstract name the kernel picks
 //
 // Prints "listening on <address>" first, then serves until Ctrl+C or SIGTERM.
 // One socket serves every client: datagrams carry their sender's address.
@@ -14,6 +15,7 @@
 #include <chrono>
 #include <csignal>
 #include <iostream>
+#include <string_view>
 #include <system_error>
 #include <vector>
 
@@ -25,6 +27,18 @@ namespace {
 volatile std::sig_atomic_t stop_requested = 0;
 
 void request_stop(int) { stop_requested = 1; }
+
+constexpr const char* usage =
+    "usage: udp_echo_server [address]\n"
+    "  address: 127.0.0.1:7000 (the default), [::1]:7000, port 0 for one the OS picks,\n"
+    "           unix:/tmp/echo.sock, or unix: for an abstract name the kernel picks (Linux)\n";
+
+// A Unix datagram client that bound no name of its own sends from the
+// unnamed Unix address ("unix:"): a Unix address with an empty path.
+// Nothing can be sent back to it.
+bool cannot_reply_to(const outlet::Address& sender) {
+  return sender.family() == outlet::Family::unix_domain && sender.path().empty();
+}
 
 // Echoes every datagram that has arrived, until none is left.
 void echo_waiting(outlet::DatagramSocket& socket, std::vector<char>& buffer) {
@@ -39,7 +53,7 @@ void echo_waiting(outlet::DatagramSocket& socket, std::vector<char>& buffer) {
       std::cerr << "udp_echo_server: receive_from: " << ec.message() << '\n';
       continue;
     }
-    if (from.empty()) {  // a Unix datagram client that bound no path of its own
+    if (cannot_reply_to(from)) {
       std::cerr << "udp_echo_server: a datagram from a sender with no address: cannot reply\n";
       continue;
     }
@@ -53,8 +67,13 @@ void echo_waiting(outlet::DatagramSocket& socket, std::vector<char>& buffer) {
 }  // namespace
 
 int main(int argc, char* argv[]) {
+  const std::string_view first = argc > 1 ? argv[1] : "";
+  if (first == "-h" || first == "--help") {
+    std::cout << usage;
+    return 0;
+  }
   if (argc > 2) {
-    std::cerr << "usage: udp_echo_server [address]   (default 127.0.0.1:7000)\n";
+    std::cerr << usage;
     return 2;
   }
   outlet::Address address;

@@ -10,6 +10,9 @@
 #                         then build install_export/user against what it installed
 #   MODE=pkg-config       compile main.cpp with `pkg-config --cflags --libs outlet`, from
 #                         a copy of PREFIX made elsewhere (the .pc file is relocatable)
+#   MODE=readme-project   the ```cmake block after README's "<!-- MARKER" line, written
+#                         as BINARY_DIR/src/CMakeLists.txt beside a copy of SOURCE_FILE,
+#                         then configured against PREFIX, built and run as in MODE=project
 #
 # A project's program is called `consumer` (PROGRAM overrides), and must print
 # a line matching SUCCESS_REGEX (default: "consumer: ... ok").
@@ -180,6 +183,27 @@ elseif(MODE STREQUAL "pkg-config")
   if(NOT step_output MATCHES "consumer: .* ok")
     fail("the program ran but did not report success: ${step_output}")
   endif()
+
+elseif(MODE STREQUAL "readme-project")
+  file(READ "${README}" _readme)
+  string(FIND "${_readme}" "<!-- ${MARKER}" _at)
+  if(_at EQUAL -1)
+    fail("${README} has no '<!-- ${MARKER}' line")
+  endif()
+  string(SUBSTRING "${_readme}" ${_at} -1 _readme)
+  string(FIND "${_readme}" "```cmake\n" _at)
+  if(_at EQUAL -1)
+    fail("no ```cmake block after '<!-- ${MARKER}' in ${README}")
+  endif()
+  math(EXPR _at "${_at} + 9")
+  string(SUBSTRING "${_readme}" ${_at} -1 _readme)
+  string(FIND "${_readme}" "```" _end)
+  string(SUBSTRING "${_readme}" 0 ${_end} _cmakelists)
+  file(REMOVE_RECURSE "${BINARY_DIR}")
+  file(WRITE "${BINARY_DIR}/src/CMakeLists.txt" "${_cmakelists}")
+  file(COPY "${SOURCE_FILE}" DESTINATION "${BINARY_DIR}/src")
+  message("---- the CMakeLists.txt from ${README}\n${_cmakelists}")
+  build_and_run("${BINARY_DIR}/src" "${BINARY_DIR}/build" "-DCMAKE_PREFIX_PATH=${PREFIX}")
 
 else()
   fail("unknown MODE '${MODE}'")

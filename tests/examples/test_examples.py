@@ -6,12 +6,19 @@
     test_examples.py udp      <udp_echo_server>
     test_examples.py udp-unix <udp_echo_server>
     test_examples.py chat     <chat_server> <chat_client>
+    test_examples.py chat-descriptors <chat_server>
+    test_examples.py tcp-descriptors  <tcp_echo_server>
+    test_examples.py doc-descriptors  <docs/poller.md's first example, compiled>
+    test_examples.py tcp-client-timeout <tcp_echo_client>
+    test_examples.py udp-client-sigint  <udp_echo_client>
+    test_examples.py usage    <every example program...>
 
 Each server is started on port 0 (or a Unix path in a fresh temporary
 directory), its "listening on <address>" line read back, checked to run on
 one thread (/proc/<pid>/status; libkqueue's own aside in the kqueue build) while it serves, then stopped with
 SIGTERM and expected to exit 0. Every wait is bounded; nothing sleeps to
-synchronise. Exit status: 0 passed, 1 failed, 77 skipped (ctest
+synchronise (the descriptor tests watch the server for a fixed window, to
+measure it). Exit status: 0 passed, 1 failed, 77 skipped (ctest
 SKIP_RETURN_CODE).
 """
 
@@ -46,17 +53,26 @@ def check(condition, message):
 
 
 class LineReader:
-    """Collects a pipe's lines on a thread, so they can be awaited with a timeout."""
+    """Collects a pipe's lines on a thread, so they can be awaited with a timeout.
+    `seen` keeps every line read so far, awaited or not."""
 
     def __init__(self, pipe):
         self.lines = queue.Queue()
+        self.seen = []
         self.thread = threading.Thread(target=self._run, args=(pipe,), daemon=True)
         self.thread.start()
 
     def _run(self, pipe):
         for raw in iter(pipe.readline, b""):
-            self.lines.put(raw.decode("utf-8", "replace").rstrip("\n"))
+            line = raw.decode("utf-8", "replace").rstrip("\n")
+            self.seen.append(line)
+            self.lines.put(line)
         self.lines.put(None)  # end of output
+
+    def text(self):
+        """Every line so far; all of them once the writer has exited."""
+        self.thread.join(timeout=STEP_TIMEOUT)
+        return "".join(line + "\n" for line in self.seen)
 
     def next(self, what, timeout=STEP_TIMEOUT):
         try:
@@ -70,11 +86,18 @@ class LineReader:
 class Server:
     """An example server process: started, its address read, stopped with SIGTERM."""
 
-    def __init__(self, program, address):
+    def __init__(self, program, address, max_descriptors=None):
         self.name = os.path.basename(program)
-        self.stderr = tempfile.TemporaryFile()
-        self.proc = subprocess.Popen([program, address], stdout=subprocess.PIPE, stderr=self.stderr)
+        limit = None
+        if max_descriptors:
+            def limit():
+                resource.setrlimit(resource.RLIMIT_NOFILE, (max_descriptors, max_descriptors))
+        # preexec_fn runs between fork and exec: this process has no other
+        # thread yet when a server with a limit is started.
+        self.proc = subprocess.Popen([program, address], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     preexec_fn=limit)
         self.out = LineReader(self.proc.stdout)
+        self.err = LineReader(self.proc.stderr)
         first = self.out.next(f"{self.name}'s first line")
         match = re.fullmatch(r"listening on (\S+)", first)
         check(match, f"{self.name}'s first line is {first!r}, not 'listening on <address>'")
@@ -98,22 +121,24 @@ class Server:
         allowed = "1" if MAX_THREADS == 1 else f"at most {MAX_THREADS} (libkqueue's included)"
         check(threads <= MAX_THREADS, f"{self.name} runs {threads} threads, not {allowed}")
 
-    def stop(self):
-        """SIGTERM, then exit status 0 within the step timeout."""
+    def stop(self, expected=0):
+        """SIGTERM, then exit status `expected` within the step timeout."""
         self.sample()
         self.proc.send_signal(signal.SIGTERM)
         try:
             code = self.proc.wait(timeout=STEP_TIMEOUT)
         except subprocess.TimeoutExpired:
             raise Failure(f"{self.name} still running {STEP_TIMEOUT} s after SIGTERM") from None
-        check(code == 0, f"{self.name} exited with {code} after SIGTERM, not 0")
+        check(code == expected, f"{self.name} exited with {code} after SIGTERM, not {expected}")
         threads = self.max_threads or "not checked (no /proc)"
         print(f"{self.name}: exit status {code} after SIGTERM; threads seen: {threads}; "
               f"most descriptors seen: {self.max_fds}")
 
     def errors(self):
-        self.stderr.seek(0)
-        return self.stderr.read().decode("utf-8", "replace")
+        """What the server wrote to stderr: all of it once it has exited."""
+        if self.proc.poll() is None:
+            return "".join(line + "\n" for line in self.err.seen)
+        return self.err.text()
 
     def kill(self):
         if self.proc.poll() is None:
@@ -215,7 +240,19 @@ def test_udp(args, unix):
                     payload = os.urandom(size)
                     echo_datagram(c, target, payload, f"client {n}, {size} bytes")
                 server.sample()
+            if unix:
+                # A sender that bound no name sends from the unnamed address
+                # ("unix:"): the server says it cannot reply, and serves on.
+                unnamed = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+                unnamed.sendto(b"x", target)
+                unnamed.close()
+                line = server.err.next("udp_echo_server's report of a sender with no address")
+                want = "udp_echo_server: a datagram from a sender with no address: cannot reply"
+                check(line == want, f"a datagram from an unnamed sender: udp_echo_server said {line!r}, not {want!r}")
+                echo_datagram(clients[0], target, b"after", "client 0, after the unnamed sender")
             server.stop()
+            check(server.errors() == (want + "\n" if unix else ""),
+                  f"udp_echo_server wrote to stderr: {server.errors()!r}")
             for c in clients:
                 c.close()
         finally:
@@ -330,7 +367,26 @@ def test_chat(args):
         alice.say("after the flood")
         expect([bob, carol, dave], "alice: after the flood")
         check(closed_by_server(silent.sock), "the silent client was not disconnected")
-        check("silent is not reading" in server.errors(), "chat_server did not say why it dropped silent")
+        line = server.err.next("chat_server's reason for dropping silent")
+        check(line == "chat_server: silent is not reading: disconnected", f"chat_server said {line!r}")
+
+        # The line limit: 4096 bytes (without the line end) are relayed; a
+        # longer line is answered with the reason, and the connection closed.
+        for size, ending in ((4096, "\n"), (4096, "\r\n"), (4097, "\n"), (9000, "\n")):
+            eve = Peer(server.address, "eve")
+            expect([eve], "* welcome, eve")
+            expect([alice, bob, carol, dave], "* eve joined")
+            line = "".join(chr(ord("a") + i % 26) for i in range(size))
+            eve.sock.sendall((line + ending).encode())
+            if size <= 4096:
+                expect([alice, bob, carol, dave], f"eve: {line}")
+                eve.sock.close()
+            else:
+                expect([eve], "* line too long (limit 4096 bytes)")
+                check(closed_by_server(eve.sock), f"the client that sent {size} bytes was not disconnected")
+            expect([alice, bob, carol, dave], "* eve left")
+            eve.sock.close()
+        server.sample()
 
         # Leaving: a closed connection, and chat_client at the end of its stdin.
         dave.sock.close()
@@ -388,6 +444,167 @@ def closed_by_server(sock):
     return True
 
 
+# --- out of descriptors: chat_server, tcp_echo_server, docs/poller.md ---------------
+
+SERVER_DESCRIPTORS = 48  # RLIMIT_NOFILE for the server
+HELD_CLIENTS = 80        # more connections than the server can take
+WINDOW = 3.0             # seconds the server is watched while it cannot accept
+
+
+def cpu_seconds(pid):
+    """User + system CPU time of a running process, from /proc; None without /proc."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except FileNotFoundError:
+        return None
+    # Fields 14 and 15 of stat(5) (utime, stime), counted after the ")" of field 2.
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_descriptors(args, chat, sketch=False):
+    """Runs the server with few descriptors and more clients than it can hold:
+    it must say so in a few lines, not spin, and serve again once they leave.
+    A sketch (docs/poller.md's example) has no SIGTERM handler."""
+    (server_program,) = args
+    raise_descriptor_limit(HELD_CLIENTS + 64)  # for the clients, in this process
+    server = Server(server_program, "127.0.0.1:0", max_descriptors=SERVER_DESCRIPTORS)
+    held = []
+    try:
+        host, port = server.address.rsplit(":", 1)
+        for _ in range(HELD_CLIENTS):  # connected by the kernel, in the listen queue if not accepted
+            held.append(socket.create_connection((host, int(port)), timeout=STEP_TIMEOUT))
+        first = server.err.next(f"{server.name}'s report that accept failed")
+        check(re.fullmatch(rf"({server.name}: )?accept: .*[Tt]oo many open files.*", first),
+              f"{server.name}'s first complaint is {first!r}, not about running out of descriptors")
+
+        lines_before, cpu_before = len(server.err.seen), cpu_seconds(server.proc.pid)
+        time.sleep(WINDOW)  # an observation window, not a synchronisation
+        lines, cpu_after = len(server.err.seen) - lines_before, cpu_seconds(server.proc.pid)
+        server.sample()
+        cpu = None if cpu_before is None else cpu_after - cpu_before
+        print(f"{server.name}: out of descriptors for {WINDOW} s: {lines} more lines on stderr, "
+              f"CPU {'not measured (no /proc)' if cpu is None else f'{cpu:.2f} s'}")
+        check(lines <= WINDOW + 2, f"{server.name} wrote {lines} lines in {WINDOW} s while out of descriptors")
+        if cpu is not None:
+            check(cpu <= WINDOW / 5, f"{server.name} used {cpu:.2f} s of CPU in {WINDOW} s while out of descriptors")
+
+        for c in held:
+            c.close()
+        held = []
+        if chat:
+            late = Peer(server.address, "late")
+            expect([late], "* welcome, late")
+            late.sock.close()
+        else:
+            with socket.create_connection((host, int(port)), timeout=STEP_TIMEOUT) as late:
+                late.sendall(b"ping")
+                reply = b""
+                while len(reply) < 4:
+                    data = late.recv(4 - len(reply))
+                    check(data, f"{server.name} closed the connection of a client after the others left")
+                    reply += data
+                check(reply == b"ping", f"{server.name} echoed {reply!r}, not b'ping'")
+        server.stop(expected=-signal.SIGTERM if sketch else 0)
+    finally:
+        for c in held:
+            c.close()
+        server.kill()
+
+
+# --- the clients -----------------------------------------------------------------
+
+def test_tcp_client_timeout(args):
+    """tcp_echo_client against a server that accepts and never answers."""
+    (client_program,) = args
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        listener.settimeout(STEP_TIMEOUT)
+        port = listener.getsockname()[1]
+        client = subprocess.Popen([client_program, f"127.0.0.1:{port}", "hello"],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            peer, _ = listener.accept()
+            with peer:
+                started = time.monotonic()
+                out, err = client.communicate(timeout=STEP_TIMEOUT)
+                waited = time.monotonic() - started
+                check(peer.recv(100) == b"hello\n", "tcp_echo_client did not send its line")
+        except (subprocess.TimeoutExpired, socket.timeout):
+            raise Failure(f"tcp_echo_client still running after {STEP_TIMEOUT} s against a silent server") from None
+        finally:
+            if client.poll() is None:
+                client.kill()
+                client.wait()
+    err = err.decode()
+    print(f"tcp_echo_client gave up after {waited:.1f} s: {err.strip()}")
+    check(client.returncode == 1, f"tcp_echo_client exited with {client.returncode}, not 1")
+    check(err == "tcp_echo_client: no reply within 2 s\n", f"tcp_echo_client said {err!r}")
+    check(out == b"", f"tcp_echo_client printed {out!r}")
+
+
+def test_udp_client_sigint(args):
+    """udp_echo_client on a Unix path, stopped with SIGINT: nothing left in the temp directory."""
+    (client_program,) = args
+    if not sys.platform.startswith("linux"):
+        print("outlet-test-skipped: no abstract Unix names here (Linux only); "
+              "a client killed here leaves its socket file")
+        sys.exit(SKIP)
+    with tempfile.TemporaryDirectory() as tmp, tempfile.TemporaryDirectory() as client_tmp:
+        path = os.path.join(tmp, "echo.sock")
+        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as server:
+            server.bind(path)
+            server.settimeout(STEP_TIMEOUT)
+            client = subprocess.Popen([client_program, f"unix:{path}"], stdin=subprocess.PIPE,
+                                      stdout=subprocess.PIPE, env=dict(os.environ, TMPDIR=client_tmp))
+            try:
+                out = LineReader(client.stdout)
+                client.stdin.write(b"hello\n")
+                client.stdin.flush()
+                try:
+                    data, sender = server.recvfrom(65536)
+                except socket.timeout:
+                    raise Failure(f"no datagram from udp_echo_client within {STEP_TIMEOUT} s") from None
+                check(data == b"hello", f"udp_echo_client sent {data!r}")
+                check(sender, "udp_echo_client sent from the unnamed address: no reply possible")
+                server.sendto(data, sender)
+                line = out.next("udp_echo_client's reply")
+                check(line == "hello", f"udp_echo_client printed {line!r}")
+                # Now it waits for stdin's next line, with its socket bound.
+                client.send_signal(signal.SIGINT)
+                try:
+                    code = client.wait(timeout=STEP_TIMEOUT)
+                except subprocess.TimeoutExpired:
+                    raise Failure(f"udp_echo_client still running {STEP_TIMEOUT} s after SIGINT") from None
+            finally:
+                if client.poll() is None:
+                    client.kill()
+                    client.wait()
+        left = os.listdir(client_tmp)
+        print(f"udp_echo_client: bound to {sender!r}; exit status {code} after SIGINT; "
+              f"left in its temp directory: {left}")
+        check(left == [], f"udp_echo_client left {left} in its temp directory after SIGINT")
+
+
+def test_usage(programs):
+    """--help and -h print the usage on stdout and exit 0; the servers' usage
+    mentions unix: (a name the kernel picks)."""
+    for program in programs:
+        name = os.path.basename(program)
+        for flag in ("--help", "-h"):
+            try:
+                done = subprocess.run([program, flag], capture_output=True, timeout=STEP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                raise Failure(f"{name} {flag} still running after {STEP_TIMEOUT} s") from None
+            out, err = done.stdout.decode(), done.stderr.decode()
+            check(done.returncode == 0 and out.startswith(f"usage: {name}") and err == "",
+                  f"{name} {flag}: exit status {done.returncode}, stdout {out!r}, stderr {err!r}")
+        if name.endswith("_server"):
+            check("unix: for an abstract name the kernel picks" in out, f"{name}'s usage does not mention unix:")
+        print(f"{name}: {out.splitlines()[0]}")
+
+
 def main():
     if len(sys.argv) < 3:
         print(__doc__)
@@ -399,6 +616,12 @@ def main():
         "udp": lambda: test_udp(args, unix=False),
         "udp-unix": lambda: test_udp(args, unix=True),
         "chat": lambda: test_chat(args),
+        "chat-descriptors": lambda: test_descriptors(args, chat=True),
+        "tcp-descriptors": lambda: test_descriptors(args, chat=False),
+        "doc-descriptors": lambda: test_descriptors(args, chat=False, sketch=True),
+        "tcp-client-timeout": lambda: test_tcp_client_timeout(args),
+        "udp-client-sigint": lambda: test_udp_client_sigint(args),
+        "usage": lambda: test_usage(args),
     }
     if mode not in tests:
         print(__doc__)

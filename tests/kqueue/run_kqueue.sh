@@ -46,7 +46,8 @@ cmake -S "$source_root" -B "$build/outlet" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDe
   -DOUTLET_WARNINGS_AS_ERRORS=ON -DOUTLET_BUILD_TESTS=ON -DOUTLET_BUILD_EXAMPLES=ON \
   -DOUTLET_TEST_LIBKQUEUE="$build/libkqueue"
 cmake --build "$build/outlet" --target test_poller test_threads \
-  tcp_echo_server udp_echo_server chat_server chat_client load_client
+  tcp_echo_server tcp_echo_client udp_echo_server udp_echo_client chat_server chat_client demo \
+  load_client poller_doc_example
 
 # Every case of the two executables (each in its own process, then all in
 # one for the leak check) and the example servers' integration tests.
