@@ -501,7 +501,8 @@ def check_version_reader(check, root, version, tree, tmp):
         except ValueError as e:
             result, error = None, str(e)
         if want is None:
-            check.ok(error and str(sample) in error, f"read_project_version refuses a file with {what}, naming the file",
+            check.ok(error and str(sample) in error,
+                     f"read_project_version refuses a file with {what}, naming the file",
                      f"returned {result!r}" if error is None else f"message {error!r}")
         else:
             check.ok(result == want, f"read_project_version reads {what}", f"got {result!r}, error {error!r}")

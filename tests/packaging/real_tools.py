@@ -234,7 +234,8 @@ def mode_vcpkg_manifest_consumer(args):
     text = manifest_log.read_text(encoding="utf-8") if manifest_log.is_file() else ""
     check(f"outlet:{vcpkg.triplet}" in text, f"the toolchain's vcpkg install built outlet ({manifest_log})")
     warnings = warning_lines(text)
-    check(not warnings, "vcpkg's manifest install printed no warning" + (": " + " | ".join(warnings) if warnings else ""))
+    check(not warnings,
+          "vcpkg's manifest install printed no warning" + (": " + " | ".join(warnings) if warnings else ""))
     installed_tree_checks(args, installed / vcpkg.triplet)
 
 
@@ -282,8 +283,9 @@ def mode_conan_create(args):
     headers = ["include/" + h for h in file_set(args.source / "include", "*.hpp")]
     expected = sorted(headers + ["licenses/LICENSE", "conaninfo.txt", "conanmanifest.txt"])
     have = file_set(package)
+    missing, extra = sorted(set(expected) - set(have)), sorted(set(have) - set(expected))
     check(have == expected, f"the package holds the {len(headers)} headers, licenses/LICENSE and Conan's "
-          f"two files, nothing else (missing {sorted(set(expected) - set(have))}, extra {sorted(set(have) - set(expected))})")
+          "two files, nothing else" + (f" (missing {missing}, extra {extra})" if missing or extra else ""))
 
     # What consumers' generators make of package_info(), for Linux and Windows.
     for os_name in ("Linux", "Windows"):
