@@ -8,6 +8,9 @@
 #   MODE=install-export   build and install install_export/netapp (outlet found in
 #                         PREFIX, or built from OUTLET_SOURCE_DIR when VENDORED=ON),
 #                         then build install_export/user against what it installed
+#   MODE=vendored-install build and install SOURCE_DIR (which add_subdirectory()s outlet from
+#                         OUTLET_SOURCE_DIR) into BINARY_DIR/prefix; its program must be
+#                         there, and outlet's files only when EXPECT_OUTLET_FILES=ON
 #   MODE=pkg-config       compile main.cpp with `pkg-config --cflags --libs outlet`, from
 #                         a copy of PREFIX made elsewhere (the .pc file is relocatable)
 #   MODE=readme-project   the ```cmake block after README's "<!-- MARKER" line, written
@@ -141,6 +144,34 @@ elseif(MODE STREQUAL "install-export")
     fail("netapp's install did not install the outlet it built as a subdirectory")
   endif()
   build_and_run("${SOURCE_DIR}/user" "${BINARY_DIR}/user" "-DCMAKE_PREFIX_PATH=${_user_prefix_path}")
+
+elseif(MODE STREQUAL "vendored-install")
+  set(_prefix "${BINARY_DIR}/prefix")
+  file(REMOVE_RECURSE "${BINARY_DIR}")
+  run_step("configure ${SOURCE_DIR}" "${CMAKE_COMMAND}" -S "${SOURCE_DIR}" -B "${BINARY_DIR}/build" ${_toolchain}
+           "-DOUTLET_SOURCE_DIR=${OUTLET_SOURCE_DIR}" ${PROJECT_ARGS_1})
+  run_step("build" "${CMAKE_COMMAND}" --build "${BINARY_DIR}/build" --config "${CONFIG}")
+  run_step("install" "${CMAKE_COMMAND}" --install "${BINARY_DIR}/build" --prefix "${_prefix}" --config "${CONFIG}")
+  file(GLOB_RECURSE _installed RELATIVE "${_prefix}" "${_prefix}/*")
+  message("installed: ${_installed}")
+  if(NOT _installed MATCHES "(^|;)bin/consumer(\\.exe)?(;|$)")
+    fail("the parent project's install has no bin/consumer, only: ${_installed}")
+  endif()
+  set(_outlet_files "")
+  foreach(_file IN LISTS _installed)
+    if(_file MATCHES "outlet")
+      list(APPEND _outlet_files "${_file}")
+    endif()
+  endforeach()
+  if(EXPECT_OUTLET_FILES)
+    foreach(_file include/outlet/outlet.hpp share/cmake/outlet/outletConfig.cmake share/pkgconfig/outlet.pc)
+      if(NOT EXISTS "${_prefix}/${_file}")
+        fail("asked for with OUTLET_INSTALL=ON, outlet installed no ${_file} with its parent")
+      endif()
+    endforeach()
+  elseif(_outlet_files)
+    fail("installing the parent project installed outlet's files too: ${_outlet_files}")
+  endif()
 
 elseif(MODE STREQUAL "pkg-config")
   find_program(_pkg_config NAMES pkg-config pkgconf)
