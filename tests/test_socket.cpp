@@ -20,8 +20,22 @@
 #include <string_view>
 #include <system_error>
 #include <thread>
+#include <type_traits>
 #include <utility>
 #include <vector>
+
+// What users write by mistake finds no constructor at all: the private one
+// that adopts a native handle takes a detail::AdoptHandle tag, so it is not
+// a candidate (compile_fail/wrong_constructor_* checks the message).
+static_assert(!std::is_constructible_v<outlet::Socket, const char*>);
+static_assert(!std::is_constructible_v<outlet::Socket, int>);
+static_assert(!std::is_constructible_v<outlet::Socket, outlet::native_handle_type>);
+static_assert(!std::is_constructible_v<outlet::ServerSocket, int>);
+static_assert(!std::is_constructible_v<outlet::ServerSocket, std::uint16_t>);
+static_assert(!std::is_constructible_v<outlet::DatagramSocket, int>);
+static_assert(!std::is_convertible_v<outlet::native_handle_type, outlet::Socket>);
+static_assert(std::is_constructible_v<outlet::Socket, const outlet::Address&>);
+static_assert(std::is_constructible_v<outlet::ServerSocket, const outlet::Address&>);
 
 namespace {
 

@@ -136,7 +136,7 @@ public:
   [[nodiscard]] bool broadcast(std::error_code& ec) const noexcept;
 
 private:
-  explicit DatagramSocket(native_handle_type handle) noexcept : BindableSocket(handle) {}
+  DatagramSocket(detail::AdoptHandle, native_handle_type handle) noexcept : BindableSocket(handle) {}
   // Each call's one body, given the error policy of the form that called it
   // (detail::Throw or detail::Store). The data calls first make the one
   // system call plain code makes, when no deadline applies; any failure,
@@ -181,7 +181,9 @@ inline DatagramSocket::DatagramSocket(const Address& local) {
   detail::Throw{"bind", &local}.check(bind_address(local));
 }
 
-inline DatagramSocket DatagramSocket::adopt(native_handle_type handle) noexcept { return DatagramSocket(handle); }
+inline DatagramSocket DatagramSocket::adopt(native_handle_type handle) noexcept {
+  return DatagramSocket(detail::AdoptHandle{}, handle);
+}
 
 inline void DatagramSocket::bind(const Address& local, std::error_code& ec) noexcept {
   detail::Store{ec}.check(bind_or_open(local, SOCK_DGRAM));

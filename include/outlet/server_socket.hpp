@@ -53,7 +53,7 @@ public:
   [[nodiscard]] Socket accept(Address& peer, duration timeout, std::error_code& ec) noexcept;
 
 private:
-  explicit ServerSocket(native_handle_type handle) noexcept : BindableSocket(handle) {}
+  ServerSocket(detail::AdoptHandle, native_handle_type handle) noexcept : BindableSocket(handle) {}
   // accept()'s one body, given the error policy of the form that called it:
   // without a deadline, first the one accept() plain code makes; any
   // failure, and every timed accept, goes to the out-of-line general path.
@@ -77,7 +77,9 @@ inline ServerSocket::ServerSocket(const Address& local, int backlog) {
   detail::Throw{"listen", &local}.check(detail::listen(handle_, backlog));
 }
 
-inline ServerSocket ServerSocket::adopt(native_handle_type handle) noexcept { return ServerSocket(handle); }
+inline ServerSocket ServerSocket::adopt(native_handle_type handle) noexcept {
+  return ServerSocket(detail::AdoptHandle{}, handle);
+}
 
 inline void ServerSocket::bind(const Address& local, std::error_code& ec) noexcept {
   detail::Store{ec}.check(bind_or_open(local, SOCK_STREAM));
@@ -98,7 +100,7 @@ OUTLET_DETAIL_INLINE Socket ServerSocket::accept_with(Address* peer, duration ti
   if (timeout.count() != 0 || (receive_timeout_.count() != 0 && !non_blocking_))
     return accept_slow(peer, timeout, 0, policy);
   auto len = detail::AddressAccess::capacity;
-  Socket socket(detail::try_accept(handle_, peer, len));
+  Socket socket(detail::AdoptHandle{}, detail::try_accept(handle_, peer, len));
   if (!socket.is_open()) return accept_slow(peer, timeout, detail::sys::last_error(), policy);
   socket.ip_ = ip_;
   if (peer != nullptr) detail::AddressAccess::adopt(*peer, len, ip_);
@@ -123,8 +125,8 @@ OUTLET_DETAIL_COLD Socket ServerSocket::accept_slow(Address* peer, duration time
   // It stays so (one ioctl, once); untimed accepts then wait in poll().
   std::error_code ec;
   if (deadline.is_set() && (ec = keep_non_blocking())) return policy.check(Socket(), ec);
-  Socket socket(detail::accept(handle_, peer, deadline.is_set() ? &deadline : nullptr, waits_in_poll(), ip_, ec,
-                               deadline.is_set() ? 0 : error_number));
+  Socket socket(detail::AdoptHandle{}, detail::accept(handle_, peer, deadline.is_set() ? &deadline : nullptr,
+                                                      waits_in_poll(), ip_, ec, deadline.is_set() ? 0 : error_number));
   if (ec) return policy.check(Socket(), blocking_error(ec));
   socket.ip_ = ip_;
   if (detail::sys::accept_inherits_non_blocking && (non_blocking_ || internal_non_blocking_.load()))

@@ -135,7 +135,7 @@ public:
 
 private:
   friend class ServerSocket;
-  explicit Socket(native_handle_type handle) noexcept : BasicSocket(handle) {}
+  Socket(detail::AdoptHandle, native_handle_type handle) noexcept : BasicSocket(handle) {}
   // Each call's one body, given the error policy of the form that called it
   // (detail::Throw or detail::Store). The data calls and connect() first make
   // the one system call plain code makes, when no deadline applies; any
@@ -207,7 +207,7 @@ inline Socket::Socket(const Address& peer) { connect_with(peer, detail::Throw{"c
 
 inline Socket::Socket(const Address& peer, duration timeout) { connect(peer, timeout); }
 
-inline Socket Socket::adopt(native_handle_type handle) noexcept { return Socket(handle); }
+inline Socket Socket::adopt(native_handle_type handle) noexcept { return Socket(detail::AdoptHandle{}, handle); }
 
 // --- connect ------------------------------------------------------------------
 

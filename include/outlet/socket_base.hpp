@@ -28,6 +28,13 @@ inline constexpr int default_backlog = detail::sys::max_backlog;
 
 namespace detail {
 class BindableSocket;
+/// Selects the private constructors that take ownership of a native handle
+/// (used by adopt() and accept()). A tag keeps them out of overload
+/// resolution for user code: `Socket s(7000)` or `ServerSocket s(7000)` is
+/// "no matching constructor", not "private within this context".
+struct AdoptHandle {
+  explicit AdoptHandle() = default;
+};
 }  // namespace detail
 
 /// The members every outlet socket has. Move-only; the destructor closes
