@@ -250,8 +250,8 @@ struct BoundFile {
 /// remove. A Socket never binds a path, so it does not carry the ~140 bytes.
 class BindableSocket : public BasicSocket {
 protected:
-  BindableSocket() noexcept = default;
-  explicit BindableSocket(native_handle_type h) noexcept : BasicSocket(h) {}
+  BindableSocket() noexcept : file_() {}
+  explicit BindableSocket(native_handle_type h) noexcept : BasicSocket(h), file_() {}
   BindableSocket(BindableSocket&&) noexcept = default;
   BindableSocket& operator=(BindableSocket&&) noexcept = default;
   /// Removes the socket file first, so no client finds a path nobody

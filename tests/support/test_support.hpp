@@ -347,8 +347,8 @@ inline NativeTimeout native_timeout(std::chrono::milliseconds timeout) {
   return static_cast<DWORD>(timeout.count());
 #else
   timeval tv{};
-  tv.tv_sec = static_cast<decltype(tv.tv_sec)>(timeout.count() / 1000);
-  tv.tv_usec = static_cast<decltype(tv.tv_usec)>(timeout.count() % 1000 * 1000);
+  tv.tv_sec = outlet::detail::convert<decltype(tv.tv_sec)>(timeout.count() / 1000);
+  tv.tv_usec = outlet::detail::convert<decltype(tv.tv_usec)>(timeout.count() % 1000 * 1000);
   return tv;
 #endif  // defined(_WIN32)
 }
