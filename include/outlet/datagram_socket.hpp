@@ -187,7 +187,7 @@ inline DatagramSocket::DatagramSocket(Family family) { detail::Throw{"socket"}.c
 inline DatagramSocket::DatagramSocket(const Address& local) {
   detail::Throw{"socket", &local}.check(open(local.family(), SOCK_DGRAM));
   detail::Throw{"setsockopt", &local}.check(prepare_bind(local, false));
-  detail::Throw{"bind", &local}.check(bind_address(local));
+  detail::check_bind(bind_address(local), local);
 }
 
 inline DatagramSocket DatagramSocket::adopt(native_handle_type handle) noexcept {
@@ -197,9 +197,7 @@ inline DatagramSocket DatagramSocket::adopt(native_handle_type handle) noexcept 
 inline void DatagramSocket::bind(const Address& local, std::error_code& ec) noexcept {
   detail::Store{ec}.check(bind_or_open(local, SOCK_DGRAM));
 }
-inline void DatagramSocket::bind(const Address& local) {
-  detail::Throw{"bind", &local}.check(bind_or_open(local, SOCK_DGRAM));
-}
+inline void DatagramSocket::bind(const Address& local) { detail::check_bind(bind_or_open(local, SOCK_DGRAM), local); }
 
 inline std::error_code DatagramSocket::connect_or_open(const Address& peer) noexcept {
   if (!is_open()) {

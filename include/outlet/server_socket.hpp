@@ -78,7 +78,7 @@ inline ServerSocket::ServerSocket(Family family) { detail::Throw{"socket"}.check
 inline ServerSocket::ServerSocket(const Address& local, int backlog) {
   detail::Throw{"socket", &local}.check(open(local.family(), SOCK_STREAM));
   detail::Throw{"setsockopt", &local}.check(prepare_bind(local, true));
-  detail::Throw{"bind", &local}.check(bind_address(local));
+  detail::check_bind(bind_address(local), local);
   detail::Throw{"listen", &local}.check(detail::listen(handle_, backlog));
 }
 
@@ -89,9 +89,7 @@ inline ServerSocket ServerSocket::adopt(native_handle_type handle) noexcept {
 inline void ServerSocket::bind(const Address& local, std::error_code& ec) noexcept {
   detail::Store{ec}.check(bind_or_open(local, SOCK_STREAM));
 }
-inline void ServerSocket::bind(const Address& local) {
-  detail::Throw{"bind", &local}.check(bind_or_open(local, SOCK_STREAM));
-}
+inline void ServerSocket::bind(const Address& local) { detail::check_bind(bind_or_open(local, SOCK_STREAM), local); }
 
 inline void ServerSocket::listen(int backlog, std::error_code& ec) noexcept {
   ec = is_open() ? detail::listen(handle_, backlog) : detail::not_open();

@@ -290,6 +290,34 @@ private:
   BoundFile file_;
 };
 
+/// Whether `local` is a Unix path (not an abstract "@name", not unnamed)
+/// whose socket file exists.
+inline bool unix_file_exists(const Address& local) noexcept {
+  const std::size_t offset = offsetof(sys::unix_sockaddr, sun_path);
+  const auto size = static_cast<std::size_t>(local.native_size());
+  if (local.family() != Family::unix_domain || size <= offset || size - offset >= sizeof(BoundFile::path)) return false;
+  const char* name = reinterpret_cast<const sys::unix_sockaddr*>(local.native())->sun_path;
+  if (name[0] == '\0') return false;
+  char path[sizeof(BoundFile::path)] = {};
+  std::memcpy(path, name, size - offset);
+  return sys::unix_path_identity(path).valid;
+}
+
+/// bind()'s throwing report, "bind <address>: <message>". A Unix path in use
+/// because its socket file exists (a server killed before it could remove
+/// it, or one still running) gets a hint, since the OS's message alone
+/// ("Address already in use") does not say that a file is in the way.
+inline void check_bind(const std::error_code& ec, const Address& local) {
+  if (!ec) return;
+  const Throw policy{"bind", &local};
+  if (ec != std::errc::address_in_use || !unix_file_exists(local)) policy.fail(ec);
+  policy.fail(ec, [&](const char* op) {
+    Text text = describe_operation(op, &local);
+    text.add(" (the socket file exists: left by a server that did not remove it? remove it first)");
+    return text;
+  });
+}
+
 }  // namespace detail
 
 // ---------------------------------------------------------------------------
