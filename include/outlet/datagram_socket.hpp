@@ -534,7 +534,7 @@ inline std::size_t DatagramSocket::receive_batch_impl(IncomingDatagram* datagram
         auto name_size = detail::AddressAccess::capacity;
         const detail::sys::io_result r =
             detail::hook_fails(detail::SysCall::receive, handle_)
-                ? detail::sys::io_result(-1)
+                ? detail::sys::io_result{-1}
                 : detail::sys::recv_vector(handle_, v, 1, detail::AddressAccess::storage(d.from), &name_size, true,
                                            truncated);
         if (r < 0) break;  // nothing more queued, or an error the next call will report
