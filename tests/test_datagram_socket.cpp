@@ -24,6 +24,7 @@ using namespace std::chrono_literals;
 namespace {
 
 using outlet_test::Joiner;
+using outlet_test::Thrown;
 using outlet_test::thrown_by;
 
 // A lost datagram fails the test after this long instead of hanging it.
@@ -611,7 +612,8 @@ TEST_CASE("DatagramSocket broadcast option round trip", "[datagram_socket]") {
 // --- closed and moved-from sockets --------------------------------------------------------
 
 // Every I/O call on a closed DatagramSocket fails with bad_file_descriptor, in both forms.
-// (bind() and connect() are the exception by design: they open a new socket.)
+// (bind(), connect() and the sends to an address are the exception by design:
+// they open a new socket, see the next case.)
 TEST_CASE("Closed or moved-from DatagramSocket fails with bad_file_descriptor", "[datagram_socket]") {
   DatagramSocket socket;
   SECTION("default-constructed") {}
@@ -626,15 +628,10 @@ TEST_CASE("Closed or moved-from DatagramSocket fails with bad_file_descriptor", 
   }
   REQUIRE_FALSE(socket.is_open());
   const auto bad = std::errc::bad_file_descriptor;
-  const Address to = Address::loopback(Family::ipv4, 9);
   char buf[8] = {};  // initialized: the sends below still reach sendto(), which memcheck checks
   Address from;
   std::error_code ec;
 
-  REQUIRE(socket.send_to("x", to, ec) == 0);
-  REQUIRE(ec == bad);
-  REQUIRE(socket.send_to(buf, sizeof buf, to, ec) == 0);
-  REQUIRE(ec == bad);
   REQUIRE(socket.receive_from(buf, sizeof buf, from, ec) == 0);
   REQUIRE(ec == bad);
   REQUIRE(socket.send("x", ec) == 0);
@@ -650,8 +647,6 @@ TEST_CASE("Closed or moved-from DatagramSocket fails with bad_file_descriptor", 
   (void)socket.local_address(ec);
   REQUIRE(ec == bad);
 
-  REQUIRE(thrown_by([&] { socket.send_to("x", to); }).code == bad);
-  REQUIRE(thrown_by([&] { socket.send_to(buf, sizeof buf, to); }).code == bad);
   REQUIRE(thrown_by([&] { (void)socket.receive_from(buf, sizeof buf, from); }).code == bad);
   REQUIRE(thrown_by([&] { socket.send("x"); }).code == bad);
   REQUIRE(thrown_by([&] { socket.send(buf, sizeof buf); }).code == bad);
@@ -659,7 +654,64 @@ TEST_CASE("Closed or moved-from DatagramSocket fails with bad_file_descriptor", 
   REQUIRE(thrown_by([&] { socket.set_broadcast(true); }).code == bad);
   REQUIRE(thrown_by([&] { (void)socket.broadcast(); }).code == bad);
   REQUIRE(thrown_by([&] { (void)socket.local_address(); }).code == bad);
+  // The message says what is wrong in words, not only "Bad file descriptor".
+  const Thrown on_timeout = thrown_by([&] { socket.set_receive_timeout(1s); });
+  REQUIRE(on_timeout.code == bad);
+  REQUIRE(on_timeout.what == "set_receive_timeout: socket is not open: " + on_timeout.code.message());
+  REQUIRE(thrown_by([&] { socket.send("x"); }).what == "send: socket is not open: " + on_timeout.code.message());
   REQUIRE_FALSE(socket.is_open());
+}
+
+// A send to an address on a DatagramSocket that is not open (default-
+// constructed, closed, moved-from) opens one of the destination's family
+// first, as Python's sendto() on a fresh socket works: the OS picks the
+// port, and the socket can receive the reply.
+TEST_CASE("DatagramSocket send_to, send_to_vectored and send_batch open a socket when none is open",
+          "[datagram_socket]") {
+  for (const Family family : {Family::ipv4, Family::ipv6}) {
+    INFO("family " << (family == Family::ipv4 ? "ipv4" : "ipv6"));
+    DatagramSocket peer(Address::loopback(family, 0));
+    peer.set_receive_timeout(10s);
+    const Address to = peer.local_address();
+    char buf[16] = {};
+    Address from;
+
+    DatagramSocket fresh;
+    REQUIRE(fresh.send_to("ping", to) == 4);
+    REQUIRE(fresh.is_open());
+    REQUIRE(fresh.local_address().family() == family);
+    REQUIRE(peer.receive_from(buf, sizeof buf, from) == 4);
+    REQUIRE(from.port() == fresh.local_address().port());
+    REQUIRE(peer.send_to("pong", from) == 4);
+    fresh.set_receive_timeout(10s);
+    REQUIRE(fresh.receive(buf, sizeof buf) == 4);
+    REQUIRE(std::string(buf, 4) == "pong");
+
+    fresh.close();  // closed: the next send opens a new socket again
+    std::error_code ec = std::make_error_code(std::errc::io_error);
+    REQUIRE(fresh.send_to("x", to, ec) == 1);
+    REQUIRE_FALSE(ec);
+    REQUIRE(peer.receive_from(buf, sizeof buf, from) == 1);
+
+    DatagramSocket vectored;
+    const outlet::ConstBuffer parts[] = {outlet::ConstBuffer("ab"), outlet::ConstBuffer("cd")};
+    REQUIRE(vectored.send_to_vectored(parts, 2, to) == 4);
+    REQUIRE(peer.receive_from(buf, sizeof buf, from) == 4);
+    REQUIRE(from.port() == vectored.local_address().port());
+
+    DatagramSocket batch;
+    const outlet::OutgoingDatagram out[] = {{outlet::ConstBuffer("one"), to}, {outlet::ConstBuffer("two"), to}};
+    REQUIRE(batch.send_batch(out, 2) == 2);
+    REQUIRE(peer.receive_from(buf, sizeof buf, from) == 3);
+    REQUIRE(from.port() == batch.local_address().port());
+    REQUIRE(peer.receive_from(buf, sizeof buf, from) == 3);
+  }
+  // Without a destination there is nothing to open: "not open", in words.
+  DatagramSocket none;
+  const Thrown unnamed = thrown_by([&] { (void)none.send_to("x", Address()); });
+  REQUIRE(unnamed.code == std::errc::bad_file_descriptor);
+  REQUIRE(outlet_test::contains(unnamed.what, "socket is not open"));
+  REQUIRE_FALSE(none.is_open());
 }
 
 // --- close-on-exec ---------------------------------------------------------------------------

@@ -234,7 +234,8 @@ TEST_CASE("blocking receive past its timeout reports timed_out", "[error]") {
 
 // --- what() formats -------------------------------------------------------------
 
-// Operations on a closed socket name the operation: "<op>: <message>".
+// Operations on a closed socket name the operation and say the socket is not
+// open, in words: "<op>: socket is not open: <message>".
 TEST_CASE("errors on a closed socket name the operation in what()", "[error]") {
   outlet::Socket closed;
   outlet::ServerSocket closed_server;
@@ -249,12 +250,12 @@ TEST_CASE("errors on a closed socket name the operation in what()", "[error]") {
     REQUIRE(t->thrown);
     CHECK(t->code == std::errc::bad_file_descriptor);
   }
-  CHECK(on_send.what == "send: " + on_send.code.message());
-  CHECK(on_receive.what == "receive: " + on_receive.code.message());
-  CHECK(on_shutdown.what == "shutdown: " + on_shutdown.code.message());
-  CHECK(on_name.what == "getsockname: " + on_name.code.message());
-  CHECK(on_accept.what == "accept: " + on_accept.code.message());
-  CHECK(on_listen.what == "listen: " + on_listen.code.message());
+  CHECK(on_send.what == "send: socket is not open: " + on_send.code.message());
+  CHECK(on_receive.what == "receive: socket is not open: " + on_receive.code.message());
+  CHECK(on_shutdown.what == "shutdown: socket is not open: " + on_shutdown.code.message());
+  CHECK(on_name.what == "getsockname: socket is not open: " + on_name.code.message());
+  CHECK(on_accept.what == "accept: socket is not open: " + on_accept.code.message());
+  CHECK(on_listen.what == "listen: socket is not open: " + on_listen.code.message());
 }
 
 // Bad input reads `<op> "<input>": <why>: <message>`, as in the API's example.

@@ -388,6 +388,51 @@ TEST_CASE("ServerSocket removes its Unix socket file", "[server_socket]") {
   REQUIRE_FALSE(outlet_test::file_exists(path));
 }
 
+// A socket file left behind (a server killed before it could remove it)
+// makes bind fail with address_in_use; what() says that the file exists and
+// what to do, for the address constructors and bind() of both kinds of
+// socket. A path in use with no file (an abstract name) gets no such hint.
+TEST_CASE("bind on a Unix path whose socket file exists hints at the stale file", "[server_socket]") {
+  OUTLET_TEST_REQUIRE_UNIX_SOCKETS();
+  const std::string path = outlet_test::unique_unix_path("stale");
+  const Address at = Address::unix_domain(path);
+  {
+    ServerSocket killed(at);
+    // release() gives the handle up without removing the file, as a
+    // killed process would leave it; the adopting Socket closes it.
+    const Socket handle = Socket::adopt(killed.release());
+    REQUIRE(handle.is_open());
+  }
+  REQUIRE(outlet_test::file_exists(path));
+  const std::string hint = " (the socket file exists: left by a server that did not remove it? remove it first)";
+  const std::string expected =
+      "bind " + at.to_string() + hint + ": " + std::make_error_code(std::errc::address_in_use).message();
+
+  const Thrown constructing = thrown_by([&] { ServerSocket again(at); });
+  REQUIRE(constructing.code == std::errc::address_in_use);
+  REQUIRE(constructing.what == expected);
+  ServerSocket manual(Family::unix_domain);
+  REQUIRE(thrown_by([&] { manual.bind(at); }).what == expected);
+  std::error_code ec;
+  manual.bind(at, ec);  // the error_code form: the code alone
+  REQUIRE(ec == std::errc::address_in_use);
+  if (outlet_test::unix_datagram_sockets_available()) {
+    REQUIRE(thrown_by([&] { outlet::DatagramSocket d(at); }).what == expected);
+    outlet::DatagramSocket d;
+    REQUIRE(thrown_by([&] { d.bind(at); }).what == expected);
+  }
+  REQUIRE(std::remove(path.c_str()) == 0);  // the remedy the hint gives
+  REQUIRE(ServerSocket(at).is_open());
+
+  if (outlet_test::has_abstract_unix_names) {
+    const Address abstract = Address::unix_domain("@" + outlet_test::unique_unix_path("stale-abstract").substr(1));
+    const ServerSocket holder(abstract);
+    const Thrown in_use = thrown_by([&] { ServerSocket second(abstract); });
+    REQUIRE(in_use.code == std::errc::address_in_use);
+    REQUIRE_FALSE(outlet_test::contains(in_use.what, "socket file exists"));
+  }
+}
+
 // A moved server removes the file once, when its last owner closes.
 TEST_CASE("ServerSocket moved Unix server removes its file once", "[server_socket]") {
   OUTLET_TEST_REQUIRE_UNIX_SOCKETS();

@@ -8,6 +8,7 @@
 #include "catch.hpp"
 #include "test_support.hpp"
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <climits>
@@ -19,6 +20,14 @@
 #include <thread>
 #include <type_traits>
 #include <vector>
+#if defined(__has_include)
+#if __has_include(<version>)
+#include <version>
+#endif  // __has_include(<version>)
+#endif  // defined(__has_include)
+#if defined(__cpp_lib_span)
+#include <span>
+#endif  // defined(__cpp_lib_span)
 
 using outlet::Address;
 using outlet::ConstBuffer;
@@ -109,7 +118,7 @@ TEST_CASE("ConstBuffer and MutableBuffer view bytes without owning them", "[buff
   REQUIRE(readable.data() == store);
   REQUIRE(readable.size() == sizeof store);
   REQUIRE(MutableBuffer().size() == 0);
-  // No implicit const char*: a char array would be measured with strlen().
+  // No const char*: it has no size, and outlet measures nothing with strlen().
   STATIC_REQUIRE_FALSE(std::is_convertible_v<const char*, ConstBuffer>);
   STATIC_REQUIRE(std::is_convertible_v<std::string_view, ConstBuffer>);
   STATIC_REQUIRE(std::is_convertible_v<const std::string&, ConstBuffer>);
@@ -119,6 +128,85 @@ TEST_CASE("ConstBuffer and MutableBuffer view bytes without owning them", "[buff
   STATIC_REQUIRE(sizeof(ConstBuffer) == sizeof(outlet::detail::sys::io_vector));
   STATIC_REQUIRE(sizeof(MutableBuffer) == sizeof(outlet::detail::sys::io_vector));
   STATIC_REQUIRE(Socket::max_buffers() >= 16);
+}
+
+// What users list as a buffer converts implicitly, unambiguously, to the
+// bytes they mean; a char pointer (no size) does not convert at all.
+static_assert(std::is_convertible_v<const char (&)[5], ConstBuffer>);
+static_assert(std::is_convertible_v<char (&)[5], ConstBuffer>);
+static_assert(std::is_convertible_v<const std::string&, ConstBuffer>);
+static_assert(std::is_convertible_v<std::string_view, ConstBuffer>);
+static_assert(std::is_convertible_v<const std::vector<char>&, ConstBuffer>);
+static_assert(std::is_convertible_v<const std::vector<unsigned char>&, ConstBuffer>);
+static_assert(std::is_convertible_v<const std::vector<std::byte>&, ConstBuffer>);
+static_assert(std::is_convertible_v<const std::array<char, 4>&, ConstBuffer>);
+static_assert(std::is_convertible_v<const std::array<signed char, 4>&, ConstBuffer>);
+static_assert(!std::is_constructible_v<ConstBuffer, const char*>);
+static_assert(!std::is_constructible_v<ConstBuffer, char*>);
+static_assert(!std::is_constructible_v<ConstBuffer, const std::vector<int>&>);
+static_assert(!std::is_constructible_v<ConstBuffer, int>);
+#if defined(__cpp_lib_span)
+static_assert(std::is_convertible_v<std::span<const char>, ConstBuffer>);
+static_assert(std::is_convertible_v<std::span<const std::byte>, ConstBuffer>);
+#endif  // defined(__cpp_lib_span)
+
+TEST_CASE("ConstBuffer from literals, char arrays, strings and byte containers sends the bytes meant",
+          "[buffer][vectored]") {
+  const ConstBuffer literal = "GET ";  // without the literal's NUL
+  REQUIRE(literal.size() == 4);
+  const char not_text[3] = {'a', 'b', 'c'};  // no NUL at the end: taken whole
+  REQUIRE(ConstBuffer(not_text).size() == 3);
+  char filled[4] = {'w', 'x', '\0', 'z'};  // a writable array: all of it
+  REQUIRE(ConstBuffer(filled).size() == 4);
+  const std::vector<char> chars = {'v', 'e', 'c'};
+  const std::array<unsigned char, 2> bytes = {{'a', 'r'}};
+  const std::vector<std::byte> raw = {std::byte{'b'}, std::byte{'y'}};
+  const std::string text = "str";
+  const std::string_view view = "view";
+
+  Pair p = connected_pair();
+  p.accepted.set_receive_timeout(guard_timeout);
+  // The call from the issue, exactly as a user writes it.
+  p.client.send_all_vectored({"GET ", "/ HTTP/1.0\r\n\r\n"});
+  p.client.send_all_vectored({chars, bytes, raw, text, view, filled, not_text});
+  const std::string expected =
+      std::string("GET / HTTP/1.0\r\n\r\n") + "vecarbystrview" + std::string(filled, sizeof filled) + "abc";
+  std::string got(expected.size(), '\0');
+  const MutableBuffer into[] = {MutableBuffer(got.data(), got.size())};
+  REQUIRE(p.accepted.receive_exact_vectored(into, 1) == expected.size());
+  REQUIRE(got == expected);
+}
+
+// The README's "Vectored and batch I/O" snippet, line by line with the
+// declarations it leaves out: it compiles and does what it says.
+TEST_CASE("The README's vectored and batch snippet compiles and runs as shown", "[buffer][batch]") {
+  Pair p = connected_pair();
+  Socket& s = p.client;
+  const std::string header = "header:", body = "body";
+  s.send_all_vectored({header, body});
+  char first[4] = {}, rest[7] = {};
+  const MutableBuffer buffers[] = {MutableBuffer(first, sizeof first), MutableBuffer(rest, sizeof rest)};
+  p.accepted.set_receive_timeout(guard_timeout);
+  REQUIRE(p.accepted.receive_exact_vectored(buffers, 2) == header.size() + body.size());
+  REQUIRE(std::string(first, 4) + std::string(rest, 7) == "header:body");
+
+  DatagramSocket d(Address::loopback(Family::ipv4, 0));
+  DatagramSocket peer(Address::loopback(Family::ipv4, 0));
+  d.set_receive_timeout(guard_timeout);
+  const Address to = peer.local_address();
+  const std::string a = "first", b = "second";
+  std::vector<OutgoingDatagram> out = {{ConstBuffer(a), to}, {ConstBuffer(b), to}};  // to: empty if connected
+  std::size_t sent = d.send_batch(out.data(), out.size());
+  REQUIRE(sent == 2);
+  peer.send_to("back", d.local_address());
+  std::vector<IncomingDatagram> in(64);
+  std::vector<std::array<char, 16>> store(in.size());
+  for (std::size_t i = 0; i < in.size(); ++i) in[i].buffer = MutableBuffer(store[i].data(), store[i].size());
+  std::size_t got = d.receive_batch(in.data(), in.size());
+  REQUIRE(got == 1);
+  REQUIRE(in[0].received == 4);
+  REQUIRE(in[0].from == to);
+  REQUIRE_FALSE(in[0].truncated);
 }
 
 // The cursor behind send_all_vectored / receive_exact_vectored, driven by
@@ -683,14 +771,17 @@ TEST_CASE("DatagramSocket batches report errors", "[datagram][batch]") {
     REQUIRE(ec == std::errc::operation_would_block);
   }
   SECTION("a socket that is not open") {
+    // receive_batch has nothing to open a socket for; send_batch to an
+    // address opens one (test_datagram_socket.cpp), without one it cannot.
     DatagramSocket closed;
-    const OutgoingDatagram out[] = {{ConstBuffer(ok), receiver.local_address()}};
+    const OutgoingDatagram out[] = {{ConstBuffer(ok), Address()}};
     IncomingDatagram in[1];
     REQUIRE(closed.send_batch(out, 1, ec) == 0);
     REQUIRE(ec == std::errc::bad_file_descriptor);
     REQUIRE(closed.receive_batch(in, 1, ec) == 0);
     REQUIRE(ec == std::errc::bad_file_descriptor);
     REQUIRE(thrown_by([&] { (void)closed.send_batch(out, 1); }).code == std::errc::bad_file_descriptor);
+    REQUIRE_FALSE(closed.is_open());
   }
 }
 

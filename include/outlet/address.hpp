@@ -557,7 +557,7 @@ inline std::size_t Address::hash() const noexcept {
   };
   const int rank = family_rank();
   mix(&rank, sizeof rank);
-  if (size_ == 0) return static_cast<std::size_t>(h);
+  if (size_ == 0) return detail::convert<std::size_t>(h);
   if (is_unix()) {
     mix(unix_name(), unix_name_size());
   } else if (storage_.ss_family == AF_INET) {
@@ -570,7 +570,7 @@ inline std::size_t Address::hash() const noexcept {
     mix(&sin6->sin6_scope_id, sizeof sin6->sin6_scope_id);
     mix(&sin6->sin6_port, sizeof sin6->sin6_port);
   }
-  return static_cast<std::size_t>(h);
+  return detail::convert<std::size_t>(h);
 }
 
 namespace detail {

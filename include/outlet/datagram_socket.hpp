@@ -66,7 +66,10 @@ public:
   void connect(const Address& peer);
   void connect(const Address& peer, std::error_code& ec) noexcept;
 
-  /// One sendto(): the whole datagram, or an error.
+  /// One sendto(): the whole datagram, or an error. On a socket that is not
+  /// open (default-constructed, or closed) it first opens one of to's
+  /// family, as bind() and connect() do: `DatagramSocket d; d.send_to("hi",
+  /// to);` sends from a port the OS picks, and d can then receive the reply.
   std::size_t send_to(const void* data, std::size_t size, const Address& to);
   std::size_t send_to(const void* data, std::size_t size, const Address& to, std::error_code& ec) noexcept;
   std::size_t send_to(std::string_view data, const Address& to);
@@ -87,7 +90,8 @@ public:
   /// peer or to `to`: the whole datagram, or an error.
   std::size_t send_vectored(const ConstBuffer* buffers, std::size_t count);
   std::size_t send_vectored(const ConstBuffer* buffers, std::size_t count, std::error_code& ec) noexcept;
-  /// As send_vectored(), to `to` (sendmsg() with msg_name).
+  /// As send_vectored(), to `to` (sendmsg() with msg_name). Opens a socket
+  /// of to's family first if none is open, like send_to().
   std::size_t send_to_vectored(const ConstBuffer* buffers, std::size_t count, const Address& to);
   std::size_t send_to_vectored(const ConstBuffer* buffers, std::size_t count, const Address& to,
                                std::error_code& ec) noexcept;
@@ -116,6 +120,7 @@ public:
   /// reported (thrown, or in ec with 0 returned). The send timeout, if set,
   /// covers the whole call; on a non-blocking socket a full send queue
   /// ends the batch early, or fails with operation_would_block if nothing went.
+  /// Opens a socket of the first destination's family if none is open.
   [[nodiscard]] std::size_t send_batch(const OutgoingDatagram* datagrams, std::size_t count);
   [[nodiscard]] std::size_t send_batch(const OutgoingDatagram* datagrams, std::size_t count,
                                        std::error_code& ec) noexcept;
@@ -136,7 +141,7 @@ public:
   [[nodiscard]] bool broadcast(std::error_code& ec) const noexcept;
 
 private:
-  explicit DatagramSocket(native_handle_type handle) noexcept : BindableSocket(handle) {}
+  DatagramSocket(detail::AdoptHandle, native_handle_type handle) noexcept : BindableSocket(handle) {}
   // Each call's one body, given the error policy of the form that called it
   // (detail::Throw or detail::Store). The data calls first make the one
   // system call plain code makes, when no deadline applies; any failure,
@@ -160,6 +165,10 @@ private:
   bool untimed_send() const noexcept { return send_timeout_.count() == 0 || non_blocking_; }
   bool untimed_receive() const noexcept { return receive_timeout_.count() == 0 || non_blocking_; }
   std::error_code connect_or_open(const Address& peer) noexcept;
+  /// What a send to `to` does on a socket that is not open: opens one of
+  /// to's family (Python's sendto on a fresh socket works too). Without a
+  /// destination (a connected send), or with an empty one: "not open".
+  std::error_code open_for(const Address* to) noexcept;
   std::size_t send_vector_impl(const ConstBuffer* buffers, std::size_t count, const Address* to,
                                std::error_code& ec) noexcept;
   std::size_t receive_vector_impl(const MutableBuffer* buffers, std::size_t count, Address* from,
@@ -178,23 +187,28 @@ inline DatagramSocket::DatagramSocket(Family family) { detail::Throw{"socket"}.c
 inline DatagramSocket::DatagramSocket(const Address& local) {
   detail::Throw{"socket", &local}.check(open(local.family(), SOCK_DGRAM));
   detail::Throw{"setsockopt", &local}.check(prepare_bind(local, false));
-  detail::Throw{"bind", &local}.check(bind_address(local));
+  detail::check_bind(bind_address(local), local);
 }
 
-inline DatagramSocket DatagramSocket::adopt(native_handle_type handle) noexcept { return DatagramSocket(handle); }
+inline DatagramSocket DatagramSocket::adopt(native_handle_type handle) noexcept {
+  return DatagramSocket(detail::AdoptHandle{}, handle);
+}
 
 inline void DatagramSocket::bind(const Address& local, std::error_code& ec) noexcept {
   detail::Store{ec}.check(bind_or_open(local, SOCK_DGRAM));
 }
-inline void DatagramSocket::bind(const Address& local) {
-  detail::Throw{"bind", &local}.check(bind_or_open(local, SOCK_DGRAM));
-}
+inline void DatagramSocket::bind(const Address& local) { detail::check_bind(bind_or_open(local, SOCK_DGRAM), local); }
 
 inline std::error_code DatagramSocket::connect_or_open(const Address& peer) noexcept {
   if (!is_open()) {
     if (std::error_code ec = open(peer.family(), SOCK_DGRAM)) return ec;
   }
   return detail::connect(handle_, peer, detail::Deadline());
+}
+inline std::error_code DatagramSocket::open_for(const Address* to) noexcept {
+  if (is_open()) return {};
+  if (to == nullptr || to->empty()) return detail::not_open();
+  return open(to->family(), SOCK_DGRAM);
 }
 inline void DatagramSocket::connect(const Address& peer, std::error_code& ec) noexcept {
   detail::Store{ec}.check(connect_or_open(peer));
@@ -218,7 +232,10 @@ OUTLET_DETAIL_INLINE std::size_t DatagramSocket::send_with(const void* data, std
 template <class P>
 OUTLET_DETAIL_COLD std::size_t DatagramSocket::send_slow(const void* data, std::size_t size, const Address* to,
                                                          int error_number, P policy) noexcept(P::nothrow) {
-  if (!is_open()) return policy.check(std::size_t{0}, detail::not_open());
+  if (!is_open()) {
+    if (std::error_code ec = open_for(to)) return policy.check(std::size_t{0}, ec);
+    error_number = 0;  // the failed attempt was on no socket: make the call now
+  }
   std::error_code ec;
   detail::Deadline storage;
   const detail::Deadline* deadline = send_deadline(storage, ec);
@@ -330,10 +347,7 @@ inline const detail::Deadline* DatagramSocket::receive_deadline(detail::Deadline
 
 inline std::size_t DatagramSocket::send_vector_impl(const ConstBuffer* buffers, std::size_t count, const Address* to,
                                                     std::error_code& ec) noexcept {
-  if (!is_open()) {
-    ec = detail::not_open();
-    return 0;
-  }
+  if ((ec = open_for(to))) return 0;
   // A datagram cannot be sent in part: more buffers than one call takes,
   // or more bytes than any datagram holds, fail instead of being cut.
   if (count > detail::sys::max_io_vectors || detail::total_size(buffers, count) > static_cast<std::size_t>(INT_MAX)) {
@@ -416,11 +430,7 @@ inline std::size_t DatagramSocket::receive_from_vectored(const MutableBuffer* bu
 
 inline std::size_t DatagramSocket::send_batch_impl(const OutgoingDatagram* datagrams, std::size_t count,
                                                    std::error_code& ec) noexcept {
-  if (!is_open()) {
-    ec = detail::not_open();
-    return 0;
-  }
-  ec.clear();
+  if ((ec = open_for(count > 0 ? &datagrams[0].to : nullptr))) return 0;
   detail::Deadline storage;
   const detail::Deadline* deadline = send_deadline(storage, ec);
   if (ec) return 0;
@@ -524,7 +534,7 @@ inline std::size_t DatagramSocket::receive_batch_impl(IncomingDatagram* datagram
         auto name_size = detail::AddressAccess::capacity;
         const detail::sys::io_result r =
             detail::hook_fails(detail::SysCall::receive, handle_)
-                ? detail::sys::io_result(-1)
+                ? detail::sys::io_result{-1}
                 : detail::sys::recv_vector(handle_, v, 1, detail::AddressAccess::storage(d.from), &name_size, true,
                                            truncated);
         if (r < 0) break;  // nothing more queued, or an error the next call will report

@@ -166,8 +166,17 @@ inline Text describe_negative_timeout(const char* op, long long nanoseconds) {
   return describe_negative_timeout(Text().add(op), nanoseconds);
 }
 
-/// Throws std::system_error(ec) with what() = "<context>: <ec.message()>".
+/// Whether `ec` is outlet's own "this object has no handle" (EBADF in the
+/// generic category, from detail::not_open(); the OS's own EBADF is in
+/// sys::os_category()).
+inline bool is_not_open(const std::error_code& ec) noexcept {
+  return ec.category() == std::generic_category() && ec.value() == static_cast<int>(std::errc::bad_file_descriptor);
+}
+
+/// Throws std::system_error(ec) with what() = "<context>: <ec.message()>",
+/// or "<context>: socket is not open: <ec.message()>" for is_not_open(ec).
 [[noreturn]] OUTLET_DETAIL_COLD inline void throw_error(const std::error_code& ec, const char* context) {
+  if (is_not_open(ec)) throw std::system_error(ec, Text().add(context).add(": socket is not open").c_str());
   throw std::system_error(ec, context);
 }
 /// throw_error() with a context built in a Text.

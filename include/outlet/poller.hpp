@@ -116,11 +116,12 @@ public:
 
   /// Waits until at least one registered handle is ready (epoll_wait,
   /// kevent, poll, WSAPoll), fills events() and returns how many there are.
-  /// EINTR is retried with the time that is left.
+  /// EINTR is retried with the time that is left. Waits with no limit.
   std::size_t wait();
   std::size_t wait(std::error_code& ec) noexcept;
   /// The same, for at most `timeout`: returns 0 when it passes (not an
-  /// error); 0 checks without waiting. A negative timeout is invalid_argument.
+  /// error); 0 checks once without waiting (README, "Timeouts"). A negative
+  /// timeout is invalid_argument.
   std::size_t wait(duration timeout);
   std::size_t wait(duration timeout, std::error_code& ec) noexcept;
 

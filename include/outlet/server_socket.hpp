@@ -40,27 +40,32 @@ public:
   void listen(std::error_code& ec) noexcept { listen(default_backlog, ec); }
 
   /// accept() (accept4 with SOCK_CLOEXEC): the next connection, as a blocking
-  /// Socket. Waits at most the receive timeout, if one is set.
+  /// Socket. Waits with no limit, or at most the receive timeout if one is set.
   [[nodiscard]] Socket accept();
   [[nodiscard]] Socket accept(std::error_code& ec) noexcept;
   /// accept(), also giving the client's address.
   [[nodiscard]] Socket accept(Address& peer);
   [[nodiscard]] Socket accept(Address& peer, std::error_code& ec) noexcept;
-  /// poll() then accept(): fails with std::errc::timed_out after `timeout`.
+  /// poll() then accept(): fails with std::errc::timed_out after `timeout`
+  /// (the receive timeout does not apply). Zero does not wait: it takes a
+  /// connection already queued, or fails with timed_out at once (README,
+  /// "Timeouts"). Negative: invalid_argument.
   [[nodiscard]] Socket accept(duration timeout);
   [[nodiscard]] Socket accept(duration timeout, std::error_code& ec) noexcept;
   [[nodiscard]] Socket accept(Address& peer, duration timeout);
   [[nodiscard]] Socket accept(Address& peer, duration timeout, std::error_code& ec) noexcept;
 
 private:
-  explicit ServerSocket(native_handle_type handle) noexcept : BindableSocket(handle) {}
+  ServerSocket(detail::AdoptHandle, native_handle_type handle) noexcept : BindableSocket(handle) {}
   // accept()'s one body, given the error policy of the form that called it:
   // without a deadline, first the one accept() plain code makes; any
   // failure, and every timed accept, goes to the out-of-line general path.
+  // `timeout`: the one passed to accept(), or nullptr for the untimed forms
+  // (which wait at most the receive timeout).
   template <class P>
-  Socket accept_with(Address* peer, duration timeout, P policy) noexcept(P::nothrow);
+  Socket accept_with(Address* peer, const duration* timeout, P policy) noexcept(P::nothrow);
   template <class P>
-  Socket accept_slow(Address* peer, duration timeout, int error_number, P policy) noexcept(P::nothrow);
+  Socket accept_slow(Address* peer, const duration* timeout, int error_number, P policy) noexcept(P::nothrow);
   /// The accepted handle as the blocking Socket every platform gives.
   std::error_code make_blocking(Socket& socket) const noexcept;
 };
@@ -73,18 +78,18 @@ inline ServerSocket::ServerSocket(Family family) { detail::Throw{"socket"}.check
 inline ServerSocket::ServerSocket(const Address& local, int backlog) {
   detail::Throw{"socket", &local}.check(open(local.family(), SOCK_STREAM));
   detail::Throw{"setsockopt", &local}.check(prepare_bind(local, true));
-  detail::Throw{"bind", &local}.check(bind_address(local));
+  detail::check_bind(bind_address(local), local);
   detail::Throw{"listen", &local}.check(detail::listen(handle_, backlog));
 }
 
-inline ServerSocket ServerSocket::adopt(native_handle_type handle) noexcept { return ServerSocket(handle); }
+inline ServerSocket ServerSocket::adopt(native_handle_type handle) noexcept {
+  return ServerSocket(detail::AdoptHandle{}, handle);
+}
 
 inline void ServerSocket::bind(const Address& local, std::error_code& ec) noexcept {
   detail::Store{ec}.check(bind_or_open(local, SOCK_STREAM));
 }
-inline void ServerSocket::bind(const Address& local) {
-  detail::Throw{"bind", &local}.check(bind_or_open(local, SOCK_STREAM));
-}
+inline void ServerSocket::bind(const Address& local) { detail::check_bind(bind_or_open(local, SOCK_STREAM), local); }
 
 inline void ServerSocket::listen(int backlog, std::error_code& ec) noexcept {
   ec = is_open() ? detail::listen(handle_, backlog) : detail::not_open();
@@ -94,11 +99,12 @@ inline void ServerSocket::listen(int backlog) {
 }
 
 template <class P>
-OUTLET_DETAIL_INLINE Socket ServerSocket::accept_with(Address* peer, duration timeout, P policy) noexcept(P::nothrow) {
-  if (timeout.count() != 0 || (receive_timeout_.count() != 0 && !non_blocking_))
+OUTLET_DETAIL_INLINE Socket ServerSocket::accept_with(Address* peer, const duration* timeout,
+                                                      P policy) noexcept(P::nothrow) {
+  if (timeout != nullptr || (receive_timeout_.count() != 0 && !non_blocking_))
     return accept_slow(peer, timeout, 0, policy);
   auto len = detail::AddressAccess::capacity;
-  Socket socket(detail::try_accept(handle_, peer, len));
+  Socket socket(detail::AdoptHandle{}, detail::try_accept(handle_, peer, len));
   if (!socket.is_open()) return accept_slow(peer, timeout, detail::sys::last_error(), policy);
   socket.ip_ = ip_;
   if (peer != nullptr) detail::AddressAccess::adopt(*peer, len, ip_);
@@ -110,21 +116,22 @@ OUTLET_DETAIL_INLINE Socket ServerSocket::accept_with(Address* peer, duration ti
 }
 
 template <class P>
-OUTLET_DETAIL_COLD Socket ServerSocket::accept_slow(Address* peer, duration timeout, int error_number,
+OUTLET_DETAIL_COLD Socket ServerSocket::accept_slow(Address* peer, const duration* timeout, int error_number,
                                                     P policy) noexcept(P::nothrow) {
   if (!is_open()) return policy.check(Socket(), detail::not_open());
-  if (timeout.count() < 0) {
+  if (timeout != nullptr && timeout->count() < 0) {
     return policy.check(Socket(), detail::invalid_argument(),
-                        [&](const char* op) { return detail::describe_negative_timeout(op, timeout.count()); });
+                        [&](const char* op) { return detail::describe_negative_timeout(op, timeout->count()); });
   }
-  const detail::Deadline deadline = deadline_for(timeout.count() > 0 ? timeout : receive_timeout_);
+  const detail::Deadline deadline =
+      timeout != nullptr ? deadline_for_argument(*timeout) : deadline_for(receive_timeout_);
   // accept() has no per-call "don't wait" flag, and another thread may take
   // the connection poll() saw: a timed accept needs a non-blocking handle.
   // It stays so (one ioctl, once); untimed accepts then wait in poll().
   std::error_code ec;
   if (deadline.is_set() && (ec = keep_non_blocking())) return policy.check(Socket(), ec);
-  Socket socket(detail::accept(handle_, peer, deadline.is_set() ? &deadline : nullptr, waits_in_poll(), ip_, ec,
-                               deadline.is_set() ? 0 : error_number));
+  Socket socket(detail::AdoptHandle{}, detail::accept(handle_, peer, deadline.is_set() ? &deadline : nullptr,
+                                                      waits_in_poll(), ip_, ec, deadline.is_set() ? 0 : error_number));
   if (ec) return policy.check(Socket(), blocking_error(ec));
   socket.ip_ = ip_;
   if (detail::sys::accept_inherits_non_blocking && (non_blocking_ || internal_non_blocking_.load()))
@@ -138,21 +145,23 @@ inline std::error_code ServerSocket::make_blocking(Socket& socket) const noexcep
   return detail::set_non_blocking(socket.handle_, false);
 }
 
-inline Socket ServerSocket::accept(std::error_code& ec) noexcept { return accept_with(nullptr, {}, detail::Store{ec}); }
-inline Socket ServerSocket::accept() { return accept_with(nullptr, {}, detail::Throw{"accept"}); }
+inline Socket ServerSocket::accept(std::error_code& ec) noexcept {
+  return accept_with(nullptr, nullptr, detail::Store{ec});
+}
+inline Socket ServerSocket::accept() { return accept_with(nullptr, nullptr, detail::Throw{"accept"}); }
 inline Socket ServerSocket::accept(Address& peer, std::error_code& ec) noexcept {
-  return accept_with(&peer, {}, detail::Store{ec});
+  return accept_with(&peer, nullptr, detail::Store{ec});
 }
-inline Socket ServerSocket::accept(Address& peer) { return accept_with(&peer, {}, detail::Throw{"accept"}); }
+inline Socket ServerSocket::accept(Address& peer) { return accept_with(&peer, nullptr, detail::Throw{"accept"}); }
 inline Socket ServerSocket::accept(duration timeout, std::error_code& ec) noexcept {
-  return accept_with(nullptr, timeout, detail::Store{ec});
+  return accept_with(nullptr, &timeout, detail::Store{ec});
 }
-inline Socket ServerSocket::accept(duration timeout) { return accept_with(nullptr, timeout, detail::Throw{"accept"}); }
+inline Socket ServerSocket::accept(duration timeout) { return accept_with(nullptr, &timeout, detail::Throw{"accept"}); }
 inline Socket ServerSocket::accept(Address& peer, duration timeout, std::error_code& ec) noexcept {
-  return accept_with(&peer, timeout, detail::Store{ec});
+  return accept_with(&peer, &timeout, detail::Store{ec});
 }
 inline Socket ServerSocket::accept(Address& peer, duration timeout) {
-  return accept_with(&peer, timeout, detail::Throw{"accept"});
+  return accept_with(&peer, &timeout, detail::Throw{"accept"});
 }
 
 }  // namespace OUTLET_ABI_NAMESPACE

@@ -33,7 +33,8 @@ public:
   explicit Socket(Family family);
   /// socket() + connect(): connected to `peer`.
   explicit Socket(const Address& peer);
-  /// socket() + connect() within `timeout` (see connect(peer, timeout)).
+  /// socket() + connect() within `timeout` (see connect(peer, timeout));
+  /// zero tries once without waiting.
   Socket(const Address& peer, duration timeout);
   /// Takes ownership of a native stream socket (assumed blocking).
   [[nodiscard]] static Socket adopt(native_handle_type handle) noexcept;
@@ -42,13 +43,18 @@ public:
   Socket& operator=(Socket&&) noexcept = default;
   ~Socket() = default;
 
-  /// connect(); opens a socket of peer's family first if none is open. A
-  /// send timeout, if set, limits how long it waits.
+  /// connect(); opens a socket of peer's family first if none is open. Waits
+  /// as long as the OS takes (no limit), or at most the send timeout if one
+  /// is set.
   void connect(const Address& peer);
   void connect(const Address& peer, std::error_code& ec) noexcept;
   /// connect() that fails with std::errc::timed_out after `timeout`: makes
   /// the socket non-blocking, connects, poll()s, reads SO_ERROR, and
-  /// restores blocking mode.
+  /// restores blocking mode. Zero does not wait: it starts the connect and
+  /// checks once whether it has finished (a Unix-domain or an already
+  /// accepted connect has). A connect that timed out is still under way in
+  /// the OS and the socket cannot be used again, so it is closed. The send
+  /// timeout does not apply; negative: invalid_argument (README, "Timeouts").
   void connect(const Address& peer, duration timeout);
   void connect(const Address& peer, duration timeout, std::error_code& ec) noexcept;
 
@@ -135,7 +141,7 @@ public:
 
 private:
   friend class ServerSocket;
-  explicit Socket(native_handle_type handle) noexcept : BasicSocket(handle) {}
+  Socket(detail::AdoptHandle, native_handle_type handle) noexcept : BasicSocket(handle) {}
   // Each call's one body, given the error policy of the form that called it
   // (detail::Throw or detail::Store). The data calls and connect() first make
   // the one system call plain code makes, when no deadline applies; any
@@ -188,11 +194,15 @@ private:
                                           std::error_code& ec) noexcept;
   std::error_code shutdown_impl(Shutdown how) noexcept;
   std::error_code finish_connect_impl() noexcept;
+  /// connect(peer, timeout)'s body: closes the socket if the connect timed out.
+  std::error_code connect_within(const Address& peer, duration timeout) noexcept;
 };
 
 /// Resolves host, then tries each address in turn until one connects, all
 /// within one overall deadline (like Python's socket.create_connection).
-/// Reports the first address's error if none connects.
+/// Reports the first address's error if none connects. Without a timeout,
+/// each connect waits as long as the OS takes; a zero timeout tries each
+/// address once without waiting (README, "Timeouts").
 [[nodiscard]] Socket connect(std::string_view host, std::uint16_t port);
 [[nodiscard]] Socket connect(std::string_view host, std::uint16_t port, std::error_code& ec) noexcept;
 [[nodiscard]] Socket connect(std::string_view host, std::uint16_t port, duration timeout);
@@ -207,7 +217,7 @@ inline Socket::Socket(const Address& peer) { connect_with(peer, detail::Throw{"c
 
 inline Socket::Socket(const Address& peer, duration timeout) { connect(peer, timeout); }
 
-inline Socket Socket::adopt(native_handle_type handle) noexcept { return Socket(handle); }
+inline Socket Socket::adopt(native_handle_type handle) noexcept { return Socket(detail::AdoptHandle{}, handle); }
 
 // --- connect ------------------------------------------------------------------
 
@@ -249,8 +259,18 @@ inline void Socket::connect(const Address& peer, std::error_code& ec) noexcept {
 }
 inline void Socket::connect(const Address& peer) { connect_with(peer, detail::Throw{"connect", &peer}); }
 
+inline std::error_code Socket::connect_within(const Address& peer, duration timeout) noexcept {
+  const std::error_code ec = connect_until(peer, deadline_for_argument(timeout));
+  if (ec == std::errc::timed_out) {
+    // The OS goes on connecting; a socket with a connect under way takes no
+    // other, so it is of no further use.
+    std::error_code ignored;
+    close(ignored);
+  }
+  return ec;
+}
 inline void Socket::connect(const Address& peer, duration timeout, std::error_code& ec) noexcept {
-  ec = timeout.count() < 0 ? detail::invalid_argument() : connect_until(peer, deadline_for(timeout));
+  ec = timeout.count() < 0 ? detail::invalid_argument() : connect_within(peer, timeout);
 }
 inline void Socket::connect(const Address& peer, duration timeout) {
   const detail::Throw policy{"connect", &peer};
@@ -259,7 +279,7 @@ inline void Socket::connect(const Address& peer, duration timeout) {
       return detail::describe_negative_timeout(detail::describe_operation(op, &peer), timeout.count());
     });
   }
-  policy.check(connect_until(peer, deadline_for(timeout)));
+  policy.check(connect_within(peer, timeout));
 }
 
 // --- send and receive ---------------------------------------------------------
@@ -621,16 +641,21 @@ OUTLET_DETAIL_COLD inline Text describe_connect(std::string_view host, std::uint
   return text;
 }
 
-inline Socket connect_any(std::string_view host, std::uint16_t port, duration timeout, std::error_code& ec) {
+/// `timeout`: nullptr for none (each connect waits as long as the OS takes);
+/// zero tries each address once without waiting.
+inline Socket connect_any(std::string_view host, std::uint16_t port, const duration* timeout, std::error_code& ec) {
   // The deadline starts before the lookup (getaddrinfo itself cannot be
   // cut short, but its time counts).
-  const Deadline deadline = timeout.count() > 0 ? Deadline(timeout) : Deadline();
+  const Deadline deadline = timeout != nullptr ? Deadline(*timeout) : Deadline();
+  const bool try_once = timeout != nullptr && timeout->count() == 0;
   const std::vector<Address> addresses = resolve(host, port, ec);
   if (ec) return {};
   std::error_code first_error;
   for (const Address& address : addresses) {
     Socket socket;
-    if (deadline.is_set()) {
+    if (try_once) {
+      socket.connect(address, duration::zero(), ec);
+    } else if (deadline.is_set()) {
       const int ms = deadline.poll_timeout_ms();
       if (ms == 0) {
         ec = first_error ? first_error : timed_out();
@@ -647,6 +672,15 @@ inline Socket connect_any(std::string_view host, std::uint16_t port, duration ti
   return {};
 }
 
+/// The throwing free connect()'s body.
+inline Socket connect_or_throw(std::string_view host, std::uint16_t port, const duration* timeout) {
+  std::error_code ec;
+  Socket socket = connect_any(host, port, timeout, ec);
+  if (ec == std::errc::invalid_argument) (void)resolve(host, port);  // throws, quoting the host
+  if (ec) throw_error(ec, describe_connect(host, port));
+  return socket;
+}
+
 }  // namespace detail
 
 inline Socket connect(std::string_view host, std::uint16_t port, duration timeout, std::error_code& ec) noexcept {
@@ -655,7 +689,7 @@ inline Socket connect(std::string_view host, std::uint16_t port, duration timeou
     return {};
   }
   try {
-    return detail::connect_any(host, port, timeout, ec);
+    return detail::connect_any(host, port, &timeout, ec);
   } catch (const std::bad_alloc&) {
     ec = std::make_error_code(std::errc::not_enough_memory);
     return {};
@@ -663,19 +697,22 @@ inline Socket connect(std::string_view host, std::uint16_t port, duration timeou
 }
 
 inline Socket connect(std::string_view host, std::uint16_t port, std::error_code& ec) noexcept {
-  return connect(host, port, duration::zero(), ec);
+  try {
+    return detail::connect_any(host, port, nullptr, ec);
+  } catch (const std::bad_alloc&) {
+    ec = std::make_error_code(std::errc::not_enough_memory);
+    return {};
+  }
 }
 
 inline Socket connect(std::string_view host, std::uint16_t port, duration timeout) {
   if (timeout.count() < 0) detail::throw_negative_timeout(detail::describe_connect(host, port), timeout.count());
-  std::error_code ec;
-  Socket socket = detail::connect_any(host, port, timeout, ec);
-  if (ec == std::errc::invalid_argument) (void)resolve(host, port);  // throws, quoting the host
-  if (ec) detail::throw_error(ec, detail::describe_connect(host, port));
-  return socket;
+  return detail::connect_or_throw(host, port, &timeout);
 }
 
-inline Socket connect(std::string_view host, std::uint16_t port) { return connect(host, port, duration::zero()); }
+inline Socket connect(std::string_view host, std::uint16_t port) {
+  return detail::connect_or_throw(host, port, nullptr);
+}
 
 }  // namespace OUTLET_ABI_NAMESPACE
 }  // namespace outlet

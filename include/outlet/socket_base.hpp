@@ -21,13 +21,23 @@ inline namespace OUTLET_ABI_NAMESPACE {
 
 /// The OS's socket handle: int on POSIX, SOCKET on Windows.
 using native_handle_type = detail::sys::native_handle;
-/// Timeouts. Any std::chrono duration converts: 500ms, 2s.
+/// Timeouts. Any std::chrono duration converts: 500ms, 2s. A timeout passed
+/// to a call is "wait at most this long", and zero is "do not wait: try
+/// once"; only the set_*_timeout setters read 0 as "no limit" (README,
+/// "Timeouts").
 using duration = std::chrono::nanoseconds;
 /// listen()'s default backlog: SOMAXCONN (the OS clamps it to its limit).
 inline constexpr int default_backlog = detail::sys::max_backlog;
 
 namespace detail {
 class BindableSocket;
+/// Selects the private constructors that take ownership of a native handle
+/// (used by adopt() and accept()). A tag keeps them out of overload
+/// resolution for user code: `Socket s(7000)` or `ServerSocket s(7000)` is
+/// "no matching constructor", not "private within this context".
+struct AdoptHandle {
+  explicit AdoptHandle() = default;
+};
 }  // namespace detail
 
 /// The members every outlet socket has. Move-only; the destructor closes
@@ -70,17 +80,19 @@ public:
   bool non_blocking() const noexcept { return non_blocking_; }
 
   /// poll() on this socket alone: true once a receive (or accept) would not
-  /// block, false if `timeout` passes first (not an error). EINTR is
-  /// retried with the time left. For many sockets, use a Poller.
+  /// block, false if `timeout` passes first (not an error). Zero checks once
+  /// without waiting (README, "Timeouts"). EINTR is retried with the time
+  /// left. For many sockets, use a Poller.
   [[nodiscard]] bool wait_readable(duration timeout) const;
   [[nodiscard]] bool wait_readable(duration timeout, std::error_code& ec) const noexcept;
   /// poll() (select() on Windows): true once a send would not block or a
   /// non-blocking connect has ended (Socket::finish_connect() says how),
-  /// false if `timeout` passes first.
+  /// false if `timeout` passes first; zero checks once without waiting.
   [[nodiscard]] bool wait_writable(duration timeout) const;
   [[nodiscard]] bool wait_writable(duration timeout, std::error_code& ec) const noexcept;
 
-  /// How long a receive (or accept) may wait; 0 = no limit. outlet enforces
+  /// How long a receive (or accept) may wait; 0 = no limit (the meaning of
+  /// SO_RCVTIMEO, unlike a timeout passed to a call: README, "Timeouts"). outlet enforces
   /// it with poll() before the call, as one deadline across EINTR retries
   /// and partial progress; expiry fails with std::errc::timed_out. A socket
   /// without timeouts makes no extra system call.
@@ -180,9 +192,16 @@ protected:
   /// Whether a blocking call must wait in poll() because the handle is
   /// non-blocking only inside outlet.
   detail::WaitFlag waits_in_poll() const noexcept { return non_blocking_ ? nullptr : &internal_non_blocking_; }
-  /// A deadline for a blocking call with this timeout; none in non-blocking mode.
+  /// A deadline for a blocking call from a set_*_timeout value (0 = no
+  /// limit: no deadline); none in non-blocking mode.
   detail::Deadline deadline_for(duration timeout) const noexcept {
     return timeout.count() > 0 && !non_blocking_ ? detail::Deadline(timeout) : detail::Deadline();
+  }
+  /// A deadline for a blocking call from a timeout passed as an argument:
+  /// zero is a deadline that has already passed, so the call tries once
+  /// without waiting. None in non-blocking mode (which never waits).
+  detail::Deadline deadline_for_argument(duration timeout) const noexcept {
+    return non_blocking_ ? detail::Deadline() : detail::Deadline(timeout);
   }
 
   // A socket is its handle, four flags and two timeouts: 24 bytes on
@@ -243,8 +262,8 @@ struct BoundFile {
 /// remove. A Socket never binds a path, so it does not carry the ~140 bytes.
 class BindableSocket : public BasicSocket {
 protected:
-  BindableSocket() noexcept = default;
-  explicit BindableSocket(native_handle_type h) noexcept : BasicSocket(h) {}
+  BindableSocket() noexcept : file_() {}
+  explicit BindableSocket(native_handle_type h) noexcept : BasicSocket(h), file_() {}
   BindableSocket(BindableSocket&&) noexcept = default;
   BindableSocket& operator=(BindableSocket&&) noexcept = default;
   /// Removes the socket file first, so no client finds a path nobody
@@ -270,6 +289,34 @@ private:
   friend class outlet::BasicSocket;  // remove_file(), from close()
   BoundFile file_;
 };
+
+/// Whether `local` is a Unix path (not an abstract "@name", not unnamed)
+/// whose socket file exists.
+inline bool unix_file_exists(const Address& local) noexcept {
+  const std::size_t offset = offsetof(sys::unix_sockaddr, sun_path);
+  const auto size = static_cast<std::size_t>(local.native_size());
+  if (local.family() != Family::unix_domain || size <= offset || size - offset >= sizeof(BoundFile::path)) return false;
+  const char* name = reinterpret_cast<const sys::unix_sockaddr*>(local.native())->sun_path;
+  if (name[0] == '\0') return false;
+  char path[sizeof(BoundFile::path)] = {};
+  std::memcpy(path, name, size - offset);
+  return sys::unix_path_identity(path).valid;
+}
+
+/// bind()'s throwing report, "bind <address>: <message>". A Unix path in use
+/// because its socket file exists (a server killed before it could remove
+/// it, or one still running) gets a hint, since the OS's message alone
+/// ("Address already in use") does not say that a file is in the way.
+inline void check_bind(const std::error_code& ec, const Address& local) {
+  if (!ec) return;
+  const Throw policy{"bind", &local};
+  if (ec != std::errc::address_in_use || !unix_file_exists(local)) policy.fail(ec);
+  policy.fail(ec, [&](const char* op) {
+    Text text = describe_operation(op, &local);
+    text.add(" (the socket file exists: left by a server that did not remove it? remove it first)");
+    return text;
+  });
+}
 
 }  // namespace detail
 

@@ -71,6 +71,16 @@
       OUTLET_TEST_SKIP("Linux only: no abstract Unix namespace (\"@name\") on this OS"); \
   } while (false)
 
+/// Skips the case (printing why) where "localhost" does not resolve: a
+/// machine without /etc/hosts (a debootstrap chroot, some build sandboxes).
+/// Cases that look up "localhost" begin with this, or use it just before the
+/// lookup when what comes first needs no name lookup.
+#define OUTLET_TEST_REQUIRE_LOCALHOST()                                                             \
+  do {                                                                                              \
+    if (!::outlet_test::localhost_resolves())                                                       \
+      OUTLET_TEST_SKIP("\"localhost\" does not resolve here: " + ::outlet_test::localhost_error()); \
+  } while (false)
+
 /// Skips the case where outlet_test::open_descriptor_count() cannot count
 /// (neither Linux's /proc/self/fd nor Windows's GetProcessHandleCount; Wine
 /// answers 0).
@@ -249,6 +259,20 @@ inline bool unix_sockets_available() { return unix_stream_probe().available; }
 /// Why AF_UNIX stream sockets cannot be opened here ("" if they can).
 inline const std::string& unix_socket_error() { return unix_stream_probe().error; }
 
+/// Why outlet::resolve("localhost", 0) fails here, looked up once per
+/// process ("" when it gives at least one address).
+inline const std::string& localhost_error() {
+  static const std::string error = [] {
+    std::error_code ec;
+    const bool found = !outlet::resolve("localhost", 0, ec).empty();
+    if (ec) return ec.message();
+    return std::string(found ? "" : "no addresses");
+  }();
+  return error;
+}
+/// Whether "localhost" resolves here (see OUTLET_TEST_REQUIRE_LOCALHOST).
+inline bool localhost_resolves() { return localhost_error().empty(); }
+
 /// Whether this runtime opens AF_UNIX datagram sockets (Windows: never).
 inline bool unix_datagram_sockets_available() { return unix_datagram_probe().available; }
 /// Why AF_UNIX datagram sockets cannot be opened here ("" if they can).
@@ -347,8 +371,8 @@ inline NativeTimeout native_timeout(std::chrono::milliseconds timeout) {
   return static_cast<DWORD>(timeout.count());
 #else
   timeval tv{};
-  tv.tv_sec = static_cast<decltype(tv.tv_sec)>(timeout.count() / 1000);
-  tv.tv_usec = static_cast<decltype(tv.tv_usec)>(timeout.count() % 1000 * 1000);
+  tv.tv_sec = outlet::detail::convert<decltype(tv.tv_sec)>(timeout.count() / 1000);
+  tv.tv_usec = outlet::detail::convert<decltype(tv.tv_usec)>(timeout.count() % 1000 * 1000);
   return tv;
 #endif  // defined(_WIN32)
 }

@@ -18,6 +18,19 @@
 #ifndef OUTLET_DETAIL_ABI_HPP
 #define OUTLET_DETAIL_ABI_HPP
 
+// Every outlet header reaches this one before any code, so an older
+// standard gets this one message first, not a screenful about string_view.
+// MSVC keeps __cplusplus at 199711L unless /Zc:__cplusplus; _MSVC_LANG
+// holds the standard it compiles.
+#if defined(_MSVC_LANG)
+#define OUTLET_DETAIL_CPLUSPLUS _MSVC_LANG
+#else
+#define OUTLET_DETAIL_CPLUSPLUS __cplusplus
+#endif  // defined(_MSVC_LANG)
+#if OUTLET_DETAIL_CPLUSPLUS < 201703L
+#error "outlet needs C++17 or newer: compile with -std=c++17 (GCC, Clang) or /std:c++17 (MSVC)"
+#endif  // OUTLET_DETAIL_CPLUSPLUS < 201703L
+
 #include <outlet/version.hpp>
 
 #if defined(OUTLET_FORCE_POLL)

@@ -41,6 +41,27 @@
 
 #include <outlet/detail/abi.hpp>
 
+#include <type_traits>
+
+namespace outlet {
+inline namespace OUTLET_ABI_NAMESPACE {
+namespace detail {
+/// static_cast<To>(value) where To and From differ on this platform, and
+/// value as it is where they are the same type (size_t and nfds_t, time_t and
+/// int64_t...): no cast that -Wuseless-cast would report on one platform is
+/// needed on another.
+template <class To, class From>
+constexpr To convert(From value) noexcept {
+  if constexpr (std::is_same_v<To, From>) {
+    return value;
+  } else {
+    return static_cast<To>(value);
+  }
+}
+}  // namespace detail
+}  // namespace OUTLET_ABI_NAMESPACE
+}  // namespace outlet
+
 // Each platform file compiles only when this header selected it, so either
 // one can be included anywhere (a no-op off its platform).
 #if defined(_WIN32)

@@ -300,7 +300,7 @@ inline io_result send_vector(native_handle h, const io_vector* v, std::size_t co
   msg.msg_name = const_cast<::sockaddr*>(to);
   msg.msg_namelen = to_len;
   msg.msg_iov = const_cast<io_vector*>(v);
-  msg.msg_iovlen = static_cast<decltype(msg.msg_iovlen)>(io_vector_count(count));
+  msg.msg_iovlen = convert<decltype(msg.msg_iovlen)>(io_vector_count(count));
   return ::sendmsg(h, &msg, send_flags | (dont_wait ? dont_wait_flag : 0));
 }
 
@@ -311,7 +311,7 @@ inline io_result recv_vector(native_handle h, const io_vector* v, std::size_t co
   msg.msg_name = from;
   msg.msg_namelen = from_len != nullptr ? *from_len : 0;
   msg.msg_iov = const_cast<io_vector*>(v);
-  msg.msg_iovlen = static_cast<decltype(msg.msg_iovlen)>(io_vector_count(count));
+  msg.msg_iovlen = convert<decltype(msg.msg_iovlen)>(io_vector_count(count));
   const io_result n = ::recvmsg(h, &msg, dont_wait ? dont_wait_flag : 0);
   if (from_len != nullptr) *from_len = msg.msg_namelen;
   truncated = n >= 0 && (msg.msg_flags & MSG_TRUNC) != 0;
@@ -368,7 +368,7 @@ inline void sleep_ms(int ms) noexcept { ::poll(nullptr, 0, ms); }
 inline std::int64_t monotonic_ns() noexcept {
   ::timespec now{};
   ::clock_gettime(CLOCK_MONOTONIC, &now);
-  return static_cast<std::int64_t>(now.tv_sec) * 1000000000 + now.tv_nsec;
+  return convert<std::int64_t>(now.tv_sec) * 1000000000 + now.tv_nsec;
 }
 
 /// EAGAIN from connect(2): a Unix-domain listener's backlog is full (Linux).
@@ -387,7 +387,7 @@ using pollfd_type = ::pollfd;
 
 /// poll(2) on many sockets. Returns the number ready, 0 timed out, -1 error.
 inline int poll_many(pollfd_type* fds, std::size_t count, int timeout_ms) noexcept {
-  return ::poll(fds, static_cast<::nfds_t>(count), timeout_ms);
+  return ::poll(fds, convert<::nfds_t>(count), timeout_ms);
 }
 
 /// poll(2) for a connect() in progress: POLLOUT when it finished, either way.
