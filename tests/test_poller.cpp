@@ -61,6 +61,13 @@ using outlet_test::thrown_by;
 /// How long a wait for something that must happen may take: it only ends a failed test.
 constexpr auto patience = 10s;
 
+/// A 64-bit token or count as a size_t: one type on LP64 (a plain cast would
+/// be -Wuseless-cast there), narrower on 32-bit systems.
+template <class T>
+constexpr std::size_t as_size(T n) noexcept {
+  return static_cast<std::size_t>(n);
+}
+
 /// The native "invalid argument" error (EINVAL, WSAEINVAL), for failing a wait through the fault hook.
 int native_invalid_argument() {
 #if defined(_WIN32)
@@ -81,7 +88,7 @@ public:
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
     z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
     z ^= z >> 31;
-    return low + static_cast<std::size_t>(z % (high - low + 1));
+    return low + as_size(z % (high - low + 1));
   }
 
 private:
@@ -125,7 +132,7 @@ bool ensure_descriptor_limit(std::size_t needed) {
 #else
   rlimit limit{};
   if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return false;
-  const auto want = static_cast<rlim_t>(needed);
+  const rlim_t want = needed;  // both unsigned; rlim_t is at least as wide
   if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < want) {
     limit.rlim_cur = limit.rlim_max;
     if (::setrlimit(RLIMIT_NOFILE, &limit) != 0) return false;
@@ -1237,7 +1244,7 @@ EchoStats run_echo_server(ServerSocket& listener, std::size_t expected, Clock::t
         accept_all(listener, poller, connections, open, stats);
         continue;
       }
-      EchoConnection& c = connections[static_cast<std::size_t>(event.token() - 1)];
+      EchoConnection& c = connections[as_size(event.token() - 1)];
       if (!c.open || serve(poller, c, event.token(), buffer, stats)) continue;
       poller.remove(c.socket, ec);
       if (ec) stats.failures += "server remove: " + ec.message() + "\n";
@@ -1377,7 +1384,7 @@ TEST_CASE("Poller echo server with 300 concurrent connections", "[poller]") {
     }
     for (std::size_t i = 0; i < poller.events().size(); ++i) {
       const Event event = poller.events()[i];
-      EchoClient& c = clients[static_cast<std::size_t>(event.token())];
+      EchoClient& c = clients[as_size(event.token())];
       if (c.done) continue;
       failures += drive(poller, c, event.token(), event, random, buffer);
       if (c.done) ++done;
