@@ -176,7 +176,8 @@ inline bool is_not_open(const std::error_code& ec) noexcept {
 /// Throws std::system_error(ec) with what() = "<context>: <ec.message()>",
 /// or "<context>: socket is not open: <ec.message()>" for is_not_open(ec).
 [[noreturn]] OUTLET_DETAIL_COLD inline void throw_error(const std::error_code& ec, const char* context) {
-  if (is_not_open(ec)) throw std::system_error(ec, Text().add(context).add(": socket is not open").c_str());
+  Text text;  // one throw below: each would build its own system_error
+  if (is_not_open(ec)) context = text.add(context).add(": socket is not open").c_str();
   throw std::system_error(ec, context);
 }
 /// throw_error() with a context built in a Text.

@@ -307,15 +307,15 @@ inline bool unix_file_exists(const Address& local) noexcept {
 /// because its socket file exists (a server killed before it could remove
 /// it, or one still running) gets a hint, since the OS's message alone
 /// ("Address already in use") does not say that a file is in the way.
-inline void check_bind(const std::error_code& ec, const Address& local) {
-  if (!ec) return;
-  const Throw policy{"bind", &local};
-  if (ec != std::errc::address_in_use || !unix_file_exists(local)) policy.fail(ec);
-  policy.fail(ec, [&](const char* op) {
-    Text text = describe_operation(op, &local);
+[[noreturn]] OUTLET_DETAIL_COLD inline void throw_bind_error(const std::error_code& ec, const Address& local) {
+  Text text = describe_operation("bind", &local);
+  if (ec == std::errc::address_in_use && unix_file_exists(local)) {
     text.add(" (the socket file exists: left by a server that did not remove it? remove it first)");
-    return text;
-  });
+  }
+  throw_error(ec, text);
+}
+inline void check_bind(const std::error_code& ec, const Address& local) {
+  if (ec) throw_bind_error(ec, local);
 }
 
 }  // namespace detail
