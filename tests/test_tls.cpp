@@ -577,3 +577,42 @@ TEST_CASE("bad certificate files and keys are refused with what they were") {
     CHECK(contains(stream.error_detail(), "no host name"));
   }
 }
+
+TEST_CASE("contexts shared between threads: concurrent handshakes and echoes, one Stream per thread") {
+  ServerSocket listener(Address::loopback(Family::ipv4, 0));
+  tls::Context server_context = tls::Context::server(certs().path("server.pem"), certs().path("server.key"));
+  tls::Context client_context = test_client();
+  constexpr int clients = 4;
+  constexpr int rounds = 3;
+  std::atomic<int> echoed{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < clients; ++i) {
+    threads.emplace_back([&] {  // a server thread per connection, all on one context
+      for (int r = 0; r < rounds; ++r) {
+        std::error_code ec;
+        tls::Stream stream = tls::accept(listener, server_context, 10s, ec);
+        if (ec) continue;
+        char buffer[64];
+        const std::size_t n = stream.receive_exact(buffer, sizeof buffer, ec);
+        if (!ec && n == sizeof buffer) stream.send_all(buffer, n, ec);
+        stream.shutdown(5s, ec);
+      }
+    });
+  }
+  for (int i = 0; i < clients; ++i) {
+    threads.emplace_back([&, i] {
+      for (int r = 0; r < rounds; ++r) {
+        std::error_code ec;
+        tls::Stream stream = tls::connect("localhost", listener.local_address().port(), client_context, 10s, ec);
+        if (ec) continue;
+        const std::string message = outlet_test::pattern(64, static_cast<std::uint64_t>(i * 10 + r));
+        std::string reply(64, '\0');
+        stream.send_all(message, ec);
+        if (!ec && stream.receive_exact(reply.data(), reply.size(), ec) == 64 && reply == message) ++echoed;
+        stream.shutdown(5s, ec);
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  CHECK(echoed.load() == clients * rounds);
+}
