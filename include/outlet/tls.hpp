@@ -638,7 +638,12 @@ std::error_code Stream::drive(Step&& step, const outlet::detail::Deadline& deadl
 
 inline std::error_code Stream::handshake_until(const outlet::detail::Deadline& deadline) noexcept {
   detail_.clear();
-  return drive([&] { return engine_->handshake(); }, deadline);
+  const std::error_code ec = drive([&] { return engine_->handshake(); }, deadline);
+  if (!ec && !engine_->handshake_done()) {  // a close_notify in the middle of the handshake
+    detail_ = "connection closed during the handshake";
+    return make_error_code(errc::truncated);
+  }
+  return ec;
 }
 
 inline void Stream::handshake(duration timeout, std::error_code& ec) noexcept {

@@ -550,6 +550,7 @@ private:
   bool set_peer_name(std::string_view host) {
     std::string name(host);
     if (name.size() > 2 && name.front() == '[' && name.back() == ']') name = name.substr(1, name.size() - 2);
+    if (name.empty()) return true;  // only without verification (tls.hpp refuses it otherwise): no SNI
     X509_VERIFY_PARAM* param = SSL_get0_param(ssl_);
     if (X509_VERIFY_PARAM_set1_ip_asc(param, name.c_str()) == 1) return true;  // an IP literal: no SNI
     ERR_clear_error();
