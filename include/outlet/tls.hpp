@@ -667,8 +667,8 @@ inline std::size_t Stream::send_some(const void* data, std::size_t size, const o
                                      std::error_code& ec) noexcept {
   detail_.clear();
   std::size_t sent = 0;
-  if (size == 0 && engine_ && engine_->handshake_done()) {
-    ec.clear();
+  if (size == 0) {  // OpenSSL refuses empty writes: only the handshake, if it is still to come
+    ec = engine_ && engine_->handshake_done() ? std::error_code() : handshake_until(deadline);
     return 0;
   }
   ec = drive([&] { return engine_->write(data, size, sent); }, deadline);
@@ -678,8 +678,8 @@ inline std::size_t Stream::receive_some(void* data, std::size_t size, const outl
                                         std::error_code& ec) noexcept {
   detail_.clear();
   std::size_t got = 0;
-  if (size == 0 && engine_ && engine_->handshake_done()) {
-    ec.clear();
+  if (size == 0) {  // nothing to read into: only the handshake, if it is still to come
+    ec = engine_ && engine_->handshake_done() ? std::error_code() : handshake_until(deadline);
     return 0;
   }
   ec = drive([&] { return engine_->read(data, size, got); }, deadline);
