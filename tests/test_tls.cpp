@@ -635,3 +635,25 @@ TEST_CASE("contexts shared between threads: concurrent handshakes and echoes, on
   for (std::thread& t : threads) t.join();
   CHECK(echoed.load() == clients * rounds);
 }
+
+TEST_CASE("send_all_vectored gathers buffers into records, in order") {
+  Process server(python_server("server"));
+  const std::uint16_t port = read_port(server);
+  tls::Context context = test_client();
+  tls::Stream stream = tls::connect("localhost", port, context, 10s);
+  const std::string big = outlet_test::pattern(40000, 3);
+  using namespace std::string_view_literals;
+  std::vector<outlet::ConstBuffer> buffers = {outlet::ConstBuffer("head:"sv), outlet::ConstBuffer(), big,
+                                              outlet::ConstBuffer(":tail"sv)};
+  for (int i = 0; i < 300; ++i) buffers.emplace_back("x"sv);  // many small buffers
+  stream.send_all_vectored(buffers.data(), buffers.size());
+  const std::string expected = "head:" + big + ":tail" + std::string(300, 'x');
+  std::string echoed(expected.size(), '\0');
+  REQUIRE(stream.receive_exact(echoed.data(), echoed.size()) == expected.size());
+  CHECK(echoed == expected);
+  std::error_code ec;
+  CHECK(stream.send_all_vectored({outlet::ConstBuffer("a"sv), outlet::ConstBuffer("b"sv)}, ec) == 2);
+  CHECK_FALSE(ec);
+  stream.shutdown(5s);
+  CHECK(server.line_starting("RECEIVED") == "RECEIVED " + std::to_string(expected.size() + 2));
+}

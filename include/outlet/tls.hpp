@@ -15,8 +15,10 @@
 #include <outlet/server_socket.hpp>
 #include <outlet/socket.hpp>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <initializer_list>
 #include <memory>
 #include <new>
@@ -249,6 +251,17 @@ public:
   void send_all(std::string_view data);
   std::size_t send_all(std::string_view data, std::error_code& ec) noexcept;
 
+  /// send_all() of several buffers in order, as if they were one: they are
+  /// gathered into full TLS records (16 KiB), so many small buffers cost
+  /// one record, not one each. The send timeout covers the whole call. In
+  /// non-blocking mode, after operation_would_block, call again with what
+  /// is left (the ec form returns how many bytes were sent).
+  void send_all_vectored(const ConstBuffer* buffers, std::size_t count);
+  /// ec form: returns how many bytes were sent before an error.
+  std::size_t send_all_vectored(const ConstBuffer* buffers, std::size_t count, std::error_code& ec) noexcept;
+  void send_all_vectored(std::initializer_list<ConstBuffer> buffers);
+  std::size_t send_all_vectored(std::initializer_list<ConstBuffer> buffers, std::error_code& ec) noexcept;
+
   /// Receives what is available (at least one byte): 0 means the peer
   /// closed cleanly (close_notify); a close without it fails with
   /// tls::errc::truncated.
@@ -315,6 +328,7 @@ private:
   std::size_t receive_some(void* data, std::size_t size, const outlet::detail::Deadline& deadline,
                            std::error_code& ec) noexcept;
   std::size_t send_all_impl(const void* data, std::size_t size, std::error_code& ec) noexcept;
+  std::size_t send_all_vectored_impl(const ConstBuffer* buffers, std::size_t count, std::error_code& ec) noexcept;
   std::size_t receive_exact_impl(void* data, std::size_t size, std::error_code& ec) noexcept;
   outlet::detail::Deadline timeout_deadline(duration timeout) const noexcept;
   [[noreturn]] void throw_failure(const std::error_code& ec, const char* op) const;
@@ -725,6 +739,54 @@ inline std::size_t Stream::send_all(std::string_view data, std::error_code& ec) 
   return send_all_impl(data.data(), data.size(), ec);
 }
 inline void Stream::send_all(std::string_view data) { send_all(data.data(), data.size()); }
+
+inline std::size_t Stream::send_all_vectored_impl(const ConstBuffer* buffers, std::size_t count,
+                                                  std::error_code& ec) noexcept {
+  const outlet::detail::Deadline deadline = timeout_deadline(socket_.send_timeout());
+  char record[16384];  // one full TLS record's worth of plaintext
+  std::size_t sent = 0;
+  std::size_t i = 0;       // the buffer to gather from next
+  std::size_t offset = 0;  // and where in it
+  ec.clear();
+  for (;;) {
+    std::size_t n = 0;
+    while (i < count && n < sizeof record) {
+      const std::size_t take = std::min(buffers[i].size() - offset, sizeof record - n);
+      if (take != 0) std::memcpy(record + n, static_cast<const char*>(buffers[i].data()) + offset, take);
+      n += take;
+      offset += take;
+      if (offset == buffers[i].size()) {
+        ++i;
+        offset = 0;
+      }
+    }
+    if (n == 0) return sent;
+    for (std::size_t done = 0; done < n;) {
+      done += send_some(record + done, n - done, deadline, ec);
+      if (ec) return sent + done;
+    }
+    sent += n;
+  }
+}
+inline std::size_t Stream::send_all_vectored(const ConstBuffer* buffers, std::size_t count,
+                                             std::error_code& ec) noexcept {
+  return send_all_vectored_impl(buffers, count, ec);
+}
+inline void Stream::send_all_vectored(const ConstBuffer* buffers, std::size_t count) {
+  std::error_code ec;
+  const std::size_t sent = send_all_vectored_impl(buffers, count, ec);
+  if (ec) {
+    const outlet::detail::Text op = outlet::detail::describe_progress(
+        "tls send_all_vectored", sent, outlet::detail::total_size(buffers, count), "sent");
+    throw_failure(ec, op.c_str());
+  }
+}
+inline std::size_t Stream::send_all_vectored(std::initializer_list<ConstBuffer> buffers, std::error_code& ec) noexcept {
+  return send_all_vectored_impl(buffers.begin(), buffers.size(), ec);
+}
+inline void Stream::send_all_vectored(std::initializer_list<ConstBuffer> buffers) {
+  send_all_vectored(buffers.begin(), buffers.size());
+}
 
 inline std::size_t Stream::receive(void* data, std::size_t size, std::error_code& ec) noexcept {
   return receive_some(data, size, timeout_deadline(socket_.receive_timeout()), ec);
