@@ -1,6 +1,7 @@
 """Conan 2 recipe for outlet, a header-only C++17 socket library.
 
     conan create .                 # package this checkout and run test_package/
+    conan create . -o "outlet/*:with_tls=True"   # with the TLS layer (needs openssl/[>=3 <4])
     conan create . --version=X.Y.Z # only if you must override CMakeLists.txt's version
 
 packaging/README.md says what the release step fills in and which checks of
@@ -56,6 +57,12 @@ class OutletConan(ConanFile):
     topics = ("sockets", "networking", "tcp", "udp", "winsock", "header-only")
     package_type = "header-library"
     settings = "os", "arch", "compiler", "build_type"
+    # with_tls: the TLS layer, <outlet/tls.hpp> over OpenSSL 3. The headers
+    # are the same either way (tls.hpp is always packaged); the option adds
+    # the openssl requirement and the `tls` component (outlet::tls,
+    # outlet-tls.pc).
+    options = {"with_tls": [True, False]}
+    default_options = {"with_tls": False}
     # The recipe sits next to the sources it packages; nothing is patched or
     # built, so Conan need not copy them to a build folder.
     exports_sources = "include/*", "LICENSE"
@@ -76,8 +83,14 @@ class OutletConan(ConanFile):
     def layout(self):
         basic_layout(self, src_folder=".")
 
+    def requirements(self):
+        if self.options.with_tls:
+            # transitive_headers: <outlet/tls.hpp> includes OpenSSL's headers.
+            self.requires("openssl/[>=3 <4]", transitive_headers=True)
+
     def package_id(self):
-        # Headers only: one package serves every os, compiler and build type.
+        # Headers only: one package serves every os, compiler and build type,
+        # with or without TLS (the option changes package_info(), not files).
         self.info.clear()
 
     def validate(self):
@@ -102,9 +115,30 @@ class OutletConan(ConanFile):
         self.cpp_info.libdirs = []
         self.cpp_info.frameworkdirs = []
         self.cpp_info.resdirs = []
-        # The names outlet's own CMake package and .pc file use.
+        # The names outlet's own CMake package and .pc files use.
         self.cpp_info.set_property("cmake_file_name", "outlet")
-        self.cpp_info.set_property("cmake_target_name", "outlet::outlet")
-        self.cpp_info.set_property("pkg_config_name", "outlet")
+        if not self.options.with_tls:
+            self.cpp_info.set_property("cmake_target_name", "outlet::outlet")
+            self.cpp_info.set_property("pkg_config_name", "outlet")
+            if self.settings.os == "Windows":
+                self.cpp_info.system_libs = ["ws2_32"]
+            return
+        # With TLS, two components, as outlet's own package has them:
+        # outlet::outlet (outlet.pc) and outlet::tls (outlet-tls.pc), which
+        # links OpenSSL. The package's own umbrella target gets a name of
+        # its own, so it cannot clash with outlet::outlet.
+        self.cpp_info.set_property("cmake_target_name", "outlet::outlet_all")
+        self.cpp_info.set_property("pkg_config_name", "outlet_all")
+        core = self.cpp_info.components["core"]
+        core.set_property("cmake_target_name", "outlet::outlet")
+        core.set_property("pkg_config_name", "outlet")
+        core.bindirs = []
+        core.libdirs = []
         if self.settings.os == "Windows":
-            self.cpp_info.system_libs = ["ws2_32"]
+            core.system_libs = ["ws2_32"]
+        tls = self.cpp_info.components["tls"]
+        tls.set_property("cmake_target_name", "outlet::tls")
+        tls.set_property("pkg_config_name", "outlet-tls")
+        tls.bindirs = []
+        tls.libdirs = []
+        tls.requires = ["core", "openssl::ssl", "openssl::crypto"]

@@ -1,6 +1,8 @@
 # Runs one consumer check for ctest: cmake -DMODE=... [-D...] -P run_consumer.cmake
 #
-#   MODE=install          remove PREFIX, then cmake --install BUILD_DIR --prefix PREFIX
+#   MODE=install          remove PREFIX, then cmake --install BUILD_DIR --prefix PREFIX;
+#                         the TLS package files (outletTlsTargets*.cmake, outlet-tls.pc)
+#                         must be there when EXPECT_TLS=ON, and absent otherwise
 #   MODE=project          configure SOURCE_DIR into BINARY_DIR, build, run the program;
 #                         with PREFIX, find outlet there (RELOCATE=ON: in a copy of
 #                         PREFIX made elsewhere, to prove the package is relocatable)
@@ -12,13 +14,17 @@
 #                         OUTLET_SOURCE_DIR) into BINARY_DIR/prefix; its program must be
 #                         there, and outlet's files only when EXPECT_OUTLET_FILES=ON
 #   MODE=pkg-config       compile main.cpp with `pkg-config --cflags --libs outlet`, from
-#                         a copy of PREFIX made elsewhere (the .pc file is relocatable)
+#                         a copy of PREFIX made elsewhere (the .pc file is relocatable);
+#                         PACKAGE and SOURCE (in SOURCE_DIR) name another .pc file and
+#                         program, EXPECT_LIBS (space-separated) flags --libs must give
 #   MODE=readme-project   the ```cmake block after README's "<!-- MARKER" line, written
 #                         as BINARY_DIR/src/CMakeLists.txt beside a copy of SOURCE_FILE,
 #                         then configured against PREFIX, built and run as in MODE=project
 #
 # A project's program is called `consumer` (PROGRAM overrides), and must print
 # a line matching SUCCESS_REGEX (default: "consumer: ... ok").
+#
+# PROJECT_ARGS_1, _2, _3: extra arguments for configuring the project.
 #
 # Always: GENERATOR, CXX_COMPILER (and MAKE_PROGRAM, CONFIG when set) describe
 # the toolchain outlet itself was configured with.
@@ -91,8 +97,16 @@ if(MODE STREQUAL "install")
   endforeach()
   file(GLOB_RECURSE _installed RELATIVE "${PREFIX}" "${PREFIX}/*")
   foreach(_file IN LISTS _installed)
-    if(NOT _file MATCHES "^(include/outlet/|share/cmake/outlet/|share/pkgconfig/outlet\\.pc$)")
+    if(NOT _file MATCHES "^(include/outlet/|share/cmake/outlet/|share/pkgconfig/outlet(-tls)?\\.pc$)")
       fail("cmake --install put an unexpected file in the prefix: ${_file}")
+    endif()
+  endforeach()
+  set(_tls_files share/pkgconfig/outlet-tls.pc share/cmake/outlet/outletTlsTargets.cmake)
+  foreach(_file IN LISTS _tls_files)
+    if(EXPECT_TLS AND NOT EXISTS "${PREFIX}/${_file}")
+      fail("outlet was built with its TLS layer (target outlet_tls), but cmake --install put no ${_file} in ${PREFIX}")
+    elseif(NOT EXPECT_TLS AND EXISTS "${PREFIX}/${_file}")
+      fail("outlet was built without its TLS layer, but cmake --install put ${_file} in ${PREFIX}")
     endif()
   endforeach()
   list(LENGTH _installed _count)
@@ -107,12 +121,12 @@ elseif(MODE STREQUAL "project")
     endif()
     set(_prefix_args "-DCMAKE_PREFIX_PATH=${PREFIX}" "-DOUTLET_EXPECTED_PREFIX=${PREFIX}")
   endif()
-  build_and_run("${SOURCE_DIR}" "${BINARY_DIR}" ${_prefix_args} ${PROJECT_ARGS_1} ${PROJECT_ARGS_2})
+  build_and_run("${SOURCE_DIR}" "${BINARY_DIR}" ${_prefix_args} ${PROJECT_ARGS_1} ${PROJECT_ARGS_2} ${PROJECT_ARGS_3})
 
 elseif(MODE STREQUAL "configure-fails")
   file(REMOVE_RECURSE "${BINARY_DIR}")
   execute_process(COMMAND "${CMAKE_COMMAND}" -S "${SOURCE_DIR}" -B "${BINARY_DIR}" ${_toolchain}
-                          ${PROJECT_ARGS_1} ${PROJECT_ARGS_2}
+                          ${PROJECT_ARGS_1} ${PROJECT_ARGS_2} ${PROJECT_ARGS_3}
                   RESULT_VARIABLE _rc OUTPUT_VARIABLE _out ERROR_VARIABLE _out)
   message("---- configure ${SOURCE_DIR} (expected to fail)\n${_out}")
   if(_rc STREQUAL "0")
@@ -189,14 +203,26 @@ elseif(MODE STREQUAL "pkg-config")
   copy_prefix("${PREFIX}" "${BINARY_DIR}-moved-prefix")
   set(PREFIX "${BINARY_DIR}-moved-prefix")
   set(ENV{PKG_CONFIG_PATH} "${PREFIX}/share/pkgconfig")
-  run_step("pkg-config --modversion outlet" "${_pkg_config}" --modversion outlet)
+  if(NOT PACKAGE)
+    set(PACKAGE outlet)
+  endif()
+  if(NOT SOURCE)
+    set(SOURCE main.cpp)
+  endif()
+  run_step("pkg-config --modversion ${PACKAGE}" "${_pkg_config}" --modversion ${PACKAGE})
   string(STRIP "${step_output}" _version)
   if(NOT _version STREQUAL EXPECTED_VERSION)
-    fail("pkg-config says outlet is '${_version}', expected '${EXPECTED_VERSION}'")
+    fail("pkg-config says ${PACKAGE} is '${_version}', expected '${EXPECTED_VERSION}'")
   endif()
-  run_step("pkg-config --cflags --libs outlet" "${_pkg_config}" --cflags --libs outlet)
+  run_step("pkg-config --cflags --libs ${PACKAGE}" "${_pkg_config}" --cflags --libs ${PACKAGE})
   string(STRIP "${step_output}" _flags)
   separate_arguments(_flags UNIX_COMMAND "${_flags}")
+  separate_arguments(_expect_libs UNIX_COMMAND "${EXPECT_LIBS}")
+  foreach(_flag IN LISTS _expect_libs)
+    if(NOT _flag IN_LIST _flags)
+      fail("pkg-config --cflags --libs ${PACKAGE} gives no ${_flag}: ${_flags}")
+    endif()
+  endforeach()
   set(_include_dir "")
   foreach(_flag IN LISTS _flags)
     if(_flag MATCHES "^-I(.+)$")
@@ -208,7 +234,7 @@ elseif(MODE STREQUAL "pkg-config")
     fail("pkg-config --cflags gives include directory '${_include_dir}', expected '${_expected_include}'")
   endif()
   file(MAKE_DIRECTORY "${BINARY_DIR}")
-  run_step("compile with the pkg-config flags" "${CXX_COMPILER}" -std=c++17 "${SOURCE_DIR}/main.cpp" ${_flags}
+  run_step("compile with the pkg-config flags" "${CXX_COMPILER}" -std=c++17 "${SOURCE_DIR}/${SOURCE}" ${_flags}
            -o "${BINARY_DIR}/consumer")
   run_step("run" "${BINARY_DIR}/consumer")
   if(NOT step_output MATCHES "consumer: .* ok")

@@ -16,6 +16,17 @@ Each mode is one CTest test (tests/CMakeLists.txt registers them):
                            of it for Linux and for Windows (ws2_32)
   conan-cppstd14           conan create with compiler.cppstd=14 is refused by the
                            recipe's validate(); with 17 it is accepted
+  vcpkg-tls-feature        vcpkg install "outlet[tls]" with a stand-in openssl port
+                           (packaging/vcpkg_openssl_standin: the system's OpenSSL 3;
+                           the offline vcpkg tree has no openssl port): the TLS
+                           package files are installed, and a consumer of
+                           find_package(outlet COMPONENTS tls) builds and runs.
+                           Skipped while the source tree has no <outlet/tls.hpp>
+  conan-create-tls         conan create -o with_tls=True against a stand-in
+                           openssl/3.0.0 recipe (packaging/openssl_standin: the
+                           system's OpenSSL 3; the offline Conan has no remote):
+                           test_package, then outlet::tls / outlet-tls.pc from
+                           CMakeDeps / PkgConfigDeps, built and run
 
 Every run is offline and private: vcpkg's install, build, package and download
 folders, Conan's home (CONAN_HOME) and HOME itself point into --work, so
@@ -274,6 +285,7 @@ def mode_conan_create(args):
     check(not warnings, "conan create printed no warning" + (": " + " | ".join(warnings) if warnings else ""))
     check(f"outlet/{args.version}: Exported" in out, f"the recipe exported outlet/{args.version} "
           "(the version read from CMakeLists.txt)")
+    check("openssl" not in out.lower(), "without with_tls, nothing requires openssl")
     check(re.search(rf"^outlet {re.escape(args.version)}: sent 'o' and got 'k' back over 127\.0\.0\.1:\d+$", out,
                     re.MULTILINE), "test_package built against the package and ran its round trip")
 
@@ -307,6 +319,105 @@ def mode_conan_create(args):
             check("ws2_32" not in libs and "-l" not in libs, f"Linux: outlet.pc links no library (Libs:{libs})")
 
 
+def mode_conan_create_tls(args):
+    conan = Conan(args, args.work)
+    conan.run(["remote", "disable", "*"], "no remote: openssl must come from the stand-in")
+    conan.run(["export", args.source / "tests/packaging/openssl_standin", "--version", "3.0.0"],
+              "export the stand-in openssl/3.0.0 (the system's OpenSSL 3)")
+    test_folder = args.work / "test_package"
+    shutil.copytree(args.source / "test_package", test_folder,
+                    ignore=shutil.ignore_patterns("build", "CMakeUserPresets.json"))
+    tls = ["-o", "outlet/*:with_tls=True", "--build=missing:openssl/*"]
+    # --build=missing builds outlet (conan create always does) and the stand-in openssl.
+    _, out = conan.run(["create", args.source, f"--test-folder={test_folder}", *tls, "--build=missing", *conan.conf],
+                       "conan create with with_tls=True and test_package")
+    warnings = [line for line in out.splitlines() if (line.startswith("WARN") or "CMake Warning" in line)
+                and "openssl/3.0.0" not in line and "No files in this package" not in line]
+    check(not warnings, "conan create printed no warning (the stand-in's empty package aside)"
+          + (": " + " | ".join(warnings) if warnings else ""))
+    check(re.search(r"^\s*openssl/3\.0\.0#", out, re.MULTILINE), "with_tls=True requires openssl (3.0.0, the stand-in)")
+    check(re.search(rf"^outlet {re.escape(args.version)}: sent 'o' and got 'k' back over 127\.0\.0\.1:\d+$", out,
+                    re.MULTILINE), "test_package built against the package (outlet::outlet, a component now) and ran")
+
+    for os_name in ("Linux", "Windows"):
+        out_dir = args.work / f"deps-{os_name}"
+        conan.run(["install", f"--requires=outlet/{args.version}", *tls, "-s", f"os={os_name}",
+                   "-g", "CMakeDeps", "-g", "PkgConfigDeps", f"--output-folder={out_dir}"],
+                  f"conan install outlet with with_tls=True for os={os_name} with CMakeDeps and PkgConfigDeps")
+        cmake_text = "\n".join(p.read_text(encoding="utf-8") for p in out_dir.glob("outlet*.cmake"))
+        for target in ("outlet::outlet", "outlet::tls"):
+            check(target in cmake_text, f"{os_name}: CMakeDeps declares the target {target}")
+        pcs = {}
+        for name in ("outlet", "outlet-tls"):
+            pc = out_dir / f"{name}.pc"
+            check(pc.is_file(), f"{os_name}: PkgConfigDeps wrote {name}.pc")
+            pcs[name] = pc.read_text(encoding="utf-8")
+        requires = re.search(r"^Requires:(.*)$", pcs["outlet-tls"], re.MULTILINE)
+        requires = requires.group(1).split() if requires else []
+        check({"outlet", "libssl", "libcrypto"} <= set(requires),
+              f"{os_name}: outlet-tls.pc requires outlet, libssl and libcrypto (Requires: {' '.join(requires)})")
+        libs = re.search(r"^Libs:(.*)$", pcs["outlet"], re.MULTILINE)
+        libs = libs.group(1) if libs else ""
+        if os_name == "Windows":
+            check("-lws2_32" in libs, f"Windows: outlet.pc links ws2_32 (Libs:{libs})")
+        else:
+            check("-l" not in libs, f"Linux: outlet.pc links no library (Libs:{libs})")
+
+    deps = args.work / "deps-Linux"
+    build = args.work / "consumer-build"
+    run([args.cmake, "-S", args.source / "tests/packaging/tls_consumer", "-B", build, *cmake_toolchain_args(args),
+         f"-DCMAKE_PREFIX_PATH={deps}",
+         f"-DOUTLET_CONSUMER_MAIN={args.source / 'tests/cmake_consumer/main_tls.cpp'}"],
+        conan.env, args.work, "configure a find_package(outlet COMPONENTS tls) consumer with CMakeDeps' files")
+    run([args.cmake, "--build", build], conan.env, args.work, "build the consumer")
+    _, out = run([build / "consumer"], conan.env, args.work, "run the consumer")
+    check(f"consumer: outlet {args.version} with OpenSSL 3" in out, "the consumer linked outlet::tls and ran")
+
+    pkg_config = shutil.which("pkg-config") or shutil.which("pkgconf")
+    if pkg_config:
+        env = dict(conan.env, PKG_CONFIG_PATH=str(deps))
+        _, flags = run([pkg_config, "--cflags", "--libs", "outlet-tls"], env, args.work,
+                       "pkg-config --cflags --libs outlet-tls (PkgConfigDeps' files)")
+        check("-lssl" in flags.split() and "-lcrypto" in flags.split(), "outlet-tls's flags link -lssl and -lcrypto")
+        program = args.work / "consumer-pc"
+        run([args.cxx or "c++", "-std=c++17", args.source / "tests/cmake_consumer/main_tls.cpp", *flags.split(),
+             "-o", program], env, args.work, "compile the consumer with outlet-tls's flags")
+        _, out = run([program], env, args.work, "run it")
+        check(f"consumer: outlet {args.version} with OpenSSL 3" in out, "the pkg-config consumer ran")
+    else:
+        log("(no pkg-config: the pkg-config consumer is left out)")
+
+
+def mode_vcpkg_tls_feature(args):
+    if not (args.source / "include/outlet/tls.hpp").is_file():
+        print(f"outlet-test-skipped: vcpkg-tls-feature: {args.source} has no include/outlet/tls.hpp yet")
+        return SKIP
+    work = args.work
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    vcpkg = Vcpkg(args, work)
+    installed = work / "installed"
+    standin = args.source / "tests/packaging/vcpkg_openssl_standin"
+    _, out = run([vcpkg.exe, "install", "outlet[tls]", f"--triplet={vcpkg.triplet}",
+                  f"--overlay-ports={vcpkg.overlay_ports}", f"--overlay-ports={standin}",
+                  f"--overlay-triplets={vcpkg.triplets}", f"--x-install-root={installed}", *vcpkg.folder_options()],
+                 vcpkg.env, work, "vcpkg install outlet[tls] (openssl: the stand-in port)")
+    warnings = warning_lines(out)
+    check(not warnings, "vcpkg printed no warning" + (": " + " | ".join(warnings) if warnings else ""))
+    prefix = installed / vcpkg.triplet
+    for name in ("share/outlet/outletTlsTargets.cmake", "share/pkgconfig/outlet-tls.pc", "include/outlet/tls.hpp"):
+        check((prefix / name).is_file(), f"vcpkg installed {name}")
+    build = work / "consumer-build"
+    run([args.cmake, "-S", args.source / "tests/packaging/tls_consumer", "-B", build, *cmake_toolchain_args(args),
+         f"-DCMAKE_TOOLCHAIN_FILE={vcpkg.toolchain}", f"-DVCPKG_TARGET_TRIPLET={vcpkg.triplet}",
+         "-DVCPKG_MANIFEST_MODE=OFF", f"-DVCPKG_INSTALLED_DIR={installed}",
+         f"-DOUTLET_CONSUMER_MAIN={args.source / 'tests/cmake_consumer/main_tls.cpp'}"],
+        vcpkg.env, work, "configure a find_package(outlet COMPONENTS tls) consumer with vcpkg's toolchain file")
+    run([args.cmake, "--build", build], vcpkg.env, work, "build the consumer")
+    _, out = run([build / "consumer"], vcpkg.env, work, "run the consumer")
+    check(f"consumer: outlet {args.version} with OpenSSL 3" in out, "the consumer linked outlet::tls and ran")
+
+
 def mode_conan_cppstd14(args):
     conan = Conan(args, args.work)
     code, out = conan.run(["create", args.source, "--test-folder=", "-s", "compiler.cppstd=14"],
@@ -326,6 +437,8 @@ MODES = {
     "vcpkg-manifest-consumer": ("vcpkg", mode_vcpkg_manifest_consumer),
     "conan-create": ("conan", mode_conan_create),
     "conan-cppstd14": ("conan", mode_conan_cppstd14),
+    "vcpkg-tls-feature": ("vcpkg", mode_vcpkg_tls_feature),
+    "conan-create-tls": ("conan", mode_conan_create_tls),
 }
 
 
@@ -358,7 +471,8 @@ def main(argv=None):
         print(f"outlet-test-skipped: {args.mode}: {reason}")
         return SKIP
     try:
-        function(args)
+        if function(args) == SKIP:
+            return SKIP
     except Failure as e:
         print(f"FAIL  {args.mode}: {e}", file=sys.stderr)
         return 1

@@ -35,6 +35,16 @@ vcpkg_from_github(
     HEAD_REF main
 )
 
+# The tls feature: outlet's find_package(OpenSSL 3) must succeed (vcpkg's
+# openssl), and gives the outlet_tls target; without the feature, OpenSSL is
+# not looked for, so a system OpenSSL cannot slip TLS files into the package.
+vcpkg_check_features(OUT_FEATURE_OPTIONS OUTLET_FEATURE_OPTIONS
+    FEATURES
+        tls CMAKE_REQUIRE_FIND_PACKAGE_OpenSSL
+    INVERTED_FEATURES
+        tls CMAKE_DISABLE_FIND_PACKAGE_OpenSSL
+)
+
 # Only the library and its install rules: no tests (they need Catch2), no
 # examples, no benchmarks.
 vcpkg_cmake_configure(
@@ -44,8 +54,19 @@ vcpkg_cmake_configure(
         -DOUTLET_BUILD_EXAMPLES=OFF
         -DOUTLET_BUILD_BENCH=OFF
         -DOUTLET_INSTALL=ON
+        ${OUTLET_FEATURE_OPTIONS}
+    MAYBE_UNUSED_VARIABLES
+        CMAKE_REQUIRE_FIND_PACKAGE_OpenSSL
+        CMAKE_DISABLE_FIND_PACKAGE_OpenSSL
 )
 vcpkg_cmake_install()
+
+# With the tls feature, outlet's build found vcpkg's OpenSSL and installed
+# its TLS package files; without them the feature would install nothing.
+if("tls" IN_LIST FEATURES AND NOT EXISTS "${CURRENT_PACKAGES_DIR}/share/cmake/outlet/outletTlsTargets.cmake")
+    message(FATAL_ERROR "outlet: the tls feature is on, but outlet's install has no outletTlsTargets.cmake "
+        "(outlet's CMakeLists.txt defined no outlet_tls target with OpenSSL 3 found)")
+endif()
 
 # outlet installs its CMake package to share/cmake/outlet (it is
 # architecture-independent). vcpkg wants it in share/outlet: this moves it,
@@ -56,10 +77,15 @@ vcpkg_cmake_config_fixup(CONFIG_PATH share/cmake/outlet)
 # outlet.pc goes to share/pkgconfig, which vcpkg accepts only for .pc files
 # without libraries. On Windows it says "Libs: -lws2_32", so it belongs in
 # lib/pkgconfig there; its prefix (${pcfiledir}/../..) holds in both places.
+# outlet-tls.pc (tls feature) goes with it: it requires outlet beside it.
 if(VCPKG_TARGET_IS_WINDOWS AND EXISTS "${CURRENT_PACKAGES_DIR}/share/pkgconfig/outlet.pc")
     file(MAKE_DIRECTORY "${CURRENT_PACKAGES_DIR}/lib/pkgconfig")
-    file(RENAME "${CURRENT_PACKAGES_DIR}/share/pkgconfig/outlet.pc"
-                "${CURRENT_PACKAGES_DIR}/lib/pkgconfig/outlet.pc")
+    foreach(outlet_pc IN ITEMS outlet.pc outlet-tls.pc)
+        if(EXISTS "${CURRENT_PACKAGES_DIR}/share/pkgconfig/${outlet_pc}")
+            file(RENAME "${CURRENT_PACKAGES_DIR}/share/pkgconfig/${outlet_pc}"
+                        "${CURRENT_PACKAGES_DIR}/lib/pkgconfig/${outlet_pc}")
+        endif()
+    endforeach()
     file(REMOVE_RECURSE "${CURRENT_PACKAGES_DIR}/share/pkgconfig")
 endif()
 vcpkg_fixup_pkgconfig()
