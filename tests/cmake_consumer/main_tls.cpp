@@ -6,10 +6,7 @@
 // trip over loopback with outlet.
 #define OUTLET_NO_PRAGMA_LIB 1
 #include <outlet/outlet.hpp>
-// After the merge with the TLS layer: replace the next line with
-//   #include <outlet/tls.hpp>
-// (which includes OpenSSL's headers itself) and make a tls::Context here.
-#include <openssl/ssl.h>
+#include <outlet/tls.hpp>  // includes OpenSSL's headers itself
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -23,12 +20,11 @@ int main() {
     std::printf("consumer: linked OpenSSL %s, expected 3 or later\n", OpenSSL_version(OPENSSL_VERSION));
     return 1;
   }
-  SSL_CTX* context = SSL_CTX_new(TLS_client_method());
-  if (context == nullptr) {
-    std::puts("consumer: SSL_CTX_new failed");
+  outlet::tls::Context context = outlet::tls::Context::client();  // libssl, and the system trust store
+  if (!context.is_open() || !context.verifies_peer()) {
+    std::puts("consumer: tls::Context::client() is not a verifying client context");
     return 1;
   }
-  SSL_CTX_free(context);
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int digest_size = 0;
   if (EVP_Digest("abc", 3, digest, &digest_size, EVP_sha256(), nullptr) != 1 || digest_size != 32 ||

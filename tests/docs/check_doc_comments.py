@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Every public declaration in include/outlet carries a /// comment.
 
-Asks clang for the AST of <outlet/outlet.hpp> (JSON), walks namespace outlet
+Asks clang for the AST of <outlet/outlet.hpp> and, where OpenSSL's headers
+are installed, <outlet/tls.hpp> (JSON), walks namespace outlet
 (not outlet::detail) and reports each declaration that has no doc comment:
 classes, structs, enums and their enumerators, functions, public members,
 type aliases and variables. Out-of-line definitions are skipped (the comment
@@ -202,7 +203,9 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         source = os.path.join(tmp, "all.cpp")
         with open(source, "w") as f:
-            f.write("#include <outlet/outlet.hpp>\n")
+            # <outlet/tls.hpp> too, where OpenSSL's headers are installed.
+            f.write("#include <outlet/outlet.hpp>\n"
+                    "#if __has_include(<openssl/ssl.h>)\n#include <outlet/tls.hpp>\n#endif\n")
         dump = subprocess.run(
             [clang, "-std=c++17", "-fsyntax-only", "-I", os.path.realpath(args.include),
              "-Xclang", "-ast-dump=json", source],
