@@ -621,7 +621,10 @@ std::error_code Stream::drive(Step&& step, const outlet::detail::Deadline& deadl
   if (!engine_) return outlet::detail::not_open();
   if (!socket_.is_open()) return outlet::detail::not_open();
   for (;;) {
-    engine_->set_handle(socket_.native_handle());
+    // Blocking, with no deadline: let the engine's send/recv block, as
+    // plain OpenSSL on a descriptor does. Otherwise they never block, and
+    // a step that cannot go on is waited for here, within the deadline.
+    engine_->set_handle(socket_.native_handle(), !socket_.non_blocking() && !deadline.is_set());
     outlet::detail::TlsStep s;
     try {
       s = step();

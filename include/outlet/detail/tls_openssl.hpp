@@ -9,13 +9,16 @@
 //                    make_client(), make_server(), load_*(), trust_*(),
 //                    set_alpn(), set_min_version(), require_client_cert(),
 //                    disable_verification().
-//   TlsEngine        one connection's TLS state machine. Its steps never
-//                    block: handshake(), read(), write(), shutdown() return
-//                    TlsStep::done, want_read, want_write, closed (the
-//                    peer's close_notify) or failed (error() and detail()
-//                    say why). The engine does its socket I/O itself,
-//                    non-blocking, on the handle set_handle() gave it, with
-//                    outlet's own send/recv (no SIGPIPE, EINTR retried).
+//   TlsEngine        one connection's TLS state machine: handshake(),
+//                    read(), write(), shutdown() return TlsStep::done,
+//                    want_read, want_write, closed (the peer's
+//                    close_notify) or failed (error() and detail() say
+//                    why). The engine does its socket I/O itself, on the
+//                    handle set_handle() gave it, with outlet's own
+//                    send/recv (no SIGPIPE, EINTR retried): never blocking,
+//                    unless set_handle() said it may (a blocking stream
+//                    with no deadline, where one blocking call is cheaper
+//                    than a failed one, a poll() and a second one).
 //
 // Waiting, deadlines, non-blocking mode and the error policies live in
 // tls.hpp, above this line.
@@ -84,6 +87,10 @@ struct SocketIo {
   sys::native_handle handle = sys::invalid_handle;
   std::error_code error;  ///< an OS error from send/recv (connection reset, broken pipe)
   bool eof = false;       ///< recv() returned 0
+  /// Whether send/recv may block: a blocking stream with no deadline, where
+  /// one blocking call is what plain OpenSSL on a descriptor makes (a
+  /// "don't wait" call would fail first and add a poll() and a second call).
+  bool may_block = false;
 };
 
 /// Whether `h` is ready for `events` now (the platforms whose send/recv
@@ -98,12 +105,13 @@ inline int bio_write(BIO* bio, const char* data, std::size_t size, std::size_t* 
   BIO_clear_retry_flags(bio);
   *written = 0;
   for (;;) {
-    if (!sys::has_dont_wait_flag && !ready_now(io->handle, sys::poll_out)) {
+    if (!io->may_block && !sys::has_dont_wait_flag && !ready_now(io->handle, sys::poll_out)) {
       BIO_set_retry_write(bio);
       return 0;
     }
-    const sys::io_result n =
-        hook_fails(SysCall::send, io->handle) ? sys::io_result(-1) : sys::send_some(io->handle, data, size, true);
+    const sys::io_result n = hook_fails(SysCall::send, io->handle)
+                                 ? sys::io_result(-1)
+                                 : sys::send_some(io->handle, data, size, !io->may_block);
     if (n >= 0) {
       *written = static_cast<std::size_t>(n);
       return 1;
@@ -124,12 +132,13 @@ inline int bio_read(BIO* bio, char* data, std::size_t size, std::size_t* got) {
   BIO_clear_retry_flags(bio);
   *got = 0;
   for (;;) {
-    if (!sys::has_dont_wait_flag && !ready_now(io->handle, sys::poll_in)) {
+    if (!io->may_block && !sys::has_dont_wait_flag && !ready_now(io->handle, sys::poll_in)) {
       BIO_set_retry_read(bio);
       return 0;
     }
-    const sys::io_result n =
-        hook_fails(SysCall::receive, io->handle) ? sys::io_result(-1) : sys::recv_some(io->handle, data, size, true);
+    const sys::io_result n = hook_fails(SysCall::receive, io->handle)
+                                 ? sys::io_result(-1)
+                                 : sys::recv_some(io->handle, data, size, !io->may_block);
     if (n > 0) {
       *got = static_cast<std::size_t>(n);
       return 1;
@@ -475,7 +484,11 @@ public:
   }
 
   /// The socket the next step does its I/O on.
-  void set_handle(sys::native_handle h) noexcept { io_.handle = h; }
+  /// The socket the next steps use, and whether they may block in it.
+  void set_handle(sys::native_handle h, bool may_block = false) noexcept {
+    io_.handle = h;
+    io_.may_block = may_block;
+  }
 
   TlsStep handshake() {
     return run([&] { return SSL_do_handshake(ssl_); }, true);
