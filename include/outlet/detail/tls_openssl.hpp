@@ -586,7 +586,10 @@ private:
 
   template <class Call>
   TlsStep run(Call&& call, bool handshaking) {
-    ERR_clear_error();
+    // SSL_get_error() needs an empty error queue; outlet empties it after
+    // each failure, so only what other code left behind needs clearing
+    // (a peek is cheaper than a clear of every slot).
+    if (ERR_peek_error() != 0) ERR_clear_error();
     io_.error.clear();
     const int r = call();
     if (r > 0) return TlsStep::done;
