@@ -70,6 +70,41 @@ enum class errc {
   library_error,                  ///< any other failure inside the TLS library
 };
 
+namespace detail {
+
+/// The category behind tls::category().
+class Category final : public std::error_category {
+public:
+  const char* name() const noexcept override { return "outlet.tls"; }
+  std::string message(int code) const override {
+    switch (static_cast<errc>(code)) {
+      case errc::certificate_verify_failed: return "certificate verify failed";
+      case errc::hostname_mismatch: return "certificate does not match the host name";
+      case errc::protocol_version: return "no TLS protocol version in common";
+      case errc::peer_alert: return "peer sent an alert";
+      case errc::truncated: return "stream truncated (closed without close_notify)";
+      case errc::handshake_failed: return "handshake failed";
+      case errc::protocol_error: return "TLS protocol error";
+      case errc::certificate_required: return "peer sent no certificate";
+      case errc::invalid_certificate: return "invalid certificate or key";
+      case errc::key_mismatch: return "private key does not match the certificate";
+      case errc::library_error: return "TLS library error";
+    }
+    return "unknown TLS error";
+  }
+};
+
+}  // namespace detail
+
+/// The category of TLS failures ("outlet.tls"); its values are tls::errc.
+inline const std::error_category& category() noexcept {
+  static const detail::Category instance;
+  return instance;
+}
+
+/// std::error_code{e, tls::category()}: lets `ec == tls::errc::truncated` compile.
+inline std::error_code make_error_code(errc e) noexcept { return {static_cast<int>(e), category()}; }
+
 }  // namespace tls
 
 namespace detail {
@@ -77,8 +112,8 @@ namespace detail {
 /// What one engine step did.
 enum class TlsStep { done, want_read, want_write, closed, failed };
 
-/// std::error_code of a tls::errc (tls.hpp defines the category).
-inline std::error_code make_tls_error(tls::errc e) noexcept;
+/// std::error_code of a tls::errc, in tls::category().
+inline std::error_code make_tls_error(tls::errc e) noexcept { return tls::make_error_code(e); }
 
 namespace tls_openssl {
 
@@ -706,5 +741,11 @@ inline constexpr int tls_version_1_3 = TLS1_3_VERSION;
 }  // namespace detail
 }  // namespace OUTLET_ABI_NAMESPACE
 }  // namespace outlet
+
+namespace std {
+/// tls::errc converts to std::error_code (ec == outlet::tls::errc::truncated).
+template <>
+struct is_error_code_enum<outlet::tls::errc> : true_type {};
+}  // namespace std
 
 #endif  // OUTLET_DETAIL_TLS_OPENSSL_HPP
