@@ -13,6 +13,7 @@
     test_examples.py udp-client-sigint  <udp_echo_client>
     test_examples.py tls-clients <tls_echo_server> <tls_client> <openssl>
     test_examples.py tls-load    <tls_echo_server> <openssl>
+    test_examples.py tls-descriptors <tls_echo_server> <openssl>
     test_examples.py usage    <every example program...>
 
 Each server is started on port 0 (or a Unix path in a fresh temporary
@@ -467,13 +468,23 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def test_descriptors(args, chat, sketch=False):
+def test_descriptors(args, chat, sketch=False, tls=False):
     """Runs the server with few descriptors and more clients than it can hold:
     it must say so in a few lines, not spin, and serve again once they leave.
-    A sketch (docs/poller.md's example) has no SIGTERM handler."""
+    A sketch (docs/poller.md's example) has no SIGTERM handler. tls: the
+    server is tls_echo_server (args: it and the openssl command), and the
+    late client speaks TLS."""
+    if tls:
+        with tempfile.TemporaryDirectory() as tmp:
+            return descriptors(args[0], chat, sketch, make_certificates(args[1], tmp))
     (server_program,) = args
+    return descriptors(server_program, chat, sketch, None)
+
+
+def descriptors(server_program, chat, sketch, certificates):
     raise_descriptor_limit(HELD_CLIENTS + 64)  # for the clients, in this process
-    server = Server(server_program, "127.0.0.1:0", max_descriptors=SERVER_DESCRIPTORS)
+    options = ("--cert", certificates[1], "--key", certificates[2]) if certificates else ()
+    server = Server(server_program, "127.0.0.1:0", max_descriptors=SERVER_DESCRIPTORS, options=options)
     held = []
     try:
         host, port = server.address.rsplit(":", 1)
@@ -502,7 +513,10 @@ def test_descriptors(args, chat, sketch=False):
             expect([late], "* welcome, late")
             late.sock.close()
         else:
-            with socket.create_connection((host, int(port)), timeout=STEP_TIMEOUT) as late:
+            late = socket.create_connection((host, int(port)), timeout=STEP_TIMEOUT)
+            if certificates:  # verified against the test CA, within the socket's timeout
+                late = ssl.create_default_context(cafile=certificates[0]).wrap_socket(late, server_hostname="localhost")
+            with late:
                 late.sendall(b"ping")
                 reply = b""
                 while len(reply) < 4:
@@ -802,6 +816,7 @@ def main():
         "chat": lambda: test_chat(args),
         "chat-descriptors": lambda: test_descriptors(args, chat=True),
         "tcp-descriptors": lambda: test_descriptors(args, chat=False),
+        "tls-descriptors": lambda: test_descriptors(args, chat=False, tls=True),
         "doc-descriptors": lambda: test_descriptors(args, chat=False, sketch=True),
         "tcp-client-timeout": lambda: test_tcp_client_timeout(args),
         "udp-client-sigint": lambda: test_udp_client_sigint(args),
