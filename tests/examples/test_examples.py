@@ -11,6 +11,9 @@
     test_examples.py doc-descriptors  <docs/poller.md's first example, compiled>
     test_examples.py tcp-client-timeout <tcp_echo_client>
     test_examples.py udp-client-sigint  <udp_echo_client>
+    test_examples.py tls-clients <tls_echo_server> <tls_client> <openssl>
+    test_examples.py tls-load    <tls_echo_server> <openssl>
+    test_examples.py tls-descriptors <tls_echo_server> <openssl>
     test_examples.py usage    <every example program...>
 
 Each server is started on port 0 (or a Unix path in a fresh temporary
@@ -22,12 +25,15 @@ measure it). Exit status: 0 passed, 1 failed, 77 skipped (ctest
 SKIP_RETURN_CODE).
 """
 
+import asyncio
 import os
 import queue
+import random
 import re
 import resource
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -86,7 +92,7 @@ class LineReader:
 class Server:
     """An example server process: started, its address read, stopped with SIGTERM."""
 
-    def __init__(self, program, address, max_descriptors=None):
+    def __init__(self, program, address, max_descriptors=None, options=()):
         self.name = os.path.basename(program)
         limit = None
         if max_descriptors:
@@ -94,7 +100,7 @@ class Server:
                 resource.setrlimit(resource.RLIMIT_NOFILE, (max_descriptors, max_descriptors))
         # preexec_fn runs between fork and exec: this process has no other
         # thread yet when a server with a limit is started.
-        self.proc = subprocess.Popen([program, address], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        self.proc = subprocess.Popen([program, *options, address], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      preexec_fn=limit)
         self.out = LineReader(self.proc.stdout)
         self.err = LineReader(self.proc.stderr)
@@ -462,13 +468,23 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def test_descriptors(args, chat, sketch=False):
+def test_descriptors(args, chat, sketch=False, tls=False):
     """Runs the server with few descriptors and more clients than it can hold:
     it must say so in a few lines, not spin, and serve again once they leave.
-    A sketch (docs/poller.md's example) has no SIGTERM handler."""
+    A sketch (docs/poller.md's example) has no SIGTERM handler. tls: the
+    server is tls_echo_server (args: it and the openssl command), and the
+    late client speaks TLS."""
+    if tls:
+        with tempfile.TemporaryDirectory() as tmp:
+            return descriptors(args[0], chat, sketch, make_certificates(args[1], tmp))
     (server_program,) = args
+    return descriptors(server_program, chat, sketch, None)
+
+
+def descriptors(server_program, chat, sketch, certificates):
     raise_descriptor_limit(HELD_CLIENTS + 64)  # for the clients, in this process
-    server = Server(server_program, "127.0.0.1:0", max_descriptors=SERVER_DESCRIPTORS)
+    options = ("--cert", certificates[1], "--key", certificates[2]) if certificates else ()
+    server = Server(server_program, "127.0.0.1:0", max_descriptors=SERVER_DESCRIPTORS, options=options)
     held = []
     try:
         host, port = server.address.rsplit(":", 1)
@@ -497,7 +513,10 @@ def test_descriptors(args, chat, sketch=False):
             expect([late], "* welcome, late")
             late.sock.close()
         else:
-            with socket.create_connection((host, int(port)), timeout=STEP_TIMEOUT) as late:
+            late = socket.create_connection((host, int(port)), timeout=STEP_TIMEOUT)
+            if certificates:  # verified against the test CA, within the socket's timeout
+                late = ssl.create_default_context(cafile=certificates[0]).wrap_socket(late, server_hostname="localhost")
+            with late:
                 late.sendall(b"ping")
                 reply = b""
                 while len(reply) < 4:
@@ -587,6 +606,185 @@ def test_udp_client_sigint(args):
         check(left == [], f"udp_echo_client left {left} in its temp directory after SIGINT")
 
 
+# --- TLS: tls_echo_server and tls_client ------------------------------------------
+
+def make_certificates(openssl, directory):
+    """A test CA and a server certificate for localhost and 127.0.0.1 that it
+    signed, made with the openssl command (P-256 keys: quick to make and to use).
+    Returns the paths of the CA certificate, the server's chain and its key."""
+    def path(name):
+        return os.path.join(directory, name)
+
+    def run(*command):
+        done = subprocess.run([openssl, *command], capture_output=True, timeout=60)
+        check(done.returncode == 0, f"openssl {' '.join(command)}: {done.stderr.decode().strip()}")
+
+    with open(path("ca.cnf"), "w") as f:
+        f.write("[req]\ndistinguished_name=dn\nx509_extensions=v3\n[dn]\n[v3]\n"
+                "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n"
+                "subjectKeyIdentifier=hash\n")
+    with open(path("server.ext"), "w") as f:
+        f.write("basicConstraints=critical,CA:FALSE\nsubjectAltName=DNS:localhost,IP:127.0.0.1\n")
+    run("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", path("ca.key"),
+        "-out", path("ca.pem"), "-subj", "/CN=outlet examples test CA", "-days", "2", "-config", path("ca.cnf"))
+    run("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", path("server.key"),
+        "-out", path("server.csr"), "-subj", "/CN=localhost", "-config", path("ca.cnf"))
+    run("x509", "-req", "-in", path("server.csr"), "-CA", path("ca.pem"), "-CAkey", path("ca.key"), "-set_serial",
+        "2", "-out", path("server.pem"), "-days", "2", "-extfile", path("server.ext"))
+    return path("ca.pem"), path("server.pem"), path("server.key")
+
+
+def start_tls_server(program, openssl, directory):
+    ca, chain, key = make_certificates(openssl, directory)
+    server = Server(program, "127.0.0.1:0", options=("--cert", chain, "--key", key))
+    check(re.fullmatch(r"127\.0\.0\.1:\d+", server.address) and not server.address.endswith(":0"),
+          f"listening on {server.address}: not the bound port")
+    return server, ca
+
+
+def run_client(command, stdin=b""):
+    try:
+        done = subprocess.run(command, input=stdin, capture_output=True, timeout=STEP_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        raise Failure(f"{' '.join(command)} still running after {STEP_TIMEOUT} s") from None
+    return done.returncode, done.stdout.decode(), done.stderr.decode()
+
+
+def expect_handshake_failure(server, what):
+    """The server's one stderr line for a client whose handshake failed."""
+    line = server.err.next(f"tls_echo_server's line about {what}")
+    check(re.fullmatch(r"tls_echo_server: handshake with 127\.0\.0\.1:\d+ failed: .+", line),
+          f"tls_echo_server's line about {what} is {line!r}")
+    print(f"{what}: {line}")
+
+
+def test_tls_clients(args):
+    """tls_client against tls_echo_server: with --ca it verifies and echoes;
+    without it the test CA is unknown and it fails; a client that sends no
+    ClientHello but garbage is dropped with one stderr line, and the server
+    goes on serving."""
+    server_program, client_program, openssl = args
+    with tempfile.TemporaryDirectory() as tmp:
+        server, ca = start_tls_server(server_program, openssl, tmp)
+        target = server.address
+        try:
+            code, out, err = run_client([client_program, target, "--ca", ca, "hello", "world"])
+            check(code == 0, f"tls_client --ca exited with {code}: {err.strip()}")
+            check(out == "hello\nworld\n", f"tls_client --ca printed {out!r}")
+            check(re.fullmatch(r"connected to CN=localhost \(TLSv1\.[23]\)\n", err),
+                  f"tls_client --ca said {err!r}, not the subject and the protocol")
+            print(f"tls_client --ca: {err.strip()}; echoed {out!r}")
+
+            code, out, err = run_client([client_program, f"localhost:{target.rsplit(':', 1)[1]}", "--ca", ca],
+                                        stdin=b"one line\nanother\n")
+            check(code == 0 and out == "one line\nanother\n", f"tls_client (stdin): {code}, {out!r}, {err!r}")
+            server.sample()
+
+            code, out, err = run_client([client_program, target, "hello"])
+            check(code == 1, f"tls_client without --ca exited with {code}, not 1 ({err.strip()})")
+            check(out == "" and "certificate verify failed" in err and target in err,
+                  f"tls_client without --ca: stdout {out!r}, stderr {err!r}")
+            print(f"tls_client without --ca: exit 1, {err.strip()}")
+            expect_handshake_failure(server, "tls_client without --ca")
+
+            # Not a ClientHello: plain text, and a handshake record whose message is junk.
+            host, port = target.rsplit(":", 1)
+            garbage = {"an HTTP request": b"GET / HTTP/1.0\r\n\r\n",
+                       "a malformed handshake record": b"\x16\x03\x01\x00\x08" + b"\xff" * 8 + bytes(range(256))}
+            for what, junk in garbage.items():
+                with socket.create_connection((host, int(port)), timeout=STEP_TIMEOUT) as raw:
+                    raw.sendall(junk)
+                    received = b""
+                    try:
+                        while chunk := raw.recv(4096):  # perhaps an alert, then the end
+                            received += chunk
+                    except ConnectionResetError:
+                        pass
+                    except socket.timeout:
+                        raise Failure(f"a client sending {what} still connected after {STEP_TIMEOUT} s") from None
+                expect_handshake_failure(server, f"a client sending {what} (got {len(received)} bytes back)")
+
+            code, out, err = run_client([client_program, target, "--ca", ca, "still", "serving"])
+            check(code == 0 and out == "still\nserving\n", f"tls_client after the garbage: {code}, {out!r}, {err!r}")
+            server.stop()
+            lines = server.errors().splitlines()
+            check(len(lines) == 3, f"tls_echo_server wrote {len(lines)} stderr lines, not 3: {lines}")
+        finally:
+            server.kill()
+
+
+async def tls_load(server, ca, connections, size):
+    """`connections` TLS clients at once, each sending `size` bytes of its own
+    pattern and checking every byte that comes back. Returns the bytes checked."""
+    context = ssl.create_default_context(cafile=ca)  # verifies the chain and the name
+    host, port = server.address.rsplit(":", 1)
+    connected = 0
+    all_connected = asyncio.Event()
+
+    async def one(index):
+        try:
+            return await exchange(index)
+        except (OSError, ssl.SSLError, asyncio.IncompleteReadError) as e:
+            raise Failure(f"client {index} of {connections}: {e!r}") from None
+
+    async def exchange(index):
+        nonlocal connected
+        reader, writer = await asyncio.open_connection(host, int(port), ssl=context, server_hostname="localhost")
+        connected += 1
+        if connected == connections:
+            all_connected.set()
+        await all_connected.wait()  # every connection open and its handshake done at once
+        payload = random.Random(index).randbytes(size)
+        for start in range(0, size, 1000):  # several writes, so several records
+            writer.write(payload[start:start + 1000])
+        await writer.drain()
+        echoed = await reader.readexactly(size)
+        if echoed != payload:
+            first = next(i for i in range(size) if echoed[i] != payload[i])
+            raise Failure(f"client {index}: the echo differs from what it sent, first at byte {first}")
+        writer.close()
+        try:
+            await asyncio.wait_for(writer.wait_closed(), STEP_TIMEOUT)
+        except (OSError, ssl.SSLError, asyncio.TimeoutError):
+            pass  # closing is not what is tested here
+        return size
+
+    async def watch():
+        while True:
+            server.sample()
+            await asyncio.sleep(0.02)  # a sampling interval, not a synchronisation
+
+    watcher = asyncio.ensure_future(watch())
+    try:
+        results = await asyncio.wait_for(asyncio.gather(*(one(i) for i in range(connections))), 120)
+    except asyncio.TimeoutError:
+        raise Failure(f"{connections} TLS clients not done within 120 s ({connected} connected)") from None
+    finally:
+        if watcher.done():
+            watcher.result()  # raises what sample() found (more than one thread, an early exit)
+        watcher.cancel()
+    return sum(results)
+
+
+def test_tls_load(args):
+    """1000 concurrent TLS clients against tls_echo_server, which runs one thread."""
+    server_program, openssl = args
+    connections, size = 1000, 4096
+    raise_descriptor_limit(connections + 256)
+    with tempfile.TemporaryDirectory() as tmp:
+        server, ca = start_tls_server(server_program, openssl, tmp)
+        try:
+            started = time.monotonic()
+            checked = asyncio.run(tls_load(server, ca, connections, size))
+            seconds = time.monotonic() - started
+            print(f"connections={connections} size={size} verified_bytes={checked} seconds={seconds:.2f}")
+            check(checked == connections * size, f"verified_bytes {checked} != {connections} * {size}")
+            server.stop()
+            check(server.errors() == "", "tls_echo_server wrote to stderr")
+        finally:
+            server.kill()
+
+
 def test_usage(programs):
     """--help and -h print the usage on stdout and exit 0; the servers' usage
     mentions unix: (a name the kernel picks)."""
@@ -618,9 +816,12 @@ def main():
         "chat": lambda: test_chat(args),
         "chat-descriptors": lambda: test_descriptors(args, chat=True),
         "tcp-descriptors": lambda: test_descriptors(args, chat=False),
+        "tls-descriptors": lambda: test_descriptors(args, chat=False, tls=True),
         "doc-descriptors": lambda: test_descriptors(args, chat=False, sketch=True),
         "tcp-client-timeout": lambda: test_tcp_client_timeout(args),
         "udp-client-sigint": lambda: test_udp_client_sigint(args),
+        "tls-clients": lambda: test_tls_clients(args),
+        "tls-load": lambda: test_tls_load(args),
         "usage": lambda: test_usage(args),
     }
     if mode not in tests:
