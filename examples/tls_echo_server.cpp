@@ -2,6 +2,7 @@
 //
 //   tls_echo_server --cert chain.pem --key key.pem                 listens on 127.0.0.1:4433
 //   tls_echo_server --cert chain.pem --key key.pem 127.0.0.1:0     port 0: the OS picks a free port
+//   tls_echo_server ... --handshake-timeout 5                     drop clients not through the handshake in 5 s
 //
 // chain.pem holds the server's certificate first, then any intermediate CA
 // certificates; key.pem its private key. Prints "listening on <address>"
@@ -9,12 +10,16 @@
 // connection: a Poller says which sockets are ready, every socket is
 // non-blocking, and every TLS call (handshake, receive, send) that would wait
 // says instead which readiness it waits for (Stream::wants()). A client that
-// fails its handshake is dropped with one line on stderr.
+// fails its handshake, or has not finished it within the handshake timeout
+// (10 s unless --handshake-timeout says otherwise), is dropped with one line
+// on stderr: a client that connects and says nothing must not hold a
+// descriptor for ever.
 #include <outlet/tls.hpp>
 
 #include <chrono>
 #include <csignal>
 #include <cstdint>
+#include <deque>
 #include <iostream>
 #include <string>
 #include <string_view>
@@ -34,8 +39,9 @@ void request_stop(int) { stop_requested = 1; }
 constexpr auto accept_pause = 1s;  // how long accepting rests after accept() failed
 
 constexpr const char* usage =
-    "usage: tls_echo_server --cert CHAIN --key KEY [address]\n"
+    "usage: tls_echo_server --cert CHAIN --key KEY [--handshake-timeout SECONDS] [address]\n"
     "  CHAIN: the server's certificate, then its intermediate CAs (PEM); KEY: its private key (PEM)\n"
+    "  SECONDS: how long a client may take to finish its handshake (default 10, from 1 to 3600)\n"
     "  address: 127.0.0.1:4433 (the default), [::1]:4433, port 0 for one the OS picks,\n"
     "           unix:/tmp/echo.sock, or unix: for an abstract name the kernel picks (Linux)\n";
 
@@ -49,12 +55,13 @@ struct Connection {
   std::uint64_t token;   // how the Poller names this connection in its events
   outlet::Interest watching = outlet::Interest::readable;
   std::string pending;
+  std::chrono::steady_clock::time_point accepted_at;  // the handshake must end by accepted_at + the limit
 };
 
 class EchoServer {
 public:
-  EchoServer(outlet::ServerSocket listener, outlet::tls::Context& context)
-      : listener_(std::move(listener)), context_(context) {
+  EchoServer(outlet::ServerSocket listener, outlet::tls::Context& context, std::chrono::seconds handshake_limit)
+      : listener_(std::move(listener)), context_(context), handshake_limit_(handshake_limit) {
     listener_.set_non_blocking(true);  // accept() fails with would_block when no one is waiting
     poller_.add(listener_, outlet::Interest::readable, listener_token);
   }
@@ -74,6 +81,7 @@ public:
       // reports them, and serve() then says the connection is done.
       if (!serve(it->second)) close(it);
     }
+    drop_slow_handshakes();
   }
 
 private:
@@ -93,9 +101,29 @@ private:
       if (!ec) stream = outlet::tls::Stream(std::move(client), context_, ec);  // a server stream
       if (!ec) poller_.add(stream.socket(), outlet::Interest::readable, next_token_, ec);
       if (ec) return pause_accepting(ec);
+      const auto now = std::chrono::steady_clock::now();
       connections_.emplace(next_token_,
-                           Connection{std::move(stream), peer, next_token_, outlet::Interest::readable, {}});
+                           Connection{std::move(stream), peer, next_token_, outlet::Interest::readable, {}, now});
+      handshaking_.push_back(next_token_);
       ++next_token_;
+    }
+  }
+
+  // Closes the connections whose handshake has taken longer than the limit.
+  // Every connection has the same limit, so accept order is deadline order:
+  // only the front of the queue needs looking at. Tokens of connections that
+  // finished their handshake, or closed, are dropped as they reach the front.
+  void drop_slow_handshakes() {
+    const auto now = std::chrono::steady_clock::now();
+    while (!handshaking_.empty()) {
+      auto it = connections_.find(handshaking_.front());
+      if (it != connections_.end() && !it->second.stream.handshake_done()) {
+        if (now - it->second.accepted_at < handshake_limit_) return;  // the oldest still has time
+        std::cerr << "tls_echo_server: handshake with " << it->second.peer << " timed out after "
+                  << handshake_limit_.count() << " s\n";
+        close(it);
+      }
+      handshaking_.pop_front();
     }
   }
 
@@ -179,6 +207,8 @@ private:
 
   outlet::ServerSocket listener_;
   outlet::tls::Context& context_;
+  std::chrono::seconds handshake_limit_;
+  std::deque<std::uint64_t> handshaking_;                      // tokens in accept order; see drop_slow_handshakes()
   std::unordered_map<std::uint64_t, Connection> connections_;  // by token
   outlet::Poller poller_;                                      // declared after the sockets, so destroyed before them
   std::uint64_t next_token_ = 1;
@@ -199,10 +229,27 @@ int main(int argc, char* argv[]) {
   std::string key;
   std::string address_text = "127.0.0.1:4433";
   bool address_given = false;
+  std::chrono::seconds handshake_limit = 10s;
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
     if ((arg == "--cert" || arg == "--key") && i + 1 < argc) {
       (arg == "--cert" ? cert : key) = argv[++i];
+    } else if (arg == "--handshake-timeout" && i + 1 < argc) {
+      const std::string_view text = argv[++i];
+      // Digits only, at most four of them: no sign, no spaces, no overflow.
+      bool valid = !text.empty() && text.size() <= 4;
+      long seconds = 0;
+      for (const char ch : text) {
+        valid = valid && ch >= '0' && ch <= '9';
+        if (valid) seconds = seconds * 10 + (ch - '0');
+      }
+      if (!valid || seconds < 1 || seconds > 3600) {
+        std::cerr << "tls_echo_server: --handshake-timeout \"" << text
+                  << "\": not a whole number of seconds from 1 to 3600\n"
+                  << usage;
+        return 2;
+      }
+      handshake_limit = std::chrono::seconds(seconds);
     } else if (!address_given && !arg.empty() && arg.front() != '-') {
       address_text = argv[i];
       address_given = true;
@@ -233,7 +280,7 @@ int main(int argc, char* argv[]) {
     // script reading our output sees the line at once.
     std::cout << "listening on " << listener.local_address() << std::endl;
 
-    EchoServer server(std::move(listener), context);
+    EchoServer server(std::move(listener), context, handshake_limit);
     // Waking every 200 ms to look at the stop flag works on every OS
     // (Windows has no signal that interrupts a wait).
     while (stop_requested == 0) server.run_once(200ms);

@@ -381,7 +381,7 @@ TEST_CASE("openssl s_client verifies an outlet server and echoes through it") {
   CHECK(client.wait() == 0);
 }
 
-TEST_CASE("a peer that closes without close_notify gives truncated; with it, 0") {
+TEST_CASE("a peer that closes without close_notify gives truncated, and one that sends it gives 0") {
   SECTION("without") {
     Process server(python_server("server", {"--mode", "truncate"}));
     const std::uint16_t port = read_port(server);

@@ -634,9 +634,9 @@ def make_certificates(openssl, directory):
     return path("ca.pem"), path("server.pem"), path("server.key")
 
 
-def start_tls_server(program, openssl, directory):
+def start_tls_server(program, openssl, directory, options=()):
     ca, chain, key = make_certificates(openssl, directory)
-    server = Server(program, "127.0.0.1:0", options=("--cert", chain, "--key", key))
+    server = Server(program, "127.0.0.1:0", options=("--cert", chain, "--key", key, *options))
     check(re.fullmatch(r"127\.0\.0\.1:\d+", server.address) and not server.address.endswith(":0"),
           f"listening on {server.address}: not the bound port")
     return server, ca
@@ -661,11 +661,16 @@ def expect_handshake_failure(server, what):
 def test_tls_clients(args):
     """tls_client against tls_echo_server: with --ca it verifies and echoes;
     without it the test CA is unknown and it fails; a client that sends no
-    ClientHello but garbage is dropped with one stderr line, and the server
-    goes on serving."""
+    ClientHello but garbage is dropped with one stderr line; one that sends
+    nothing is dropped when the handshake timeout passes; and the server goes
+    on serving."""
     server_program, client_program, openssl = args
+    for bad in ("0", "3601", "-1", "1.5", "", "x"):
+        code, out, err = run_client([server_program, "--cert", "c", "--key", "k", "--handshake-timeout", bad])
+        check(code == 2 and f'--handshake-timeout "{bad}"' in err and "usage:" in err,
+              f"tls_echo_server --handshake-timeout {bad!r}: exit {code}, {err!r}")
     with tempfile.TemporaryDirectory() as tmp:
-        server, ca = start_tls_server(server_program, openssl, tmp)
+        server, ca = start_tls_server(server_program, openssl, tmp, options=("--handshake-timeout", "1"))
         target = server.address
         try:
             code, out, err = run_client([client_program, target, "--ca", ca, "hello", "world"])
@@ -704,11 +709,32 @@ def test_tls_clients(args):
                         raise Failure(f"a client sending {what} still connected after {STEP_TIMEOUT} s") from None
                 expect_handshake_failure(server, f"a client sending {what} (got {len(received)} bytes back)")
 
+            # Says nothing at all: dropped after the 1 s handshake timeout,
+            # not before it, while a client that completes its handshake in
+            # the meantime is served.
+            with socket.create_connection((host, int(port)), timeout=STEP_TIMEOUT) as silent:
+                started = time.monotonic()
+                code, out, err = run_client([client_program, target, "--ca", ca, "meanwhile"])
+                check(code == 0 and out == "meanwhile\n", f"tls_client beside a silent client: {code}, {out!r}")
+                try:
+                    left = silent.recv(1)
+                except ConnectionResetError:
+                    left = b""
+                except socket.timeout:
+                    raise Failure(f"a silent client still connected after {STEP_TIMEOUT} s") from None
+                waited = time.monotonic() - started
+            check(left == b"", f"a silent client received {left!r}")
+            check(0.9 <= waited, f"a silent client was dropped after {waited:.2f} s, before the 1 s timeout")
+            line = server.err.next("tls_echo_server's line about the silent client")
+            check(re.fullmatch(r"tls_echo_server: handshake with 127\.0\.0\.1:\d+ timed out after 1 s", line),
+                  f"tls_echo_server's line about the silent client is {line!r}")
+            print(f"a silent client: dropped after {waited:.2f} s; {line}")
+
             code, out, err = run_client([client_program, target, "--ca", ca, "still", "serving"])
             check(code == 0 and out == "still\nserving\n", f"tls_client after the garbage: {code}, {out!r}, {err!r}")
             server.stop()
             lines = server.errors().splitlines()
-            check(len(lines) == 3, f"tls_echo_server wrote {len(lines)} stderr lines, not 3: {lines}")
+            check(len(lines) == 4, f"tls_echo_server wrote {len(lines)} stderr lines, not 4: {lines}")
         finally:
             server.kill()
 
