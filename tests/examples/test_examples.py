@@ -483,7 +483,9 @@ def test_descriptors(args, chat, sketch=False, tls=False):
 
 def descriptors(server_program, chat, sketch, certificates):
     raise_descriptor_limit(HELD_CLIENTS + 64)  # for the clients, in this process
-    options = ("--cert", certificates[1], "--key", certificates[2]) if certificates else ()
+    # The held clients never start a handshake: the server must not drop
+    # them on its handshake timeout while the test counts on them.
+    options = ("--cert", certificates[1], "--key", certificates[2], "--handshake-timeout", "3600") if certificates else ()
     server = Server(server_program, "127.0.0.1:0", max_descriptors=SERVER_DESCRIPTORS, options=options)
     held = []
     try:
@@ -798,7 +800,9 @@ def test_tls_load(args):
     connections, size = 1000, 4096
     raise_descriptor_limit(connections + 256)
     with tempfile.TemporaryDirectory() as tmp:
-        server, ca = start_tls_server(server_program, openssl, tmp)
+        # 1000 handshakes at once on a shared machine may take longer than
+        # the default 10 s handshake timeout; this test is not about that.
+        server, ca = start_tls_server(server_program, openssl, tmp, options=("--handshake-timeout", "600"))
         try:
             started = time.monotonic()
             checked = asyncio.run(tls_load(server, ca, connections, size))

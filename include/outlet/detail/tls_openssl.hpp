@@ -498,6 +498,11 @@ public:
     engine->ssl_ = ssl;
     BIO_set_data(bio, &engine->io_);
     SSL_set_bio(ssl, bio, bio);
+    // Read what the socket holds, up to a whole record buffer, in one call:
+    // without it OpenSSL reads each record's 5-byte header, then its body,
+    // two system calls per record. OpenSSL only reads when it needs bytes,
+    // so records it holds are handed out before anyone waits on the socket.
+    SSL_set_read_ahead(ssl, 1);
     SSL_set_app_data(ssl, engine.get());
     if (server) {
       SSL_set_accept_state(ssl);
