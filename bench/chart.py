@@ -14,6 +14,12 @@ a dashed line), one bar per implementation (plain, outlet, asio):
   3. compile CPU time of the minimal echo server over plain's at -O0 and
      -O2, and preprocessed lines (lower is cheaper), from header_cost.
 
+With --tls, draws the TLS comparison instead (bench/results/tls_performance.png
+by default): the speed panel from tls_results.json (tls_bench, the same
+layout as compare_results.json) and the instructions panel from
+tls_counts_results.json (count_tls.py: the client alone); plain is plain
+OpenSSL code on a descriptor there.
+
 Needs only gnuplot (Debian: gnuplot-nox) with the pngcairo or png terminal;
 the gnuplot script is written to a temporary file and run.
 Exit status 0 when the PNG was written; 1 otherwise.
@@ -47,10 +53,19 @@ def parse_args():
                    help="instructions panel: both ends in one process, or the client process alone; "
                         "both falls back to client for counts without both-ends figures (default: %(default)s)")
     p.add_argument("--gnuplot", default="gnuplot", help="the gnuplot program (default: %(default)s)")
+    p.add_argument("--tls", action="store_true",
+                   help="the TLS chart: tls_results.json and tls_counts_results.json, no header cost")
     args = p.parse_args()
-    args.compare = args.compare or os.path.join(args.input_dir, "compare_results.json")
-    args.counts = args.counts or os.path.join(args.input_dir, "counts_results.json")
-    args.header_cost = args.header_cost or os.path.join(args.input_dir, "header_cost_results.json")
+    if args.tls:
+        args.compare = args.compare or os.path.join(args.input_dir, "tls_results.json")
+        args.counts = args.counts or os.path.join(args.input_dir, "tls_counts_results.json")
+        args.header_cost = None
+        if args.output == p.get_default("output"):
+            args.output = os.path.join(REPO, "bench", "results", "tls_performance.png")
+    else:
+        args.compare = args.compare or os.path.join(args.input_dir, "compare_results.json")
+        args.counts = args.counts or os.path.join(args.input_dir, "counts_results.json")
+        args.header_cost = args.header_cost or os.path.join(args.input_dir, "header_cost_results.json")
     return args
 
 
@@ -89,13 +104,16 @@ def machine_line(data):
     settings = data.get("settings", {})
     if "rounds" in settings:
         parts.append(f"{settings['rounds']} rounds" + (" (--quick)" if settings.get("quick") else ""))
-    if m.get("load_average_before"):
-        parts.append(f"load average {m['load_average_before'][0]:.2f}")
+    load = m.get("load_average_before") or data.get("load_average_before")  # tls_bench: at the top level
+    if load:
+        parts.append(f"load average {load[0]:.2f}")
     return ", ".join(str(x) for x in parts if x)
 
 
 def counts_mode(data, wanted):
     """"both" if wanted and the counts have both-ends figures, else "client"."""
+    if data.get("benchmark") == "count_tls":
+        return "client"  # count_tls.py counts the client; its server is the same plain OpenSSL code for all
     if wanted == "both" and any(r.get("both_ends", {}).get("ratio_instructions_to_plain") is not None
                                 for r in data["results"]):
         return "both"
@@ -106,6 +124,12 @@ def counts_rows(data, mode):
     """[(workload, {impl: instructions per op / plain's}, {impl: instructions per op})] of one mode:
     the client-only figures are at the top of each result, the both-ends ones under "both_ends"."""
     rows, labels = {}, {}
+    if data.get("benchmark") == "count_tls":  # rows of {impl, workload, client_per_op, client_ratio}
+        for r in data["results"]:
+            if r.get("client_ratio") is not None:
+                rows.setdefault(r["workload"], {})[r["impl"]] = r["client_ratio"]
+                labels.setdefault(r["workload"], {})[r["impl"]] = r["client_per_op"]
+        return [(w, ratios, labels[w]) for w, ratios in rows.items()]
     for r in data["results"]:
         f = r.get("both_ends", {}) if mode == "both" else r
         if f.get("ratio_instructions_to_plain") is not None:
@@ -190,6 +214,10 @@ def script(args, term, compare, counts, header_cost):
     if header_cost:
         rows.append(("headers", header_cost_rows(header_cost)))
     machine = machine_line(compare)
+    if compare.get("benchmark") == "tls_bench":
+        heading = "outlet::tls::Stream vs plain OpenSSL vs Asio ssl::stream (sync): medians of alternating rounds"
+    else:
+        heading = "outlet vs plain BSD calls vs Asio (sync): medians of alternating rounds"
     height = 520 if len(rows) == 1 else 980
     parts = [
         f"set terminal {term} noenhanced size 1200,{height}" + (" font 'sans,10'" if term == "pngcairo" else ""),
@@ -203,8 +231,7 @@ def script(args, term, compare, counts, header_cost):
         "set grid ytics",
         "set xtics nomirror scale 0",
         *[datablock(name, table) for name, table in rows],
-        "set multiplot title " + quote("outlet vs plain BSD calls vs Asio (sync): medians of alternating rounds\n"
-                                       + machine),
+        "set multiplot title " + quote(heading + "\n" + machine),
     ]
     top_height = 0.92 if len(rows) == 1 else 0.47
     if args.ratio == "medians":
@@ -235,7 +262,7 @@ def main():
     args = parse_args()
     compare = load(args.compare, required=True)
     counts = load(args.counts, required=False)
-    header_cost = load(args.header_cost, required=False)
+    header_cost = load(args.header_cost, required=False) if args.header_cost else None
     os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
     text = script(args, terminal(args.gnuplot), compare, counts, header_cost)
     with tempfile.NamedTemporaryFile("w", suffix=".gp", prefix="outlet-chart-", delete=False) as f:

@@ -774,7 +774,16 @@ std::string machine_json() {
   return j.str();
 }
 
-void write_json(const Options& o, const std::vector<Result>& results, const std::vector<std::string>& not_built) {
+// The 1-, 5- and 15-minute load averages, or "null" where getloadavg fails:
+// the timings mean little when the machine is busy, so the JSON says how busy.
+std::string load_average_json() {
+  double l[3] = {0, 0, 0};
+  if (::getloadavg(l, 3) != 3) return "null";
+  return "[" + number(l[0]) + ", " + number(l[1]) + ", " + number(l[2]) + "]";
+}
+
+void write_json(const Options& o, const std::vector<Result>& results, const std::vector<std::string>& not_built,
+                const std::string& load_before) {
   std::ostringstream j;
   j << "{\n  \"benchmark\": \"tls_bench\",\n  \"settings\": {\n    \"workloads\": [";
   for (std::size_t i = 0; i < o.workloads.size(); ++i) j << (i ? ", " : "") << quoted(workload_name(o.workloads[i]));
@@ -786,7 +795,9 @@ void write_json(const Options& o, const std::vector<Result>& results, const std:
     << ",\n    \"quick\": " << (o.quick ? "true" : "false") << ",\n    \"scale\": " << number(o.scale)
     << ",\n    \"message_bytes\": " << message_size << ",\n    \"bulk_chunk_bytes\": " << chunk_size
     << ",\n    \"server\": \"plain OpenSSL on a thread of the same process\""
-    << ",\n    \"order\": \"rotates each round\"\n  },\n  \"machine\": " << machine_json() << ",\n  \"results\": [";
+    << ",\n    \"order\": \"rotates each round\"\n  },\n  \"machine\": " << machine_json()
+    << ",\n  \"load_average_before\": " << load_before << ",\n  \"load_average_after\": " << load_average_json()
+    << ",\n  \"results\": [";
   for (std::size_t k = 0; k < results.size(); ++k) {
     const Result& r = results[k];
     j << (k ? "," : "") << "\n    {\n      \"workload\": " << quoted(workload_name(r.workload))
@@ -927,11 +938,12 @@ int main_compare(const std::vector<std::string_view>& args) {
   o.clients = built;
   if (std::find(o.clients.begin(), o.clients.end(), &plain_client) == o.clients.end())
     throw std::invalid_argument("--impls must include plain (the ratios are to plain)");
-  std::printf("tls_bench: %s; server: plain OpenSSL on a thread; %d rounds + %d warm-up\n",
-              OpenSSL_version(OPENSSL_VERSION), o.rounds, o.warmup);
+  const std::string load_before = load_average_json();
+  std::printf("tls_bench: %s; server: plain OpenSSL on a thread; %d rounds + %d warm-up; load average %s\n",
+              OpenSSL_version(OPENSSL_VERSION), o.rounds, o.warmup, load_before.c_str());
   std::vector<Result> results;
   for (Workload w : o.workloads) results.push_back(measure(o, w));
-  write_json(o, results, not_built);
+  write_json(o, results, not_built, load_before);
   return 0;
 }
 
