@@ -4,6 +4,7 @@
 #define OUTLET_OUTLET_HPP
 
 #include <outlet/address.hpp>
+#include <outlet/bind_options.hpp>
 #include <outlet/datagram_socket.hpp>
 #include <outlet/error.hpp>
 #include <outlet/poller.hpp>
