@@ -11,6 +11,7 @@
 #include <outlet/server_socket.hpp>
 #include <outlet/socket.hpp>
 #include <outlet/socket_base.hpp>
+#include <outlet/systemd.hpp>
 #include <outlet/version.hpp>
 
 #endif  // OUTLET_OUTLET_HPP
