@@ -66,6 +66,21 @@ private:
 /// This process's id, as LISTEN_PID spells it.
 std::string own_pid() { return std::to_string(::getpid()); }
 
+/// The descriptor moved to a number >= 100 (the old one closed), so that
+/// PassedDescriptors never writes over it while its owner still uses it.
+int moved_high(int fd) {
+  const int high = ::fcntl(fd, F_DUPFD_CLOEXEC, 100);
+  REQUIRE(high >= 0);
+  ::close(fd);
+  return high;
+}
+
+/// The socket, its descriptor moved to a number >= 100 (see above).
+template <class S>
+S moved_high(S socket) {
+  return S::adopt(moved_high(socket.release()));
+}
+
 /// Puts copies of `sources` at descriptors 3, 4, ... (a source of -1: that
 /// number left closed) as a service manager would, without close-on-exec.
 /// Whatever was open there (the test runner's, or a source itself) is moved
@@ -114,11 +129,14 @@ private:
   std::vector<Saved> saved_;
 };
 
-/// A pipe, both ends closed when it goes (after the PassedDescriptors
-/// declared after it have put back what they moved aside).
+/// A pipe at descriptors >= 100, both ends closed when it goes.
 struct Pipe {
   int ends[2] = {-1, -1};
-  Pipe() { REQUIRE(::pipe(ends) == 0); }
+  Pipe() {
+    REQUIRE(::pipe(ends) == 0);
+    ends[0] = moved_high(ends[0]);
+    ends[1] = moved_high(ends[1]);
+  }
   ~Pipe() {
     ::close(ends[0]);
     ::close(ends[1]);
@@ -139,8 +157,8 @@ TEST_CASE("listen_fds takes the passed sockets by name, close-on-exec and blocki
   CHECK(outlet::systemd::listen_fds().empty());
   OUTLET_TEST_SKIP("no socket activation on Windows: listen_fds() finds none, checked");
 #else
-  ServerSocket listener(Address::loopback(Family::ipv4, 0));
-  DatagramSocket datagram(Address::loopback(Family::ipv4, 0));
+  ServerSocket listener = moved_high(ServerSocket(Address::loopback(Family::ipv4, 0)));
+  DatagramSocket datagram = moved_high(DatagramSocket(Address::loopback(Family::ipv4, 0)));
   listener.set_non_blocking(true);  // as NonBlocking=yes passes them: shared with the copy
   PassedDescriptors passed({listener.native_handle(), datagram.native_handle()});
   const ListenEnvironment environment(own_pid().c_str(), "2", "web:dns");
@@ -198,8 +216,8 @@ TEST_CASE("listen_fds takes the passed sockets by name, close-on-exec and blocki
 
 TEST_CASE("listen_fds: no LISTEN_FDNAMES names each \"unknown\"; unset_environment false keeps the variables",
           "[systemd]") {
-  ServerSocket a(Address::loopback(Family::ipv4, 0));
-  ServerSocket b(Address::loopback(Family::ipv6, 0));
+  ServerSocket a = moved_high(ServerSocket(Address::loopback(Family::ipv4, 0)));
+  ServerSocket b = moved_high(ServerSocket(Address::loopback(Family::ipv6, 0)));
   PassedDescriptors passed({a.native_handle(), b.native_handle()});
   const std::string pid = own_pid();
   const ListenEnvironment environment(pid.c_str(), "2", nullptr);
@@ -217,7 +235,7 @@ TEST_CASE("listen_fds: no LISTEN_FDNAMES names each \"unknown\"; unset_environme
 }
 
 TEST_CASE("listen_fds: another process's LISTEN_PID, or no variables, is none and not an error", "[systemd]") {
-  ServerSocket listener(Address::loopback(Family::ipv4, 0));
+  ServerSocket listener = moved_high(ServerSocket(Address::loopback(Family::ipv4, 0)));
   PassedDescriptors passed({listener.native_handle()});
   const std::string other = std::to_string(::getpid() + 1);
   for (const char* pid : {other.c_str(), static_cast<const char*>(nullptr)}) {
@@ -236,7 +254,7 @@ TEST_CASE("listen_fds: another process's LISTEN_PID, or no variables, is none an
 }
 
 TEST_CASE("listen_fds: malformed variables are errors that quote them, and no descriptor is taken", "[systemd]") {
-  ServerSocket listener(Address::loopback(Family::ipv4, 0));
+  ServerSocket listener = moved_high(ServerSocket(Address::loopback(Family::ipv4, 0)));
   PassedDescriptors passed({listener.native_handle(), listener.native_handle()});
   const std::string pid = own_pid();
   struct Case {
@@ -300,8 +318,8 @@ TEST_CASE("listen_fds: a descriptor that is closed, not a socket, or a connectio
     CHECK(is_open(3));
   }
   SECTION("a connected socket, second") {
-    ServerSocket listener(Address::loopback(Family::ipv4, 0));
-    Socket client(listener.local_address());
+    ServerSocket listener = moved_high(ServerSocket(Address::loopback(Family::ipv4, 0)));
+    Socket client = moved_high(Socket(listener.local_address()));
     PassedDescriptors passed({listener.native_handle(), client.native_handle()});
     const ListenEnvironment environment(pid.c_str(), "2", "web:conn");
     const auto thrown = thrown_by([] { (void)outlet::systemd::listen_fds(); });
