@@ -5,6 +5,12 @@
 //   tcp_echo_server [::1]:7000            IPv6
 //   tcp_echo_server unix:/tmp/echo.sock   a Unix stream socket
 //   tcp_echo_server unix:                 (Linux) an abstract name the kernel picks
+//   tcp_echo_server --systemd             the listening socket systemd passed
+//   tcp_echo_server --systemd=echo        the one named "echo" (FileDescriptorName=)
+//
+// Socket activation: systemd (or, to try it, `systemd-socket-activate -l
+// 127.0.0.1:7000 --fdname=echo tcp_echo_server --systemd=echo`) opens the
+// listening socket and starts the server when the first client comes.
 //
 // Prints "listening on <address>" first, then serves until Ctrl+C or
 // SIGTERM. One thread serves every connection: a Poller says which sockets
@@ -18,8 +24,10 @@
 #include <string>
 #include <string_view>
 #include <system_error>
-#include <utility>
 #include <unordered_map>
+#include <utility>
+#include <variant>
+#include <vector>
 
 using namespace std::chrono_literals;
 
@@ -34,8 +42,11 @@ constexpr auto accept_pause = 1s;  // how long accepting rests after accept() fa
 
 constexpr const char* usage =
     "usage: tcp_echo_server [address]\n"
+    "       tcp_echo_server --systemd[=NAME]\n"
     "  address: 127.0.0.1:7000 (the default), [::1]:7000, port 0 for one the OS picks,\n"
-    "           unix:/tmp/echo.sock, or unix: for an abstract name the kernel picks (Linux)\n";
+    "           unix:/tmp/echo.sock, or unix: for an abstract name the kernel picks (Linux)\n"
+    "  --systemd: serve the listening socket systemd passed (socket activation),\n"
+    "             the one named NAME if given (FileDescriptorName=, --fdname=)\n";
 
 // One client. While `pending` holds bytes the client has not taken back yet,
 // the connection waits to be writable and reads nothing more: a client that
@@ -148,6 +159,19 @@ private:
   char buffer_[65536];  // every connection receives into this one buffer
 };
 
+// The listening socket systemd passed (LISTEN_FDS): the one named `name`,
+// or without a name the first listening one.
+outlet::ServerSocket from_systemd(std::string_view option) {
+  std::vector<outlet::systemd::ListenSocket> sockets = outlet::systemd::listen_fds();
+  const std::size_t equals = option.find('=');
+  if (equals != std::string_view::npos) return outlet::systemd::take_server_socket(sockets, option.substr(equals + 1));
+  for (outlet::systemd::ListenSocket& passed : sockets) {
+    if (auto* listener = std::get_if<outlet::ServerSocket>(&passed.socket)) return std::move(*listener);
+  }
+  throw std::system_error(std::make_error_code(std::errc::invalid_argument),
+                          "--systemd: systemd passed no listening socket (LISTEN_PID, LISTEN_FDS)");
+}
+
 }  // namespace
 
 int main(int argc, char* argv[]) {
@@ -160,16 +184,18 @@ int main(int argc, char* argv[]) {
     std::cerr << usage;
     return 2;
   }
+  const bool systemd = first == "--systemd" || first.rfind("--systemd=", 0) == 0;
   outlet::Address address;
   try {
-    address = outlet::Address::parse(argc == 2 ? argv[1] : "127.0.0.1:7000");
+    if (!systemd) address = outlet::Address::parse(argc == 2 ? argv[1] : "127.0.0.1:7000");
   } catch (const std::system_error& e) {
     std::cerr << e.what() << '\n';
     return 2;
   }
 
   try {
-    outlet::ServerSocket listener(address);  // socket + bind + listen
+    // socket + bind + listen, or the socket systemd made that way for us
+    outlet::ServerSocket listener = systemd ? from_systemd(first) : outlet::ServerSocket(address);
     std::signal(SIGINT, request_stop);
     std::signal(SIGTERM, request_stop);
     // The real address (with the port the OS picked); endl flushes, so a

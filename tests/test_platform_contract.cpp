@@ -130,6 +130,16 @@ OUTLET_CONTRACT_CALL(ip_to_text, bool (*)(int, const void*, char*, socklen) noex
 OUTLET_CONTRACT_CALL(resolve_name, int (*)(const char*, const addrinfo*, addrinfo**) noexcept);
 OUTLET_CONTRACT_CALL(free_resolved, void (*)(addrinfo*) noexcept);
 
+// --- listener options and socket activation (issue #19) ---------------------------------
+OUTLET_CONTRACT_CONSTANT(reuse_port_option, int);
+OUTLET_CONTRACT_CONSTANT(fast_open_option, int);
+OUTLET_CONTRACT_CONSTANT(has_socket_activation, bool);
+OUTLET_CONTRACT_CONSTANT(first_inherited_handle, handle);
+OUTLET_CONTRACT_CALL(process_id, long long (*)() noexcept);
+OUTLET_CONTRACT_CALL(environment_variable, const char* (*)(const char*) noexcept);
+OUTLET_CONTRACT_CALL(unset_environment_variable, void (*)(const char*) noexcept);
+OUTLET_CONTRACT_CALL(set_close_on_exec, int (*)(handle) noexcept);
+
 #undef OUTLET_CONTRACT_CALL
 #undef OUTLET_CONTRACT_CONSTANT
 

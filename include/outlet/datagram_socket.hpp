@@ -3,6 +3,7 @@
 #define OUTLET_DATAGRAM_SOCKET_HPP
 
 #include <outlet/address.hpp>
+#include <outlet/bind_options.hpp>
 #include <outlet/buffer.hpp>
 #include <outlet/socket_base.hpp>
 
@@ -51,6 +52,10 @@ public:
   explicit DatagramSocket(Family family);
   /// socket() + bind() (IPV6_V6ONLY set for IPv6). Port 0 picks a free port.
   explicit DatagramSocket(const Address& local);
+  /// socket() + the options + bind(): reuse address and port, IPv6-only, as
+  /// BindOptions says (BindOptions{} does what the constructor above does).
+  /// what() names the step that failed and the address.
+  DatagramSocket(const Address& local, const BindOptions& options);
   /// Takes ownership of a native datagram socket (assumed blocking).
   [[nodiscard]] static DatagramSocket adopt(native_handle_type handle) noexcept;
 
@@ -61,6 +66,10 @@ public:
   /// bind(); opens a socket of local's family first if none is open.
   void bind(const Address& local);
   void bind(const Address& local, std::error_code& ec) noexcept;
+  /// Sets the options, then bind(), as DatagramSocket(local, options) does;
+  /// opens a socket of local's family first if none is open.
+  void bind(const Address& local, const BindOptions& options);
+  void bind(const Address& local, const BindOptions& options, std::error_code& ec) noexcept;
   /// connect(): sets the default destination for send() and receives only
   /// from that peer. Opens a socket of peer's family first if none is open.
   void connect(const Address& peer);
@@ -165,6 +174,8 @@ private:
   bool untimed_send() const noexcept { return send_timeout_.count() == 0 || non_blocking_; }
   bool untimed_receive() const noexcept { return receive_timeout_.count() == 0 || non_blocking_; }
   std::error_code connect_or_open(const Address& peer) noexcept;
+  /// bind(local, options)'s body; `step` says which step failed.
+  std::error_code bind_with(const Address& local, const BindOptions& options, detail::BindStep& step) noexcept;
   /// What a send to `to` does on a socket that is not open: opens one of
   /// to's family (Python's sendto on a fresh socket works too). Without a
   /// destination (a connected send), or with an empty one: "not open".
@@ -188,6 +199,26 @@ inline DatagramSocket::DatagramSocket(const Address& local) {
   detail::Throw{"socket", &local}.check(open(local.family(), SOCK_DGRAM));
   detail::Throw{"setsockopt", &local}.check(prepare_bind(local, false));
   detail::check_bind(bind_address(local), local);
+}
+
+inline DatagramSocket::DatagramSocket(const Address& local, const BindOptions& options) { bind(local, options); }
+
+inline std::error_code DatagramSocket::bind_with(const Address& local, const BindOptions& options,
+                                                 detail::BindStep& step) noexcept {
+  if (!is_open()) {
+    if (std::error_code ec = open(local.family(), SOCK_DGRAM)) return ec;
+  }
+  if (std::error_code ec = detail::apply_bind_options(handle_, SOCK_DGRAM, local, options, step)) return ec;
+  step = detail::BindStep{"bind"};
+  return bind_address(local);
+}
+inline void DatagramSocket::bind(const Address& local, const BindOptions& options, std::error_code& ec) noexcept {
+  detail::BindStep step;
+  ec = bind_with(local, options, step);
+}
+inline void DatagramSocket::bind(const Address& local, const BindOptions& options) {
+  detail::BindStep step;
+  detail::check_step(bind_with(local, options, step), step, local);
 }
 
 inline DatagramSocket DatagramSocket::adopt(native_handle_type handle) noexcept {

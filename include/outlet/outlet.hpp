@@ -4,12 +4,14 @@
 #define OUTLET_OUTLET_HPP
 
 #include <outlet/address.hpp>
+#include <outlet/bind_options.hpp>
 #include <outlet/datagram_socket.hpp>
 #include <outlet/error.hpp>
 #include <outlet/poller.hpp>
 #include <outlet/server_socket.hpp>
 #include <outlet/socket.hpp>
 #include <outlet/socket_base.hpp>
+#include <outlet/systemd.hpp>
 #include <outlet/version.hpp>
 
 #endif  // OUTLET_OUTLET_HPP

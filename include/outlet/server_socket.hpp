@@ -3,6 +3,7 @@
 #define OUTLET_SERVER_SOCKET_HPP
 
 #include <outlet/address.hpp>
+#include <outlet/bind_options.hpp>
 #include <outlet/socket.hpp>
 #include <outlet/socket_base.hpp>
 
@@ -24,6 +25,12 @@ public:
   /// on Windows) so a restarted server rebinds at once, and IPV6_V6ONLY for
   /// IPv6. Port 0 picks a free port: read it with local_address().port().
   explicit ServerSocket(const Address& local, int backlog = default_backlog);
+  /// socket() + the options + bind() + listen(options.backlog), each option
+  /// as ListenOptions says (reuse address and port, IPv6-only, TCP Fast
+  /// Open). ListenOptions{} does what the constructor above does. what()
+  /// names the step that failed and the address:
+  /// "setsockopt(SO_REUSEPORT) 127.0.0.1:8080: Operation not supported".
+  ServerSocket(const Address& local, const ListenOptions& options);
   /// Takes ownership of a native listening socket (assumed blocking).
   [[nodiscard]] static ServerSocket adopt(native_handle_type handle) noexcept;
 
@@ -38,6 +45,12 @@ public:
   void listen(int backlog = default_backlog);
   void listen(int backlog, std::error_code& ec) noexcept;
   void listen(std::error_code& ec) noexcept { listen(default_backlog, ec); }
+  /// Sets the options, then bind() and listen(options.backlog), as
+  /// ServerSocket(local, options) does; opens a socket of local's family
+  /// first if none is open (an open one keeps what was set on it before,
+  /// except what the options set).
+  void listen(const Address& local, const ListenOptions& options);
+  void listen(const Address& local, const ListenOptions& options, std::error_code& ec) noexcept;
 
   /// accept() (accept4 with SOCK_CLOEXEC): the next connection, as a blocking
   /// Socket. Waits with no limit, or at most the receive timeout if one is set.
@@ -66,6 +79,8 @@ private:
   Socket accept_with(Address* peer, const duration* timeout, P policy) noexcept(P::nothrow);
   template <class P>
   Socket accept_slow(Address* peer, const duration* timeout, int error_number, P policy) noexcept(P::nothrow);
+  /// listen(local, options)'s body; `step` says which step failed.
+  std::error_code listen_on(const Address& local, const ListenOptions& options, detail::BindStep& step) noexcept;
   /// The accepted handle as the blocking Socket every platform gives.
   std::error_code make_blocking(Socket& socket) const noexcept;
 };
@@ -80,6 +95,28 @@ inline ServerSocket::ServerSocket(const Address& local, int backlog) {
   detail::Throw{"setsockopt", &local}.check(prepare_bind(local, true));
   detail::check_bind(bind_address(local), local);
   detail::Throw{"listen", &local}.check(detail::listen(handle_, backlog));
+}
+
+inline ServerSocket::ServerSocket(const Address& local, const ListenOptions& options) { listen(local, options); }
+
+inline std::error_code ServerSocket::listen_on(const Address& local, const ListenOptions& options,
+                                               detail::BindStep& step) noexcept {
+  if (!is_open()) {
+    if (std::error_code ec = open(local.family(), SOCK_STREAM)) return ec;
+  }
+  if (std::error_code ec = detail::apply_listen_options(handle_, local, options, step)) return ec;
+  step = detail::BindStep{"bind"};
+  if (std::error_code ec = bind_address(local)) return ec;
+  step = detail::BindStep{"listen", "backlog", options.backlog};
+  return detail::listen(handle_, options.backlog);
+}
+inline void ServerSocket::listen(const Address& local, const ListenOptions& options, std::error_code& ec) noexcept {
+  detail::BindStep step;
+  ec = listen_on(local, options, step);
+}
+inline void ServerSocket::listen(const Address& local, const ListenOptions& options) {
+  detail::BindStep step;
+  detail::check_step(listen_on(local, options, step), step, local);
 }
 
 inline ServerSocket ServerSocket::adopt(native_handle_type handle) noexcept {

@@ -15,6 +15,7 @@
     test_examples.py tls-load    <tls_echo_server> <openssl>
     test_examples.py tls-descriptors <tls_echo_server> <openssl>
     test_examples.py usage    <every example program...>
+    test_examples.py systemd  <tcp_echo_server>   (socket activation, through systemd-socket-activate)
 
 Each server is started on port 0 (or a Unix path in a fresh temporary
 directory), its "listening on <address>" line read back, checked to run on
@@ -31,6 +32,7 @@ import queue
 import random
 import re
 import resource
+import shutil
 import signal
 import socket
 import ssl
@@ -815,6 +817,94 @@ def test_tls_load(args):
             server.kill()
 
 
+# --- socket activation: systemd-socket-activate starts tcp_echo_server --systemd --
+
+def free_port():
+    """A port nothing listens on just now: systemd-socket-activate takes no
+    port 0. Another process may take it before we do: the caller retries."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_activated(activate, server_program, name):
+    """systemd-socket-activate listening on a free 127.0.0.1 port, to exec
+    `server_program --systemd=name` when the first client comes; returns
+    (process, its stderr reader, port). A few ports are tried, should
+    another process take one between probing and binding."""
+    for _ in range(5):
+        port = free_port()
+        proc = subprocess.Popen([activate, "-l", f"127.0.0.1:{port}", "--fdname=echo", server_program,
+                                 f"--systemd={name}"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        err = LineReader(proc.stderr)
+        line = err.next("systemd-socket-activate's first line")
+        if line == f"Listening on 127.0.0.1:{port} as 3.":
+            return proc, err, port
+        proc.kill()
+        proc.wait()
+        check("Address already in use" in err.text(), f"systemd-socket-activate said {line!r}")
+    raise Failure("systemd-socket-activate found no free port in 5 tries")
+
+
+def test_systemd(args):
+    """tcp_echo_server --systemd=echo started by systemd-socket-activate
+    (Debian's systemd package) on the first connection: it serves the
+    socket it was passed, named by --fdname, and exits 0 on SIGTERM. With a
+    name nobody passed, or without systemd, it fails with a clear error."""
+    (server_program,) = args
+    activate = shutil.which("systemd-socket-activate")
+    if activate is None:
+        print("outlet-test-skipped: no systemd-socket-activate here (Debian: apt-get install systemd)")
+        sys.exit(SKIP)
+    alone = subprocess.run([server_program, "--systemd"], capture_output=True, timeout=STEP_TIMEOUT,
+                           env={k: v for k, v in os.environ.items() if not k.startswith("LISTEN_")})
+    check(alone.returncode == 1 and b"systemd passed no listening socket" in alone.stderr,
+          f"tcp_echo_server --systemd without systemd: exit status {alone.returncode}, stderr {alone.stderr!r}")
+
+    proc, err, port = start_activated(activate, server_program, "echo")
+    out = LineReader(proc.stdout)
+    try:
+        clients = [socket.create_connection(("127.0.0.1", port), timeout=STEP_TIMEOUT)]  # starts the server
+        first = out.next("tcp_echo_server's first line")
+        check(first == f"listening on 127.0.0.1:{port}", f"tcp_echo_server's first line is {first!r}")
+        clients += [socket.create_connection(("127.0.0.1", port), timeout=STEP_TIMEOUT) for _ in range(9)]
+        for index, client in enumerate(clients):
+            payload = f"activated {index}".encode()
+            client.sendall(payload)
+            received = b""
+            while len(received) < len(payload):
+                chunk = client.recv(len(payload) - len(received))
+                check(chunk, f"client {index}: the connection closed early")
+                received += chunk
+            check(received == payload, f"client {index} got {received!r} back, not {payload!r}")
+            client.close()
+        proc.send_signal(signal.SIGTERM)
+        code = proc.wait(timeout=STEP_TIMEOUT)
+        check(code == 0, f"tcp_echo_server exited with {code} after SIGTERM, not 0")
+        # What systemd-socket-activate says before it execs the server, and nothing from the server.
+        lines = [line for line in err.text().splitlines()
+                 if not line.startswith(("Listening on ", "Communication attempt on fd", "Execing "))]
+        check(lines == [], f"tcp_echo_server wrote to stderr: {lines!r}")
+        print(f"tcp_echo_server --systemd=echo: served 10 clients on 127.0.0.1:{port}, exit status 0")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+    proc, err, port = start_activated(activate, server_program, "other")
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=STEP_TIMEOUT):
+            code = proc.wait(timeout=STEP_TIMEOUT)
+        text = err.text()
+        check(code == 1 and 'take_server_socket "other": no socket of that name was passed (names: "echo")' in text,
+              f"--systemd=other: exit status {code}, stderr {text!r}")
+        print("tcp_echo_server --systemd=other: " + text.splitlines()[-1])
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
 def test_usage(programs):
     """--help and -h print the usage on stdout and exit 0; the servers' usage
     mentions unix: (a name the kernel picks)."""
@@ -853,6 +943,7 @@ def main():
         "tls-clients": lambda: test_tls_clients(args),
         "tls-load": lambda: test_tls_load(args),
         "usage": lambda: test_usage(args),
+        "systemd": lambda: test_systemd(args),
     }
     if mode not in tests:
         print(__doc__)

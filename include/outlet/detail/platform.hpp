@@ -18,6 +18,10 @@
 //              accept_inherits_non_blocking, stream_reuse_is_exclusive,
 //              max_io_vectors, max_backlog, listener_reuse_option,
 //              interface_name_size
+//   listener   reuse_port_option, fast_open_option (-1 where there is none)
+//   activation has_socket_activation, first_inherited_handle, process_id(),
+//              environment_variable(), unset_environment_variable(),
+//              set_close_on_exec()
 //   errors     last_error(), set_last_error(e), os_category(), to_error_code(e),
 //              err_interrupted, err_would_block, err_connect_aborted,
 //              err_message_size, err_in_progress, connect_in_progress(e),

@@ -27,6 +27,7 @@
 #include <climits>
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <system_error>
 
 namespace outlet {
@@ -445,6 +446,41 @@ inline bool resolve_error_is_system(int code) noexcept {
   return false;
 #endif  // defined(EAI_SYSTEM)
 }
+
+// --- listener options and socket activation (issue #19) ----------------------
+
+/// SO_REUSEPORT (SOL_SOCKET) where the OS has it, else -1 (none). Linux
+/// spreads connections (and datagrams) over the sockets sharing a port;
+/// the BSDs and macOS let them share it, and deliver to the last bound.
+#if defined(SO_REUSEPORT)
+inline constexpr int reuse_port_option = SO_REUSEPORT;
+#else
+inline constexpr int reuse_port_option = -1;
+#endif  // defined(SO_REUSEPORT)
+
+/// TCP_FASTOPEN (IPPROTO_TCP) on Linux, whose value is the listener's queue
+/// of pending Fast Open requests; -1 (none) elsewhere: macOS and the BSDs
+/// spell a different option the same way (on/off, not a queue length).
+#if defined(__linux__) && defined(TCP_FASTOPEN)
+inline constexpr int fast_open_option = TCP_FASTOPEN;
+#else
+inline constexpr int fast_open_option = -1;
+#endif  // defined(__linux__) && defined(TCP_FASTOPEN)
+
+/// Whether a service manager can pass sockets as inherited descriptors
+/// (systemd's LISTEN_FDS protocol, which other supervisors follow too).
+inline constexpr bool has_socket_activation = true;
+/// The first descriptor passed (SD_LISTEN_FDS_START).
+inline constexpr native_handle first_inherited_handle = 3;
+
+/// getpid(2).
+inline long long process_id() noexcept { return static_cast<long long>(::getpid()); }
+/// getenv(3): the variable's value, or nullptr if it is not set.
+inline const char* environment_variable(const char* name) noexcept { return ::getenv(name); }
+/// unsetenv(3).
+inline void unset_environment_variable(const char* name) noexcept { (void)::unsetenv(name); }
+/// fcntl(F_SETFD, FD_CLOEXEC): 0, or -1 (EBADF: no such descriptor).
+inline int set_close_on_exec(native_handle h) noexcept { return ::fcntl(h, F_SETFD, FD_CLOEXEC); }
 
 }  // namespace detail::sys
 }  // namespace OUTLET_ABI_NAMESPACE

@@ -524,6 +524,30 @@ inline bool interface_name(unsigned, char*) noexcept { return false; }
 inline const char* resolve_error_message(int code) noexcept { return ::gai_strerrorA(code); }
 inline bool resolve_error_is_system(int) noexcept { return false; }
 
+// --- listener options and socket activation (issue #19) ----------------------
+
+/// Winsock has no SO_REUSEPORT: its SO_REUSEADDR lets any socket take over
+/// a bound port (see listener_reuse_option), which is not port sharing.
+inline constexpr int reuse_port_option = -1;
+/// Not wired on Windows (its TCP_FASTOPEN is an on/off switch, not a queue).
+inline constexpr int fast_open_option = -1;
+
+/// No service manager passes sockets as numbered descriptors here.
+inline constexpr bool has_socket_activation = false;
+/// None (see has_socket_activation).
+inline constexpr native_handle first_inherited_handle = invalid_handle;
+
+/// GetCurrentProcessId().
+inline long long process_id() noexcept { return static_cast<long long>(::GetCurrentProcessId()); }
+/// Never consulted (has_socket_activation is false): nullptr.
+inline const char* environment_variable(const char*) noexcept { return nullptr; }
+/// Nothing to unset (see environment_variable).
+inline void unset_environment_variable(const char*) noexcept {}
+/// SetHandleInformation(): no HANDLE_FLAG_INHERIT, Windows's close-on-exec.
+inline int set_close_on_exec(native_handle h) noexcept {
+  return ::SetHandleInformation(reinterpret_cast<HANDLE>(h), HANDLE_FLAG_INHERIT, 0) ? 0 : -1;
+}
+
 }  // namespace detail::sys
 }  // namespace OUTLET_ABI_NAMESPACE
 }  // namespace outlet
