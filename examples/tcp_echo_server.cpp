@@ -16,6 +16,7 @@
 // SIGTERM. One thread serves every connection: a Poller says which sockets
 // are ready, and every socket is non-blocking, so no call ever waits.
 #include <outlet/outlet.hpp>
+#include <outlet/systemd.hpp>  // --systemd: sockets passed by a service manager
 
 #include <chrono>
 #include <csignal>

@@ -9,6 +9,7 @@
 #include "test_support.hpp"
 
 #include <outlet/outlet.hpp>
+#include <outlet/systemd.hpp>
 
 #include <chrono>
 #include <string>
