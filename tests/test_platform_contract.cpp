@@ -130,6 +130,11 @@ OUTLET_CONTRACT_CALL(ip_to_text, bool (*)(int, const void*, char*, socklen) noex
 OUTLET_CONTRACT_CALL(resolve_name, int (*)(const char*, const addrinfo*, addrinfo**) noexcept);
 OUTLET_CONTRACT_CALL(free_resolved, void (*)(addrinfo*) noexcept);
 
+// --- TCP statistics ------------------------------------------------------------------------
+OUTLET_CONTRACT_CALL(tcp_statistics, int (*)(handle, outlet::detail::TcpStatistics&) noexcept);
+using text = const char*;
+OUTLET_CONTRACT_CONSTANT(tcp_statistics_call, text);
+
 #undef OUTLET_CONTRACT_CALL
 #undef OUTLET_CONTRACT_CONSTANT
 

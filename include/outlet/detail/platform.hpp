@@ -36,11 +36,13 @@
 //              recv_messages()
 //   waiting    poll_one(), poll_many(), wait_connect()
 //   files      unix_path_identity(), remove_unix_path()
+//   TCP stats  tcp_statistics(), tcp_statistics_call (detail::TcpStatistics)
 #ifndef OUTLET_DETAIL_PLATFORM_HPP
 #define OUTLET_DETAIL_PLATFORM_HPP
 
 #include <outlet/detail/abi.hpp>
 
+#include <cstdint>
 #include <type_traits>
 
 namespace outlet {
@@ -58,6 +60,30 @@ constexpr To convert(From value) noexcept {
     return static_cast<To>(value);
   }
 }
+
+// --- TCP statistics (issue #19) ------------------------------------------------
+/// What sys::tcp_statistics() reads from the OS, in portable units. A field
+/// this OS does not report stays `absent`; Socket::tcp_info() turns it into
+/// an empty std::optional.
+struct TcpStatistics {
+  static constexpr std::uint64_t absent = UINT64_MAX;
+  /// 0 closed, 1 listen, 2 syn_sent, 3 syn_received, 4 established,
+  /// 5 fin_wait_1, 6 fin_wait_2, 7 close_wait, 8 closing, 9 last_ack,
+  /// 10 time_wait (outlet::TcpState's order, RFC 793's states); -1 unknown.
+  int state = -1;
+  std::uint64_t rtt_us = absent;
+  std::uint64_t rtt_variance_us = absent;
+  std::uint64_t mss = absent;
+  std::uint64_t congestion_window_segments = absent;
+  std::uint64_t congestion_window_bytes = absent;
+  std::uint64_t retransmitted_segments = absent;
+  std::uint64_t retransmitted_bytes = absent;
+  std::uint64_t bytes_acked = absent;
+  std::uint64_t bytes_sent = absent;
+  std::uint64_t bytes_received = absent;
+  std::uint64_t segments_sent = absent;
+  std::uint64_t segments_received = absent;
+};
 }  // namespace detail
 }  // namespace OUTLET_ABI_NAMESPACE
 }  // namespace outlet

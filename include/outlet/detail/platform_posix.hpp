@@ -22,6 +22,10 @@
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
+#if defined(__APPLE__)
+// TCPS_*, the states TCP_CONNECTION_INFO reports.
+#include <netinet/tcp_fsm.h>
+#endif  // defined(__APPLE__)
 
 #include <cerrno>
 #include <climits>
@@ -445,6 +449,139 @@ inline bool resolve_error_is_system(int code) noexcept {
   return false;
 #endif  // defined(EAI_SYSTEM)
 }
+
+// --- TCP statistics (issue #19) ------------------------------------------------
+
+#if defined(__linux__)
+/// The kernel's struct tcp_info as far as Linux 4.19 (tcpi_bytes_retrans).
+/// Spelled here because glibc's <netinet/tcp.h> stops at tcpi_total_retrans
+/// and <linux/tcp.h>, which has the rest, cannot be included beside it (both
+/// define struct tcphdr). The layout is kernel ABI, only ever appended to:
+/// an older kernel fills less of it, and says how much in the length.
+struct LinuxTcpInfo {
+  std::uint8_t state, ca_state, retransmits, probes, backoff, options, wscale, flags;
+  std::uint32_t rto, ato, snd_mss, rcv_mss;
+  std::uint32_t unacked, sacked, lost, retrans, fackets;
+  std::uint32_t last_data_sent, last_ack_sent, last_data_recv, last_ack_recv;
+  std::uint32_t pmtu, rcv_ssthresh, rtt, rttvar, snd_ssthresh, snd_cwnd, advmss, reordering;
+  std::uint32_t rcv_rtt, rcv_space, total_retrans;
+  std::uint64_t pacing_rate, max_pacing_rate, bytes_acked, bytes_received;  // Linux 4.1
+  std::uint32_t segs_out, segs_in;                                          // 4.2
+  std::uint32_t notsent_bytes, min_rtt, data_segs_in, data_segs_out;
+  std::uint64_t delivery_rate, busy_time, rwnd_limited, sndbuf_limited;
+  std::uint32_t delivered, delivered_ce;
+  std::uint64_t bytes_sent, bytes_retrans;  // 4.19
+};
+static_assert(offsetof(LinuxTcpInfo, rtt) == 68 && offsetof(LinuxTcpInfo, bytes_acked) == 120 &&
+                  offsetof(LinuxTcpInfo, bytes_sent) == 200 && sizeof(LinuxTcpInfo) == 216,
+              "LinuxTcpInfo must have the kernel's struct tcp_info layout");
+
+/// Linux's TCP_* state numbers in outlet's order (TcpStatistics::state).
+inline int portable_tcp_state(std::uint8_t s) noexcept {
+  switch (s) {
+    case TCP_CLOSE: return 0;
+    case TCP_LISTEN: return 1;
+    case TCP_SYN_SENT: return 2;
+    case TCP_SYN_RECV: return 3;
+    case TCP_ESTABLISHED: return 4;
+    case TCP_FIN_WAIT1: return 5;
+    case TCP_FIN_WAIT2: return 6;
+    case TCP_CLOSE_WAIT: return 7;
+    case TCP_CLOSING: return 8;
+    case TCP_LAST_ACK: return 9;
+    case TCP_TIME_WAIT: return 10;
+    default: return -1;
+  }
+}
+
+/// What tcp_info() names in errors.
+inline constexpr const char* tcp_statistics_call = "getsockopt(TCP_INFO)";
+
+/// getsockopt(IPPROTO_TCP, TCP_INFO). RTTs in microseconds; the congestion
+/// window in segments; the byte and segment counters where the kernel is
+/// new enough to fill them (the returned length says).
+inline int tcp_statistics(native_handle h, detail::TcpStatistics& out) noexcept {
+  LinuxTcpInfo info{};
+  ::socklen_t len = sizeof info;
+  if (::getsockopt(h, IPPROTO_TCP, TCP_INFO, &info, &len) != 0) return -1;
+  const auto has = [len](std::size_t end) { return static_cast<std::size_t>(len) >= end; };
+  out = detail::TcpStatistics{};
+  out.state = portable_tcp_state(info.state);
+  out.rtt_us = info.rtt;
+  out.rtt_variance_us = info.rttvar;
+  out.mss = info.snd_mss;
+  out.congestion_window_segments = info.snd_cwnd;
+  out.retransmitted_segments = info.total_retrans;
+  if (has(offsetof(LinuxTcpInfo, segs_out))) {
+    out.bytes_acked = info.bytes_acked;
+    out.bytes_received = info.bytes_received;
+  }
+  if (has(offsetof(LinuxTcpInfo, notsent_bytes))) {
+    out.segments_sent = info.segs_out;
+    out.segments_received = info.segs_in;
+  }
+  if (has(sizeof info)) {
+    out.bytes_sent = info.bytes_sent;
+    out.retransmitted_bytes = info.bytes_retrans;
+  }
+  return 0;
+}
+#elif defined(__APPLE__) && defined(TCP_CONNECTION_INFO)
+// Not compiled or run by outlet's CI (no macOS there): kept to the fields
+// whose meaning Apple's headers state.
+
+/// macOS's TCPS_* state numbers in outlet's order (TcpStatistics::state).
+inline int portable_tcp_state(std::uint8_t s) noexcept {
+  switch (s) {
+    case TCPS_CLOSED: return 0;
+    case TCPS_LISTEN: return 1;
+    case TCPS_SYN_SENT: return 2;
+    case TCPS_SYN_RECEIVED: return 3;
+    case TCPS_ESTABLISHED: return 4;
+    case TCPS_FIN_WAIT_1: return 5;
+    case TCPS_FIN_WAIT_2: return 6;
+    case TCPS_CLOSE_WAIT: return 7;
+    case TCPS_CLOSING: return 8;
+    case TCPS_LAST_ACK: return 9;
+    case TCPS_TIME_WAIT: return 10;
+    default: return -1;
+  }
+}
+
+/// What tcp_info() names in errors.
+inline constexpr const char* tcp_statistics_call = "getsockopt(TCP_CONNECTION_INFO)";
+
+/// getsockopt(IPPROTO_TCP, TCP_CONNECTION_INFO). macOS reports RTTs in
+/// milliseconds and the congestion window in bytes.
+inline int tcp_statistics(native_handle h, detail::TcpStatistics& out) noexcept {
+  ::tcp_connection_info info{};
+  ::socklen_t len = sizeof info;
+  if (::getsockopt(h, IPPROTO_TCP, TCP_CONNECTION_INFO, &info, &len) != 0) return -1;
+  out = detail::TcpStatistics{};
+  out.state = portable_tcp_state(info.tcpi_state);
+  out.rtt_us = std::uint64_t{info.tcpi_srtt} * 1000;
+  out.rtt_variance_us = std::uint64_t{info.tcpi_rttvar} * 1000;
+  out.mss = info.tcpi_maxseg;
+  out.congestion_window_bytes = info.tcpi_snd_cwnd;
+  out.retransmitted_segments = info.tcpi_txretransmitpackets;
+  out.retransmitted_bytes = info.tcpi_txretransmitbytes;
+  out.bytes_sent = info.tcpi_txbytes;
+  out.bytes_received = info.tcpi_rxbytes;
+  out.segments_sent = info.tcpi_txpackets;
+  out.segments_received = info.tcpi_rxpackets;
+  return 0;
+}
+#else
+/// What tcp_info() names in errors.
+inline constexpr const char* tcp_statistics_call = "tcp_info";
+
+/// No TCP statistics outlet knows how to read on this OS: fails with
+/// EOPNOTSUPP (operation_not_supported).
+inline int tcp_statistics(native_handle, detail::TcpStatistics&) noexcept {
+  errno = EOPNOTSUPP;
+  return -1;
+}
+#endif  // defined(__linux__)
 
 }  // namespace detail::sys
 }  // namespace OUTLET_ABI_NAMESPACE

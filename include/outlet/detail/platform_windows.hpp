@@ -524,6 +524,51 @@ inline bool interface_name(unsigned, char*) noexcept { return false; }
 inline const char* resolve_error_message(int code) noexcept { return ::gai_strerrorA(code); }
 inline bool resolve_error_is_system(int) noexcept { return false; }
 
+// --- TCP statistics (issue #19) ------------------------------------------------
+
+/// TCP_INFO_v0 (<mstcpip.h>, Windows 10 1703), spelled here because the SDKs
+/// declare it only when NTDDI_VERSION targets that release, which outlet
+/// does not ask its users to set.
+struct TcpInfoV0 {
+  DWORD state;  // TCPSTATE: CLOSED, LISTEN, SYN_SENT, ... TIME_WAIT, as outlet orders them
+  ULONG mss;
+  ULONG64 connection_time_ms;
+  BOOLEAN timestamps_enabled;
+  ULONG rtt_us, min_rtt_us, bytes_in_flight, cwnd, snd_wnd, rcv_wnd, rcv_buf;
+  ULONG64 bytes_out, bytes_in;
+  ULONG bytes_reordered, bytes_retrans, fast_retrans, dup_acks_in, timeout_episodes;
+  UCHAR syn_retrans;
+};
+static_assert(sizeof(TcpInfoV0) == 88, "TcpInfoV0 must have TCP_INFO_v0's layout");
+
+/// What tcp_info() names in errors.
+inline constexpr const char* tcp_statistics_call = "WSAIoctl(SIO_TCP_INFO)";
+
+/// WSAIoctl(SIO_TCP_INFO), version 0 (Windows 10 1703 and later; older
+/// Windows fail with WSAEOPNOTSUPP or WSAEINVAL). RTT in microseconds, the
+/// congestion window in bytes; no RTT variance, acked bytes or segment counts.
+inline int tcp_statistics(native_handle h, detail::TcpStatistics& out) noexcept {
+  const DWORD sio_tcp_info = _WSAIORW(IOC_VENDOR, 39);  // SIO_TCP_INFO (<mstcpip.h>)
+  DWORD version = 0;
+  TcpInfoV0 info{};
+  DWORD returned = 0;
+  if (::WSAIoctl(h, sio_tcp_info, &version, sizeof version, &info, sizeof info, &returned, nullptr, nullptr) != 0)
+    return SOCKET_ERROR;
+  if (returned < sizeof info) {  // a provider that answered without filling it in
+    ::WSASetLastError(WSAEOPNOTSUPP);
+    return SOCKET_ERROR;
+  }
+  out = detail::TcpStatistics{};
+  out.state = info.state <= 10 ? static_cast<int>(info.state) : -1;
+  out.rtt_us = info.rtt_us;
+  out.mss = info.mss;
+  out.congestion_window_bytes = info.cwnd;
+  out.retransmitted_bytes = info.bytes_retrans;
+  out.bytes_sent = info.bytes_out;
+  out.bytes_received = info.bytes_in;
+  return 0;
+}
+
 }  // namespace detail::sys
 }  // namespace OUTLET_ABI_NAMESPACE
 }  // namespace outlet

@@ -228,6 +228,13 @@ inline std::error_code pending_error(handle h) noexcept {
   return value == 0 ? std::error_code{} : sys::to_error_code(value);
 }
 
+/// The connection's TCP statistics (sys::tcp_statistics: TCP_INFO,
+/// TCP_CONNECTION_INFO or SIO_TCP_INFO).
+inline std::error_code tcp_statistics(handle h, TcpStatistics& out) noexcept {
+  const int r = hook_fails(SysCall::option, h) ? -1 : sys::tcp_statistics(h, out);
+  return r == 0 ? std::error_code{} : last_error_code();
+}
+
 // --- addresses -----------------------------------------------------------------
 
 /// bind(). An empty Address is bad input on every platform (Winsock would
