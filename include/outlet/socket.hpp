@@ -53,28 +53,28 @@ struct TcpInfo {
   /// macOS: whole milliseconds).
   std::chrono::microseconds rtt{};
   /// The round-trip time's variance (Linux, macOS).
-  std::optional<std::chrono::microseconds> rtt_variance;
+  std::optional<std::chrono::microseconds> rtt_variance{};
   /// The maximum segment size for sending, in bytes.
-  std::optional<std::uint64_t> mss;
+  std::optional<std::uint64_t> mss{};
   /// The congestion window in segments (Linux, whose unit this is).
-  std::optional<std::uint64_t> congestion_window_segments;
+  std::optional<std::uint64_t> congestion_window_segments{};
   /// The congestion window in bytes (macOS, Windows, whose unit this is).
-  std::optional<std::uint64_t> congestion_window_bytes;
+  std::optional<std::uint64_t> congestion_window_bytes{};
   /// Segments retransmitted in all (Linux, macOS).
-  std::optional<std::uint64_t> retransmitted_segments;
+  std::optional<std::uint64_t> retransmitted_segments{};
   /// Bytes retransmitted in all (Linux 4.19+, macOS, Windows).
-  std::optional<std::uint64_t> retransmitted_bytes;
+  std::optional<std::uint64_t> retransmitted_bytes{};
   /// Bytes of ours the peer has acknowledged (Linux 4.1+).
-  std::optional<std::uint64_t> bytes_acked;
+  std::optional<std::uint64_t> bytes_acked{};
   /// Bytes sent, retransmissions included on Linux (4.19+) and Windows,
   /// also on macOS.
-  std::optional<std::uint64_t> bytes_sent;
+  std::optional<std::uint64_t> bytes_sent{};
   /// Bytes received from the peer (Linux 4.1+, macOS, Windows).
-  std::optional<std::uint64_t> bytes_received;
+  std::optional<std::uint64_t> bytes_received{};
   /// Segments sent (Linux 4.2+, macOS).
-  std::optional<std::uint64_t> segments_sent;
+  std::optional<std::uint64_t> segments_sent{};
   /// Segments received (Linux 4.2+, macOS).
-  std::optional<std::uint64_t> segments_received;
+  std::optional<std::uint64_t> segments_received{};
 };
 
 /// A connected stream socket (TCP, or Unix stream). Move-only; the
