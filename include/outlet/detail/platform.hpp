@@ -37,6 +37,10 @@
 //   waiting    poll_one(), poll_many(), wait_connect()
 //   files      unix_path_identity(), remove_unix_path()
 //   TCP stats  tcp_statistics(), tcp_statistics_call (detail::TcpStatistics)
+//   datagram   has_receive_metadata, control_buffer, receive_timestamps_call,
+//   metadata   receive_destination_call, set_receive_timestamps(),
+//              set_receive_destination(), recv_with_metadata(),
+//              set_message_control(), message_metadata() (detail::DatagramMetadata)
 #ifndef OUTLET_DETAIL_PLATFORM_HPP
 #define OUTLET_DETAIL_PLATFORM_HPP
 
@@ -83,6 +87,24 @@ struct TcpStatistics {
   std::uint64_t bytes_received = absent;
   std::uint64_t segments_sent = absent;
   std::uint64_t segments_received = absent;
+};
+
+// --- datagram receive metadata (issue #19) -----------------------------------
+/// What one received datagram's control messages said, as
+/// sys::recv_with_metadata() and sys::message_metadata() read them.
+/// DatagramSocket turns it into an outlet::ReceiveMetadata.
+struct DatagramMetadata {
+  /// The kernel's receive time, nanoseconds since 1970 (CLOCK_REALTIME).
+  bool has_timestamp = false;
+  std::int64_t timestamp_ns = 0;
+  /// The datagram's destination address: AF_INET (4 bytes of `ip`) or
+  /// AF_INET6 (16); 0 if none was reported.
+  int destination_family = 0;
+  unsigned char ip[16] = {};
+  /// The interface it arrived on; 0 if none was reported.
+  unsigned interface_index = 0;
+  /// MSG_CTRUNC: the OS had more control data than fitted, and dropped it.
+  bool control_truncated = false;
 };
 }  // namespace detail
 }  // namespace OUTLET_ABI_NAMESPACE

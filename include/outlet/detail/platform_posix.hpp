@@ -26,11 +26,16 @@
 // TCPS_*, the states TCP_CONNECTION_INFO reports.
 #include <netinet/tcp_fsm.h>
 #endif  // defined(__APPLE__)
+#if !defined(IP_PKTINFO) && defined(IP_RECVIF)
+// sockaddr_dl, which IP_RECVIF reports (the BSDs).
+#include <net/if_dl.h>
+#endif  // !defined(IP_PKTINFO) && defined(IP_RECVIF)
 
 #include <cerrno>
 #include <climits>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <system_error>
 
 namespace outlet {
@@ -582,6 +587,181 @@ inline int tcp_statistics(native_handle, detail::TcpStatistics&) noexcept {
   return -1;
 }
 #endif  // defined(__linux__)
+
+// --- datagram receive metadata (issue #19) -------------------------------------
+// recvmsg()'s control messages: the kernel's receive time, and the address
+// and interface a datagram came in on.
+
+/// recvmsg() reports control messages here.
+inline constexpr bool has_receive_metadata = true;
+
+// The receive time: Linux's SO_TIMESTAMPNS gives a timespec (nanoseconds),
+// elsewhere SO_TIMESTAMP a timeval (microseconds). Both are CLOCK_REALTIME.
+#if defined(SO_TIMESTAMPNS) && defined(SCM_TIMESTAMPNS)
+using timestamp_type = ::timespec;
+inline constexpr int timestamp_option = SO_TIMESTAMPNS;
+inline constexpr int timestamp_message = SCM_TIMESTAMPNS;
+inline constexpr const char* receive_timestamps_call = "setsockopt(SO_TIMESTAMPNS)";
+inline std::int64_t timestamp_ns(const ::timespec& t) noexcept {
+  return convert<std::int64_t>(t.tv_sec) * 1000000000 + t.tv_nsec;
+}
+#else
+using timestamp_type = ::timeval;
+inline constexpr int timestamp_option = SO_TIMESTAMP;
+inline constexpr int timestamp_message = SCM_TIMESTAMP;
+inline constexpr const char* receive_timestamps_call = "setsockopt(SO_TIMESTAMP)";
+inline std::int64_t timestamp_ns(const ::timeval& t) noexcept {
+  return convert<std::int64_t>(t.tv_sec) * 1000000000 + convert<std::int64_t>(t.tv_usec) * 1000;
+}
+#endif  // defined(SO_TIMESTAMPNS) && defined(SCM_TIMESTAMPNS)
+
+/// Copies a control message's payload into `out` if it is long enough.
+template <class T>
+inline bool control_payload(::cmsghdr* c, T& out) noexcept {
+  if (c->cmsg_len < CMSG_LEN(sizeof out)) return false;
+  std::memcpy(&out, CMSG_DATA(c), sizeof out);  // CMSG_DATA need not be aligned for T
+  return true;
+}
+
+// IPv6: IPV6_RECVPKTINFO (RFC 3542) reports an in6_pktinfo as IPV6_PKTINFO;
+// macOS without __APPLE_USE_RFC_3542 has only RFC 2292's IPV6_PKTINFO, which
+// is set to ask for the same.
+#if defined(IPV6_RECVPKTINFO)
+inline constexpr int ipv6_destination_option = IPV6_RECVPKTINFO;
+#else
+inline constexpr int ipv6_destination_option = IPV6_PKTINFO;
+#endif  // defined(IPV6_RECVPKTINFO)
+
+// IPv4: IP_PKTINFO (Linux, macOS) reports an in_pktinfo; the BSDs report the
+// address (IP_RECVDSTADDR, an in_addr) and the interface (IP_RECVIF, a
+// sockaddr_dl) separately. The BSD branch is not compiled by outlet's CI.
+#if defined(IP_PKTINFO)
+inline constexpr const char* receive_destination_call = "setsockopt(IP_PKTINFO / IPV6_RECVPKTINFO)";
+inline constexpr std::size_t ipv4_destination_space = CMSG_SPACE(sizeof(::in_pktinfo));
+inline int set_ipv4_destination(native_handle h, int value) noexcept {
+  return ::setsockopt(h, IPPROTO_IP, IP_PKTINFO, &value, sizeof value);
+}
+inline void read_ipv4_control(::cmsghdr* c, detail::DatagramMetadata& meta) noexcept {
+  ::in_pktinfo info{};
+  if (c->cmsg_type != IP_PKTINFO || !control_payload(c, info)) return;
+  meta.destination_family = AF_INET;
+  std::memcpy(meta.ip, &info.ipi_addr, 4);  // the header's destination (ipi_spec_dst is the reply source)
+  meta.interface_index = convert<unsigned>(info.ipi_ifindex);
+}
+#elif defined(IP_RECVDSTADDR) && defined(IP_RECVIF)
+inline constexpr const char* receive_destination_call = "setsockopt(IP_RECVDSTADDR + IP_RECVIF / IPV6_RECVPKTINFO)";
+inline constexpr std::size_t ipv4_destination_space = CMSG_SPACE(sizeof(::in_addr)) + CMSG_SPACE(sizeof(::sockaddr_dl));
+inline int set_ipv4_destination(native_handle h, int value) noexcept {
+  if (::setsockopt(h, IPPROTO_IP, IP_RECVDSTADDR, &value, sizeof value) != 0) return -1;
+  return ::setsockopt(h, IPPROTO_IP, IP_RECVIF, &value, sizeof value);
+}
+inline void read_ipv4_control(::cmsghdr* c, detail::DatagramMetadata& meta) noexcept {
+  ::in_addr address{};
+  ::sockaddr_dl link{};
+  if (c->cmsg_type == IP_RECVDSTADDR && control_payload(c, address)) {
+    meta.destination_family = AF_INET;
+    std::memcpy(meta.ip, &address, 4);
+  } else if (c->cmsg_type == IP_RECVIF && c->cmsg_len >= CMSG_LEN(offsetof(::sockaddr_dl, sdl_index) + 2)) {
+    std::memcpy(&link, CMSG_DATA(c), c->cmsg_len - CMSG_LEN(0) < sizeof link ? c->cmsg_len - CMSG_LEN(0) : sizeof link);
+    meta.interface_index = link.sdl_index;
+  }
+}
+#else
+inline constexpr const char* receive_destination_call = "set_receive_destination";
+inline constexpr std::size_t ipv4_destination_space = 0;
+inline int set_ipv4_destination(native_handle, int) noexcept {
+  errno = EOPNOTSUPP;
+  return -1;
+}
+inline void read_ipv4_control(::cmsghdr*, detail::DatagramMetadata&) noexcept {}
+#endif  // defined(IP_PKTINFO)
+
+/// Room for every control message outlet asks for: a timestamp and the
+/// larger of the IPv4 and IPv6 destination reports. More (options set
+/// through set_option) does not fit, and the OS says so with MSG_CTRUNC.
+inline constexpr std::size_t control_size =
+    CMSG_SPACE(sizeof(timestamp_type)) + (CMSG_SPACE(sizeof(::in6_pktinfo)) > ipv4_destination_space
+                                              ? CMSG_SPACE(sizeof(::in6_pktinfo))
+                                              : ipv4_destination_space);
+/// recvmsg()'s control buffer, aligned for cmsghdr.
+struct control_buffer {
+  alignas(::cmsghdr) unsigned char bytes[control_size];
+};
+
+/// setsockopt(SOL_SOCKET, SO_TIMESTAMPNS) (SO_TIMESTAMP off Linux).
+inline int set_receive_timestamps(native_handle h, bool on) noexcept {
+  const int value = on ? 1 : 0;
+  return ::setsockopt(h, SOL_SOCKET, timestamp_option, &value, sizeof value);
+}
+
+/// getsockname() for the socket's family, then IPV6_RECVPKTINFO (IPv6) or
+/// IP_PKTINFO (IPv4; IP_RECVDSTADDR and IP_RECVIF on the BSDs). A socket of
+/// another family fails with EOPNOTSUPP.
+inline int set_receive_destination(native_handle h, bool on) noexcept {
+  ::sockaddr_storage name{};
+  ::socklen_t len = sizeof name;
+  if (::getsockname(h, reinterpret_cast<::sockaddr*>(&name), &len) != 0) return -1;
+  const int value = on ? 1 : 0;
+  if (name.ss_family == AF_INET6) return ::setsockopt(h, IPPROTO_IPV6, ipv6_destination_option, &value, sizeof value);
+  if (name.ss_family == AF_INET) return set_ipv4_destination(h, value);
+  errno = EOPNOTSUPP;
+  return -1;
+}
+
+/// The metadata in a received message's control data.
+inline void read_metadata(::msghdr& msg, detail::DatagramMetadata& meta) noexcept {
+  meta = detail::DatagramMetadata{};
+  meta.control_truncated = (msg.msg_flags & MSG_CTRUNC) != 0;
+  for (::cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+    timestamp_type time{};
+    ::in6_pktinfo info6{};
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == timestamp_message && control_payload(c, time)) {
+      meta.has_timestamp = true;
+      meta.timestamp_ns = timestamp_ns(time);
+    } else if (c->cmsg_level == IPPROTO_IP) {
+      read_ipv4_control(c, meta);
+    } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO && control_payload(c, info6)) {
+      meta.destination_family = AF_INET6;
+      std::memcpy(meta.ip, &info6.ipi6_addr, 16);
+      meta.interface_index = convert<unsigned>(info6.ipi6_ifindex);
+    }
+  }
+}
+
+/// recvmsg(2) with a control buffer: one datagram, who sent it, whether it
+/// was cut to fit `size` (MSG_TRUNC), and its metadata.
+inline io_result recv_with_metadata(native_handle h, void* data, std::size_t size, ::sockaddr* from, socklen* from_len,
+                                    bool dont_wait, bool& truncated, detail::DatagramMetadata& meta) noexcept {
+  ::iovec iov{data, size};
+  control_buffer control;
+  ::msghdr msg{};
+  msg.msg_name = from;
+  msg.msg_namelen = from_len != nullptr ? *from_len : 0;
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control.bytes;
+  msg.msg_controllen = sizeof control.bytes;
+  const io_result n = ::recvmsg(h, &msg, dont_wait ? dont_wait_flag : 0);
+  if (n < 0) return n;
+  if (from_len != nullptr) *from_len = msg.msg_namelen;
+  truncated = (msg.msg_flags & MSG_TRUNC) != 0;
+  read_metadata(msg, meta);
+  return n;
+}
+
+#if defined(__linux__) && defined(MSG_WAITFORONE) && !defined(OUTLET_NO_MESSAGE_BATCH)
+/// Gives one batch entry (set_message() first) a control buffer.
+inline void set_message_control(message& m, control_buffer& control) noexcept {
+  m.msg_hdr.msg_control = control.bytes;
+  m.msg_hdr.msg_controllen = sizeof control.bytes;
+}
+/// The metadata recvmmsg() left in one batch entry's control buffer.
+inline void message_metadata(message& m, detail::DatagramMetadata& meta) noexcept { read_metadata(m.msg_hdr, meta); }
+#else
+// Never called (has_message_batch is false), as the batch calls above.
+inline void set_message_control(message&, control_buffer&) noexcept {}
+inline void message_metadata(message&, detail::DatagramMetadata& meta) noexcept { meta = detail::DatagramMetadata{}; }
+#endif  // defined(__linux__) && defined(MSG_WAITFORONE) && !defined(OUTLET_NO_MESSAGE_BATCH)
 
 }  // namespace detail::sys
 }  // namespace OUTLET_ABI_NAMESPACE

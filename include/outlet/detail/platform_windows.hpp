@@ -569,6 +569,44 @@ inline int tcp_statistics(native_handle h, detail::TcpStatistics& out) noexcept 
   return 0;
 }
 
+// --- datagram receive metadata (issue #19) -------------------------------------
+// Winsock reports a datagram's destination only through WSARecvMsg, an
+// extension function outlet does not load (yet), and receive timestamps only
+// through SIO_TIMESTAMPING (Windows 10 2004+). So turning either on fails
+// with WSAEOPNOTSUPP, and a receive with metadata is a plain recvfrom() whose
+// metadata stays empty.
+
+/// No control messages are read on Windows.
+inline constexpr bool has_receive_metadata = false;
+/// What set_receive_timestamps() names in errors.
+inline constexpr const char* receive_timestamps_call = "set_receive_timestamps";
+/// What set_receive_destination() names in errors.
+inline constexpr const char* receive_destination_call = "set_receive_destination";
+/// No control data: nothing to hold.
+struct control_buffer {
+  unsigned char bytes[1];
+};
+
+/// Not supported: fails with WSAEOPNOTSUPP.
+inline int set_receive_timestamps(native_handle, bool) noexcept {
+  ::WSASetLastError(WSAEOPNOTSUPP);
+  return SOCKET_ERROR;
+}
+/// Not supported: fails with WSAEOPNOTSUPP.
+inline int set_receive_destination(native_handle, bool) noexcept {
+  ::WSASetLastError(WSAEOPNOTSUPP);
+  return SOCKET_ERROR;
+}
+/// recvfrom() (recv_datagram), with no metadata.
+inline io_result recv_with_metadata(native_handle h, void* data, std::size_t size, ::sockaddr* from, socklen* from_len,
+                                    bool dont_wait, bool& truncated, detail::DatagramMetadata& meta) noexcept {
+  meta = detail::DatagramMetadata{};
+  return recv_datagram(h, data, size, from, from_len, dont_wait, truncated);
+}
+// Never called (has_message_batch is false), as the batch calls above.
+inline void set_message_control(message&, control_buffer&) noexcept {}
+inline void message_metadata(message&, detail::DatagramMetadata& meta) noexcept { meta = detail::DatagramMetadata{}; }
+
 }  // namespace detail::sys
 }  // namespace OUTLET_ABI_NAMESPACE
 }  // namespace outlet
