@@ -136,7 +136,7 @@ using text = const char*;
 OUTLET_CONTRACT_CONSTANT(tcp_statistics_call, text);
 
 // --- datagram receive metadata ------------------------------------------------------------
-OUTLET_CONTRACT_CONSTANT(has_receive_metadata, bool);
+OUTLET_CONTRACT_CONSTANT(has_receive_timestamps, bool);
 OUTLET_CONTRACT_CONSTANT(receive_timestamps_call, text);
 OUTLET_CONTRACT_CONSTANT(receive_destination_call, text);
 static_assert(std::is_trivially_copyable<sys::control_buffer>::value, "control_buffer is bytes");

@@ -50,7 +50,7 @@ struct IncomingDatagram {
 struct ReceiveMetadata {
   /// When the kernel received the datagram, on the system clock (both are
   /// CLOCK_REALTIME): SO_TIMESTAMPNS on Linux (nanoseconds), SO_TIMESTAMP
-  /// elsewhere (microseconds).
+  /// on other POSIX systems (microseconds); never on Windows.
   std::optional<std::chrono::system_clock::time_point> timestamp{};
   /// The address the datagram was sent to: on a socket bound to 0.0.0.0 or
   /// ::, which of this host's addresses it was. Its port is 0 (the port is
@@ -167,13 +167,13 @@ public:
   /// and its metadata (what set_receive_timestamps() and
   /// set_receive_destination() turned on; empty members otherwise).
   /// A datagram longer than the buffer fails with message_size, as
-  /// receive_from() does. Windows: a recvfrom(), and the metadata is empty.
+  /// receive_from() does. WSARecvMsg() on Windows.
   [[nodiscard]] std::size_t receive_from(void* data, std::size_t size, Address& from, ReceiveMetadata& metadata);
   [[nodiscard]] std::size_t receive_from(void* data, std::size_t size, Address& from, ReceiveMetadata& metadata,
                                          std::error_code& ec) noexcept;
   /// As receive_batch(), and each filled slot's metadata in metadata[i]
   /// (an array of `count`): recvmmsg() with a control buffer per message on
-  /// Linux, recvmsg() per datagram elsewhere.
+  /// Linux, recvmsg() (WSARecvMsg() on Windows) per datagram elsewhere.
   [[nodiscard]] std::size_t receive_batch(IncomingDatagram* datagrams, ReceiveMetadata* metadata, std::size_t count);
   [[nodiscard]] std::size_t receive_batch(IncomingDatagram* datagrams, ReceiveMetadata* metadata, std::size_t count,
                                           std::error_code& ec) noexcept;
@@ -185,8 +185,9 @@ public:
   void set_receive_timestamps(bool on, std::error_code& ec) noexcept;
   /// getsockname() for the family, then IP_PKTINFO (IPPROTO_IP) or
   /// IPV6_RECVPKTINFO (IPPROTO_IPV6); IP_RECVDSTADDR and IP_RECVIF on the
-  /// BSDs: each datagram's destination address and interface are reported
-  /// in ReceiveMetadata. Unix sockets and Windows: operation_not_supported.
+  /// BSDs; on Windows getsockopt(SO_PROTOCOL_INFOW), then IP_PKTINFO or
+  /// IPV6_PKTINFO: each datagram's destination address and interface are
+  /// reported in ReceiveMetadata. Unix sockets: operation_not_supported.
   void set_receive_destination(bool on);
   void set_receive_destination(bool on, std::error_code& ec) noexcept;
 

@@ -37,10 +37,11 @@
 //   waiting    poll_one(), poll_many(), wait_connect()
 //   files      unix_path_identity(), remove_unix_path()
 //   TCP stats  tcp_statistics(), tcp_statistics_call (detail::TcpStatistics)
-//   datagram   has_receive_metadata, control_buffer, receive_timestamps_call,
-//   metadata   receive_destination_call, set_receive_timestamps(),
-//              set_receive_destination(), recv_with_metadata(),
-//              set_message_control(), message_metadata() (detail::DatagramMetadata)
+//   datagram   has_receive_timestamps, control_buffer,
+//   metadata   receive_timestamps_call, receive_destination_call,
+//              set_receive_timestamps(), set_receive_destination(),
+//              recv_with_metadata(), set_message_control(), message_metadata()
+//              (detail::DatagramMetadata)
 #ifndef OUTLET_DETAIL_PLATFORM_HPP
 #define OUTLET_DETAIL_PLATFORM_HPP
 

@@ -592,8 +592,8 @@ inline int tcp_statistics(native_handle, detail::TcpStatistics&) noexcept {
 // recvmsg()'s control messages: the kernel's receive time, and the address
 // and interface a datagram came in on.
 
-/// recvmsg() reports control messages here.
-inline constexpr bool has_receive_metadata = true;
+/// SO_TIMESTAMPNS / SO_TIMESTAMP: kernel receive timestamps.
+inline constexpr bool has_receive_timestamps = true;
 
 // The receive time: Linux's SO_TIMESTAMPNS gives a timespec (nanoseconds),
 // elsewhere SO_TIMESTAMP a timeval (microseconds). Both are CLOCK_REALTIME.
