@@ -139,6 +139,22 @@ OUTLET_CONTRACT_CALL(process_id, long long (*)() noexcept);
 OUTLET_CONTRACT_CALL(environment_variable, const char* (*)(const char*) noexcept);
 OUTLET_CONTRACT_CALL(unset_environment_variable, void (*)(const char*) noexcept);
 OUTLET_CONTRACT_CALL(set_close_on_exec, int (*)(handle) noexcept);
+// --- TCP statistics ------------------------------------------------------------------------
+OUTLET_CONTRACT_CALL(tcp_statistics, int (*)(handle, outlet::detail::TcpStatistics&) noexcept);
+using text = const char*;
+OUTLET_CONTRACT_CONSTANT(tcp_statistics_call, text);
+
+// --- datagram receive metadata ------------------------------------------------------------
+OUTLET_CONTRACT_CONSTANT(has_receive_timestamps, bool);
+OUTLET_CONTRACT_CONSTANT(receive_timestamps_call, text);
+OUTLET_CONTRACT_CONSTANT(receive_destination_call, text);
+static_assert(std::is_trivially_copyable<sys::control_buffer>::value, "control_buffer is bytes");
+OUTLET_CONTRACT_CALL(set_receive_timestamps, int (*)(handle, bool) noexcept);
+OUTLET_CONTRACT_CALL(set_receive_destination, int (*)(handle, bool) noexcept);
+OUTLET_CONTRACT_CALL(recv_with_metadata, io_result (*)(handle, void*, std::size_t, sockaddr*, socklen*, bool, bool&,
+                                                       outlet::detail::DatagramMetadata&) noexcept);
+OUTLET_CONTRACT_CALL(set_message_control, void (*)(sys::message&, sys::control_buffer&) noexcept);
+OUTLET_CONTRACT_CALL(message_metadata, void (*)(sys::message&, outlet::detail::DatagramMetadata&) noexcept);
 
 #undef OUTLET_CONTRACT_CALL
 #undef OUTLET_CONTRACT_CONSTANT

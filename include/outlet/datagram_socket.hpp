@@ -7,11 +7,16 @@
 #include <outlet/buffer.hpp>
 #include <outlet/socket_base.hpp>
 
+#include <chrono>
 #include <climits>
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <type_traits>
 
 namespace outlet {
 inline namespace OUTLET_ABI_NAMESPACE {
@@ -35,6 +40,31 @@ struct IncomingDatagram {
   Address from;
   /// Out: the datagram was longer than `buffer`; only `received` bytes of
   /// it were kept and the rest is lost.
+  bool truncated = false;
+};
+
+/// What arrived with a datagram besides its bytes, from the OS's control
+/// messages: DatagramSocket::receive_from() and receive_batch() with a
+/// ReceiveMetadata fill it. A member stays empty unless its option is on
+/// (set_receive_timestamps(), set_receive_destination()) and the OS
+/// reported it for this datagram.
+struct ReceiveMetadata {
+  /// When the kernel received the datagram, on the system clock (both are
+  /// CLOCK_REALTIME): SO_TIMESTAMPNS on Linux (nanoseconds), SO_TIMESTAMP
+  /// on other POSIX systems (microseconds); never on Windows.
+  std::optional<std::chrono::system_clock::time_point> timestamp{};
+  /// The address the datagram was sent to: on a socket bound to 0.0.0.0 or
+  /// ::, which of this host's addresses it was. Its port is 0 (the port is
+  /// this socket's own: local_address().port()). A link-local IPv6 address
+  /// carries the interface as its scope.
+  std::optional<Address> destination{};
+  /// The index of the interface the datagram arrived on (if_nametoindex's
+  /// numbering).
+  std::optional<unsigned> interface_index{};
+  /// The OS had more control data than outlet's buffer holds, and dropped
+  /// the rest (MSG_CTRUNC): a member above may be missing. outlet's buffer
+  /// fits what its own options ask for; only options set through
+  /// set_option() (IP_RECVTTL, ...) can fill it.
   bool truncated = false;
 };
 
@@ -142,6 +172,34 @@ public:
   [[nodiscard]] std::size_t receive_batch(IncomingDatagram* datagrams, std::size_t count);
   [[nodiscard]] std::size_t receive_batch(IncomingDatagram* datagrams, std::size_t count, std::error_code& ec) noexcept;
 
+  /// One recvmsg() with a control buffer: the next datagram, its sender,
+  /// and its metadata (what set_receive_timestamps() and
+  /// set_receive_destination() turned on; empty members otherwise).
+  /// A datagram longer than the buffer fails with message_size, as
+  /// receive_from() does. WSARecvMsg() on Windows.
+  [[nodiscard]] std::size_t receive_from(void* data, std::size_t size, Address& from, ReceiveMetadata& metadata);
+  [[nodiscard]] std::size_t receive_from(void* data, std::size_t size, Address& from, ReceiveMetadata& metadata,
+                                         std::error_code& ec) noexcept;
+  /// As receive_batch(), and each filled slot's metadata in metadata[i]
+  /// (an array of `count`): recvmmsg() with a control buffer per message on
+  /// Linux, recvmsg() (WSARecvMsg() on Windows) per datagram elsewhere.
+  [[nodiscard]] std::size_t receive_batch(IncomingDatagram* datagrams, ReceiveMetadata* metadata, std::size_t count);
+  [[nodiscard]] std::size_t receive_batch(IncomingDatagram* datagrams, ReceiveMetadata* metadata, std::size_t count,
+                                          std::error_code& ec) noexcept;
+  /// SO_TIMESTAMPNS (SOL_SOCKET; SO_TIMESTAMP where there is no
+  /// SO_TIMESTAMPNS): the kernel stamps each datagram with its receive time,
+  /// which receive_from() and receive_batch() with ReceiveMetadata report.
+  /// Windows: operation_not_supported.
+  void set_receive_timestamps(bool on);
+  void set_receive_timestamps(bool on, std::error_code& ec) noexcept;
+  /// getsockname() for the family, then IP_PKTINFO (IPPROTO_IP) or
+  /// IPV6_RECVPKTINFO (IPPROTO_IPV6); IP_RECVDSTADDR and IP_RECVIF on the
+  /// BSDs; on Windows getsockopt(SO_PROTOCOL_INFOW), then IP_PKTINFO or
+  /// IPV6_PKTINFO: each datagram's destination address and interface are
+  /// reported in ReceiveMetadata. Unix sockets: operation_not_supported.
+  void set_receive_destination(bool on);
+  void set_receive_destination(bool on, std::error_code& ec) noexcept;
+
   /// SO_BROADCAST (SOL_SOCKET): allow sending to broadcast addresses.
   void set_broadcast(bool on);
   void set_broadcast(bool on, std::error_code& ec) noexcept;
@@ -185,13 +243,51 @@ private:
   std::size_t receive_vector_impl(const MutableBuffer* buffers, std::size_t count, Address* from,
                                   std::error_code& ec) noexcept;
   std::size_t send_batch_impl(const OutgoingDatagram* datagrams, std::size_t count, std::error_code& ec) noexcept;
-  std::size_t receive_batch_impl(IncomingDatagram* datagrams, std::size_t count, std::error_code& ec) noexcept;
+  /// receive_batch()'s body; with_metadata: also each slot's metadata
+  /// (compiled separately, so the plain batch is the code it always was).
+  template <bool with_metadata>
+  std::size_t receive_batch_impl(IncomingDatagram* datagrams, ReceiveMetadata* metadata, std::size_t count,
+                                 std::error_code& ec) noexcept;
+  std::size_t receive_metadata_impl(void* data, std::size_t size, Address& from, ReceiveMetadata& metadata,
+                                    std::error_code& ec) noexcept;
+  std::error_code set_metadata_option(int (*set)(native_handle_type, bool) noexcept, bool on) noexcept;
   const detail::Deadline* receive_deadline(detail::Deadline& storage, std::error_code& ec) noexcept;
   const detail::Deadline* send_deadline(detail::Deadline& storage, std::error_code& ec) noexcept;
 };
 
 // ---------------------------------------------------------------------------
 // Implementation
+
+namespace detail {
+/// The OS's metadata for one datagram (sys::recv_with_metadata,
+/// sys::message_metadata) as a ReceiveMetadata.
+inline void to_receive_metadata(const DatagramMetadata& raw, ReceiveMetadata& out) noexcept {
+  out = ReceiveMetadata{};
+  out.truncated = raw.control_truncated;
+  if (raw.has_timestamp) {
+    out.timestamp = std::chrono::system_clock::time_point(
+        std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::nanoseconds(raw.timestamp_ns)));
+  }
+  if (raw.interface_index != 0) out.interface_index = raw.interface_index;
+  std::error_code ec;
+  Address destination;
+  if (raw.destination_family == AF_INET) {
+    sockaddr_in sin{};
+    sin.sin_family = AF_INET;
+    std::memcpy(&sin.sin_addr, raw.ip, 4);
+    destination = Address::from_native(reinterpret_cast<const sockaddr*>(&sin), sizeof sin, ec);
+  } else if (raw.destination_family == AF_INET6) {
+    sockaddr_in6 sin6{};
+    sin6.sin6_family = AF_INET6;
+    std::memcpy(&sin6.sin6_addr, raw.ip, 16);
+    // fe80::/10 means nothing without its interface: give it as the scope.
+    if (raw.ip[0] == 0xfe && (raw.ip[1] & 0xc0) == 0x80)
+      sin6.sin6_scope_id = static_cast<decltype(sin6.sin6_scope_id)>(raw.interface_index);
+    destination = Address::from_native(reinterpret_cast<const sockaddr*>(&sin6), sizeof sin6, ec);
+  }
+  if (raw.destination_family != 0 && !ec) out.destination = destination;
+}
+}  // namespace detail
 
 inline DatagramSocket::DatagramSocket(Family family) { detail::Throw{"socket"}.check(open(family, SOCK_DGRAM)); }
 
@@ -505,7 +601,9 @@ inline std::size_t DatagramSocket::send_batch(const OutgoingDatagram* datagrams,
   return detail::Throw{"send_batch", to}.check(n, ec);
 }
 
-inline std::size_t DatagramSocket::receive_batch_impl(IncomingDatagram* datagrams, std::size_t count,
+template <bool with_metadata>
+inline std::size_t DatagramSocket::receive_batch_impl(IncomingDatagram* datagrams,
+                                                      [[maybe_unused]] ReceiveMetadata* metadata, std::size_t count,
                                                       std::error_code& ec) noexcept {
   if (!is_open()) {
     ec = detail::not_open();
@@ -520,12 +618,15 @@ inline std::size_t DatagramSocket::receive_batch_impl(IncomingDatagram* datagram
   if (detail::sys::has_message_batch) {
     constexpr std::size_t chunk = 32;
     detail::sys::message messages[chunk];
+    [[maybe_unused]] std::conditional_t<with_metadata, detail::sys::control_buffer[chunk], char> controls;
     while (got < count) {
       const std::size_t n = count - got < chunk ? count - got : chunk;
-      for (std::size_t i = 0; i < n; ++i)
+      for (std::size_t i = 0; i < n; ++i) {
         detail::sys::set_message(messages[i], detail::BufferAccess::native(&datagrams[got + i].buffer), 1,
                                  detail::AddressAccess::storage(datagrams[got + i].from),
                                  detail::AddressAccess::capacity);
+        if constexpr (with_metadata) detail::sys::set_message_control(messages[i], controls[i]);
+      }
       std::size_t done = 0;
       if (got == 0) {  // wait for the first (recvmmsg's MSG_WAITFORONE takes the rest queued)
         done = detail::transfer(
@@ -544,6 +645,11 @@ inline std::size_t DatagramSocket::receive_batch_impl(IncomingDatagram* datagram
         d.received = detail::sys::message_length(messages[i]);
         d.truncated = detail::sys::message_truncated(messages[i]);
         detail::AddressAccess::adopt(d.from, detail::sys::message_name_length(messages[i]));
+        if constexpr (with_metadata) {
+          detail::DatagramMetadata raw;
+          detail::sys::message_metadata(messages[i], raw);
+          detail::to_receive_metadata(raw, metadata[got + i]);
+        }
       }
       got += done;
       if (done < n) break;
@@ -556,24 +662,36 @@ inline std::size_t DatagramSocket::receive_batch_impl(IncomingDatagram* datagram
     for (; got < count; ++got) {
       IncomingDatagram& d = datagrams[got];
       const detail::sys::io_vector* v = detail::BufferAccess::native(&d.buffer);
+      [[maybe_unused]] std::conditional_t<with_metadata, detail::DatagramMetadata, char> raw;
       bool truncated = false;
       std::size_t n = 0;
       if (got == 0) {
-        n = detail::receive_vector(handle_, v, 1, &d.from, deadline, waits_in_poll(), truncated, error);
+        if constexpr (with_metadata) {
+          n = detail::receive_with_metadata(handle_, d.buffer.data(), d.buffer.size(), &d.from, raw, deadline,
+                                            waits_in_poll(), truncated, error);
+        } else {
+          n = detail::receive_vector(handle_, v, 1, &d.from, deadline, waits_in_poll(), truncated, error);
+        }
         if (error) break;
       } else {
         auto name_size = detail::AddressAccess::capacity;
-        const detail::sys::io_result r =
-            detail::hook_fails(detail::SysCall::receive, handle_)
-                ? detail::sys::io_result{-1}
-                : detail::sys::recv_vector(handle_, v, 1, detail::AddressAccess::storage(d.from), &name_size, true,
-                                           truncated);
+        sockaddr* name = detail::AddressAccess::storage(d.from);
+        detail::sys::io_result r = -1;
+        if (!detail::hook_fails(detail::SysCall::receive, handle_)) {
+          if constexpr (with_metadata) {
+            r = detail::sys::recv_with_metadata(handle_, d.buffer.data(), d.buffer.size(), name, &name_size, true,
+                                                truncated, raw);
+          } else {
+            r = detail::sys::recv_vector(handle_, v, 1, name, &name_size, true, truncated);
+          }
+        }
         if (r < 0) break;  // nothing more queued, or an error the next call will report
         n = static_cast<std::size_t>(r);
         detail::AddressAccess::adopt(d.from, name_size);
       }
       d.received = n;
       d.truncated = truncated;
+      if constexpr (with_metadata) detail::to_receive_metadata(raw, metadata[got]);
     }
   }
   if (error && got == 0) ec = blocking_error(error);
@@ -581,11 +699,76 @@ inline std::size_t DatagramSocket::receive_batch_impl(IncomingDatagram* datagram
 }
 inline std::size_t DatagramSocket::receive_batch(IncomingDatagram* datagrams, std::size_t count,
                                                  std::error_code& ec) noexcept {
-  return receive_batch_impl(datagrams, count, ec);
+  return receive_batch_impl<false>(datagrams, nullptr, count, ec);
 }
 inline std::size_t DatagramSocket::receive_batch(IncomingDatagram* datagrams, std::size_t count) {
   std::error_code ec;
-  return detail::Throw{"receive_batch"}.check(receive_batch_impl(datagrams, count, ec), ec);
+  return detail::Throw{"receive_batch"}.check(receive_batch_impl<false>(datagrams, nullptr, count, ec), ec);
+}
+inline std::size_t DatagramSocket::receive_batch(IncomingDatagram* datagrams, ReceiveMetadata* metadata,
+                                                 std::size_t count, std::error_code& ec) noexcept {
+  return receive_batch_impl<true>(datagrams, metadata, count, ec);
+}
+inline std::size_t DatagramSocket::receive_batch(IncomingDatagram* datagrams, ReceiveMetadata* metadata,
+                                                 std::size_t count) {
+  std::error_code ec;
+  return detail::Throw{"receive_batch"}.check(receive_batch_impl<true>(datagrams, metadata, count, ec), ec);
+}
+
+// --- receive metadata -------------------------------------------------------------
+
+inline std::size_t DatagramSocket::receive_metadata_impl(void* data, std::size_t size, Address& from,
+                                                         ReceiveMetadata& metadata, std::error_code& ec) noexcept {
+  metadata = ReceiveMetadata{};
+  if (!is_open()) {
+    ec = detail::not_open();
+    return 0;
+  }
+  ec.clear();
+  detail::Deadline storage;
+  const detail::Deadline* deadline = receive_deadline(storage, ec);
+  if (ec) return 0;
+  detail::DatagramMetadata raw;
+  bool truncated = false;
+  const std::size_t n =
+      detail::receive_with_metadata(handle_, data, size, &from, raw, deadline, waits_in_poll(), truncated, ec);
+  if (ec) {
+    ec = blocking_error(ec);
+    return 0;
+  }
+  detail::to_receive_metadata(raw, metadata);
+  if (truncated) ec = detail::sys::to_error_code(detail::sys::err_message_size);
+  return n;
+}
+inline std::size_t DatagramSocket::receive_from(void* data, std::size_t size, Address& from, ReceiveMetadata& metadata,
+                                                std::error_code& ec) noexcept {
+  return receive_metadata_impl(data, size, from, metadata, ec);
+}
+inline std::size_t DatagramSocket::receive_from(void* data, std::size_t size, Address& from,
+                                                ReceiveMetadata& metadata) {
+  std::error_code ec;
+  const std::size_t n = receive_metadata_impl(data, size, from, metadata, ec);
+  if (ec == std::errc::message_size) return truncated(size, &from, detail::Throw{"receive_from"});
+  return detail::Throw{"receive_from"}.check(n, ec);
+}
+
+inline std::error_code DatagramSocket::set_metadata_option(int (*set)(native_handle_type, bool) noexcept,
+                                                           bool on) noexcept {
+  return is_open() ? detail::set_receive_metadata(handle_, set, on) : detail::not_open();
+}
+inline void DatagramSocket::set_receive_timestamps(bool on, std::error_code& ec) noexcept {
+  detail::Store{ec}.check(set_metadata_option(&detail::sys::set_receive_timestamps, on));
+}
+inline void DatagramSocket::set_receive_timestamps(bool on) {
+  detail::Throw{detail::sys::receive_timestamps_call}.check(
+      set_metadata_option(&detail::sys::set_receive_timestamps, on));
+}
+inline void DatagramSocket::set_receive_destination(bool on, std::error_code& ec) noexcept {
+  detail::Store{ec}.check(set_metadata_option(&detail::sys::set_receive_destination, on));
+}
+inline void DatagramSocket::set_receive_destination(bool on) {
+  detail::Throw{detail::sys::receive_destination_call}.check(
+      set_metadata_option(&detail::sys::set_receive_destination, on));
 }
 
 inline void DatagramSocket::set_broadcast(bool on, std::error_code& ec) noexcept {

@@ -6,9 +6,11 @@
 #include <outlet/buffer.hpp>
 #include <outlet/socket_base.hpp>
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -21,6 +23,58 @@ enum class Shutdown {
   receive,  ///< SHUT_RD (SD_RECEIVE on Windows): no more receiving.
   send,     ///< SHUT_WR (SD_SEND): no more sending; the peer reads end-of-stream.
   both      ///< SHUT_RDWR (SD_BOTH): neither.
+};
+
+/// A TCP connection's state, as Socket::tcp_info() reports it (RFC 793's
+/// states; every OS outlet reads them from has these).
+enum class TcpState {
+  closed,        ///< No connection (CLOSED).
+  listen,        ///< Waiting for connections (LISTEN).
+  syn_sent,      ///< Connecting: SYN sent, waiting for the SYN-ACK.
+  syn_received,  ///< Being connected to: SYN received, SYN-ACK sent.
+  established,   ///< Connected: data flows both ways.
+  fin_wait_1,    ///< This end shut down sending; its FIN is not yet acknowledged.
+  fin_wait_2,    ///< This end's FIN is acknowledged; waiting for the peer's.
+  close_wait,    ///< The peer shut down sending; this end has not yet.
+  closing,       ///< Both ends sent a FIN at once; waiting for the acknowledgement.
+  last_ack,      ///< This end closed after the peer; waiting for its FIN's acknowledgement.
+  time_wait,     ///< Closed; waiting out stray segments (2 MSL).
+  unknown        ///< A state the OS reported that outlet does not know.
+};
+
+/// What the OS knows about a TCP connection: Socket::tcp_info(). A member
+/// the OS does not report is an empty std::optional; which ones each OS
+/// fills is in docs/socket.md ("TCP statistics"). Counters run from the
+/// start of the connection.
+struct TcpInfo {
+  /// The connection's state.
+  TcpState state = TcpState::unknown;
+  /// The smoothed round-trip time (Linux, Windows: microseconds as measured;
+  /// macOS: whole milliseconds).
+  std::chrono::microseconds rtt{};
+  /// The round-trip time's variance (Linux, macOS).
+  std::optional<std::chrono::microseconds> rtt_variance{};
+  /// The maximum segment size for sending, in bytes.
+  std::optional<std::uint64_t> mss{};
+  /// The congestion window in segments (Linux, whose unit this is).
+  std::optional<std::uint64_t> congestion_window_segments{};
+  /// The congestion window in bytes (macOS, Windows, whose unit this is).
+  std::optional<std::uint64_t> congestion_window_bytes{};
+  /// Segments retransmitted in all (Linux, macOS).
+  std::optional<std::uint64_t> retransmitted_segments{};
+  /// Bytes retransmitted in all (Linux 4.19+, macOS, Windows).
+  std::optional<std::uint64_t> retransmitted_bytes{};
+  /// Bytes of ours the peer has acknowledged (Linux 4.1+).
+  std::optional<std::uint64_t> bytes_acked{};
+  /// Bytes sent, retransmissions included on Linux (4.19+) and Windows,
+  /// also on macOS.
+  std::optional<std::uint64_t> bytes_sent{};
+  /// Bytes received from the peer (Linux 4.1+, macOS, Windows).
+  std::optional<std::uint64_t> bytes_received{};
+  /// Segments sent (Linux 4.2+, macOS).
+  std::optional<std::uint64_t> segments_sent{};
+  /// Segments received (Linux 4.2+, macOS).
+  std::optional<std::uint64_t> segments_received{};
 };
 
 /// A connected stream socket (TCP, or Unix stream). Move-only; the
@@ -138,6 +192,13 @@ public:
   /// getsockopt(): reads SO_KEEPALIVE.
   [[nodiscard]] bool keep_alive() const;
   [[nodiscard]] bool keep_alive(std::error_code& ec) const noexcept;
+
+  /// The connection's TCP statistics, in one OS call: getsockopt(TCP_INFO)
+  /// on Linux, getsockopt(TCP_CONNECTION_INFO) on macOS, WSAIoctl(SIO_TCP_INFO)
+  /// on Windows 10 1703+. Fails with operation_not_supported on a Unix
+  /// socket and where the OS has no such call; what() names the call.
+  [[nodiscard]] TcpInfo tcp_info() const;
+  [[nodiscard]] TcpInfo tcp_info(std::error_code& ec) const noexcept;
 
 private:
   friend class ServerSocket;
@@ -626,6 +687,43 @@ inline bool Socket::keep_alive(std::error_code& ec) const noexcept {
 }
 inline bool Socket::keep_alive() const {
   return flag(SOL_SOCKET, SO_KEEPALIVE, detail::Throw{"getsockopt(SO_KEEPALIVE)"});
+}
+
+namespace detail {
+/// A TcpStatistics field as an optional: empty where the OS lacks it.
+inline std::optional<std::uint64_t> reported(std::uint64_t value) noexcept {
+  return value == TcpStatistics::absent ? std::nullopt : std::optional<std::uint64_t>(value);
+}
+/// Socket::tcp_info()'s portable half: the OS's figures as a TcpInfo.
+inline TcpInfo to_tcp_info(const TcpStatistics& s) noexcept {
+  TcpInfo info;
+  info.state = s.state >= 0 && s.state <= static_cast<int>(TcpState::time_wait) ? static_cast<TcpState>(s.state)
+                                                                                : TcpState::unknown;
+  info.rtt = std::chrono::microseconds(s.rtt_us == TcpStatistics::absent ? 0 : s.rtt_us);
+  if (s.rtt_variance_us != TcpStatistics::absent) info.rtt_variance = std::chrono::microseconds(s.rtt_variance_us);
+  info.mss = reported(s.mss);
+  info.congestion_window_segments = reported(s.congestion_window_segments);
+  info.congestion_window_bytes = reported(s.congestion_window_bytes);
+  info.retransmitted_segments = reported(s.retransmitted_segments);
+  info.retransmitted_bytes = reported(s.retransmitted_bytes);
+  info.bytes_acked = reported(s.bytes_acked);
+  info.bytes_sent = reported(s.bytes_sent);
+  info.bytes_received = reported(s.bytes_received);
+  info.segments_sent = reported(s.segments_sent);
+  info.segments_received = reported(s.segments_received);
+  return info;
+}
+}  // namespace detail
+
+inline TcpInfo Socket::tcp_info(std::error_code& ec) const noexcept {
+  detail::TcpStatistics stats;
+  ec = is_open() ? detail::tcp_statistics(handle_, stats) : detail::not_open();
+  return ec ? TcpInfo{} : detail::to_tcp_info(stats);
+}
+inline TcpInfo Socket::tcp_info() const {
+  std::error_code ec;
+  TcpInfo info = tcp_info(ec);
+  return detail::Throw{detail::sys::tcp_statistics_call}.check(info, ec);
 }
 
 // --- connect(host, port) --------------------------------------------------

@@ -40,11 +40,18 @@
 //              recv_messages()
 //   waiting    poll_one(), poll_many(), wait_connect()
 //   files      unix_path_identity(), remove_unix_path()
+//   TCP stats  tcp_statistics(), tcp_statistics_call (detail::TcpStatistics)
+//   datagram   has_receive_timestamps, control_buffer,
+//   metadata   receive_timestamps_call, receive_destination_call,
+//              set_receive_timestamps(), set_receive_destination(),
+//              recv_with_metadata(), set_message_control(), message_metadata()
+//              (detail::DatagramMetadata)
 #ifndef OUTLET_DETAIL_PLATFORM_HPP
 #define OUTLET_DETAIL_PLATFORM_HPP
 
 #include <outlet/detail/abi.hpp>
 
+#include <cstdint>
 #include <type_traits>
 
 namespace outlet {
@@ -62,6 +69,48 @@ constexpr To convert(From value) noexcept {
     return static_cast<To>(value);
   }
 }
+
+// --- TCP statistics (issue #19) ------------------------------------------------
+/// What sys::tcp_statistics() reads from the OS, in portable units. A field
+/// this OS does not report stays `absent`; Socket::tcp_info() turns it into
+/// an empty std::optional.
+struct TcpStatistics {
+  static constexpr std::uint64_t absent = UINT64_MAX;
+  /// 0 closed, 1 listen, 2 syn_sent, 3 syn_received, 4 established,
+  /// 5 fin_wait_1, 6 fin_wait_2, 7 close_wait, 8 closing, 9 last_ack,
+  /// 10 time_wait (outlet::TcpState's order, RFC 793's states); -1 unknown.
+  int state = -1;
+  std::uint64_t rtt_us = absent;
+  std::uint64_t rtt_variance_us = absent;
+  std::uint64_t mss = absent;
+  std::uint64_t congestion_window_segments = absent;
+  std::uint64_t congestion_window_bytes = absent;
+  std::uint64_t retransmitted_segments = absent;
+  std::uint64_t retransmitted_bytes = absent;
+  std::uint64_t bytes_acked = absent;
+  std::uint64_t bytes_sent = absent;
+  std::uint64_t bytes_received = absent;
+  std::uint64_t segments_sent = absent;
+  std::uint64_t segments_received = absent;
+};
+
+// --- datagram receive metadata (issue #19) -----------------------------------
+/// What one received datagram's control messages said, as
+/// sys::recv_with_metadata() and sys::message_metadata() read them.
+/// DatagramSocket turns it into an outlet::ReceiveMetadata.
+struct DatagramMetadata {
+  /// The kernel's receive time, nanoseconds since 1970 (CLOCK_REALTIME).
+  bool has_timestamp = false;
+  std::int64_t timestamp_ns = 0;
+  /// The datagram's destination address: AF_INET (4 bytes of `ip`) or
+  /// AF_INET6 (16); 0 if none was reported.
+  int destination_family = 0;
+  unsigned char ip[16] = {};
+  /// The interface it arrived on; 0 if none was reported.
+  unsigned interface_index = 0;
+  /// MSG_CTRUNC: the OS had more control data than fitted, and dropped it.
+  bool control_truncated = false;
+};
 }  // namespace detail
 }  // namespace OUTLET_ABI_NAMESPACE
 }  // namespace outlet

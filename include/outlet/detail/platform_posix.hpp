@@ -22,12 +22,21 @@
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
+#if defined(__APPLE__)
+// TCPS_*, the states TCP_CONNECTION_INFO reports.
+#include <netinet/tcp_fsm.h>
+#endif  // defined(__APPLE__)
+#if !defined(IP_PKTINFO) && defined(IP_RECVIF)
+// sockaddr_dl, which IP_RECVIF reports (the BSDs).
+#include <net/if_dl.h>
+#endif  // !defined(IP_PKTINFO) && defined(IP_RECVIF)
 
 #include <cerrno>
 #include <climits>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <system_error>
 
 namespace outlet {
@@ -481,6 +490,313 @@ inline const char* environment_variable(const char* name) noexcept { return ::ge
 inline void unset_environment_variable(const char* name) noexcept { (void)::unsetenv(name); }
 /// fcntl(F_SETFD, FD_CLOEXEC): 0, or -1 (EBADF: no such descriptor).
 inline int set_close_on_exec(native_handle h) noexcept { return ::fcntl(h, F_SETFD, FD_CLOEXEC); }
+// --- TCP statistics (issue #19) ------------------------------------------------
+
+#if defined(__linux__)
+/// The kernel's struct tcp_info as far as Linux 4.19 (tcpi_bytes_retrans).
+/// Spelled here because glibc's <netinet/tcp.h> stops at tcpi_total_retrans
+/// and <linux/tcp.h>, which has the rest, cannot be included beside it (both
+/// define struct tcphdr). The layout is kernel ABI, only ever appended to:
+/// an older kernel fills less of it, and says how much in the length.
+struct LinuxTcpInfo {
+  std::uint8_t state, ca_state, retransmits, probes, backoff, options, wscale, flags;
+  std::uint32_t rto, ato, snd_mss, rcv_mss;
+  std::uint32_t unacked, sacked, lost, retrans, fackets;
+  std::uint32_t last_data_sent, last_ack_sent, last_data_recv, last_ack_recv;
+  std::uint32_t pmtu, rcv_ssthresh, rtt, rttvar, snd_ssthresh, snd_cwnd, advmss, reordering;
+  std::uint32_t rcv_rtt, rcv_space, total_retrans;
+  std::uint64_t pacing_rate, max_pacing_rate, bytes_acked, bytes_received;  // Linux 4.1
+  std::uint32_t segs_out, segs_in;                                          // 4.2
+  std::uint32_t notsent_bytes, min_rtt, data_segs_in, data_segs_out;
+  std::uint64_t delivery_rate, busy_time, rwnd_limited, sndbuf_limited;
+  std::uint32_t delivered, delivered_ce;
+  std::uint64_t bytes_sent, bytes_retrans;  // 4.19
+};
+static_assert(offsetof(LinuxTcpInfo, rtt) == 68 && offsetof(LinuxTcpInfo, bytes_acked) == 120 &&
+                  offsetof(LinuxTcpInfo, bytes_sent) == 200 && sizeof(LinuxTcpInfo) == 216,
+              "LinuxTcpInfo must have the kernel's struct tcp_info layout");
+
+/// Linux's TCP_* state numbers in outlet's order (TcpStatistics::state).
+inline int portable_tcp_state(std::uint8_t s) noexcept {
+  switch (s) {
+    case TCP_CLOSE: return 0;
+    case TCP_LISTEN: return 1;
+    case TCP_SYN_SENT: return 2;
+    case TCP_SYN_RECV: return 3;
+    case TCP_ESTABLISHED: return 4;
+    case TCP_FIN_WAIT1: return 5;
+    case TCP_FIN_WAIT2: return 6;
+    case TCP_CLOSE_WAIT: return 7;
+    case TCP_CLOSING: return 8;
+    case TCP_LAST_ACK: return 9;
+    case TCP_TIME_WAIT: return 10;
+    default: return -1;
+  }
+}
+
+/// What tcp_info() names in errors.
+inline constexpr const char* tcp_statistics_call = "getsockopt(TCP_INFO)";
+
+/// getsockopt(IPPROTO_TCP, TCP_INFO). RTTs in microseconds; the congestion
+/// window in segments; the byte and segment counters where the kernel is
+/// new enough to fill them (the returned length says).
+inline int tcp_statistics(native_handle h, detail::TcpStatistics& out) noexcept {
+  LinuxTcpInfo info{};
+  ::socklen_t len = sizeof info;
+  if (::getsockopt(h, IPPROTO_TCP, TCP_INFO, &info, &len) != 0) return -1;
+  const auto has = [len](std::size_t end) { return static_cast<std::size_t>(len) >= end; };
+  out = detail::TcpStatistics{};
+  out.state = portable_tcp_state(info.state);
+  out.rtt_us = info.rtt;
+  out.rtt_variance_us = info.rttvar;
+  out.mss = info.snd_mss;
+  out.congestion_window_segments = info.snd_cwnd;
+  out.retransmitted_segments = info.total_retrans;
+  if (has(offsetof(LinuxTcpInfo, segs_out))) {
+    out.bytes_acked = info.bytes_acked;
+    out.bytes_received = info.bytes_received;
+  }
+  if (has(offsetof(LinuxTcpInfo, notsent_bytes))) {
+    out.segments_sent = info.segs_out;
+    out.segments_received = info.segs_in;
+  }
+  if (has(sizeof info)) {
+    out.bytes_sent = info.bytes_sent;
+    out.retransmitted_bytes = info.bytes_retrans;
+  }
+  return 0;
+}
+#elif defined(__APPLE__) && defined(TCP_CONNECTION_INFO)
+// Not compiled or run by outlet's CI (no macOS there): kept to the fields
+// whose meaning Apple's headers state.
+
+/// macOS's TCPS_* state numbers in outlet's order (TcpStatistics::state).
+inline int portable_tcp_state(std::uint8_t s) noexcept {
+  switch (s) {
+    case TCPS_CLOSED: return 0;
+    case TCPS_LISTEN: return 1;
+    case TCPS_SYN_SENT: return 2;
+    case TCPS_SYN_RECEIVED: return 3;
+    case TCPS_ESTABLISHED: return 4;
+    case TCPS_FIN_WAIT_1: return 5;
+    case TCPS_FIN_WAIT_2: return 6;
+    case TCPS_CLOSE_WAIT: return 7;
+    case TCPS_CLOSING: return 8;
+    case TCPS_LAST_ACK: return 9;
+    case TCPS_TIME_WAIT: return 10;
+    default: return -1;
+  }
+}
+
+/// What tcp_info() names in errors.
+inline constexpr const char* tcp_statistics_call = "getsockopt(TCP_CONNECTION_INFO)";
+
+/// getsockopt(IPPROTO_TCP, TCP_CONNECTION_INFO). macOS reports RTTs in
+/// milliseconds and the congestion window in bytes.
+inline int tcp_statistics(native_handle h, detail::TcpStatistics& out) noexcept {
+  ::tcp_connection_info info{};
+  ::socklen_t len = sizeof info;
+  if (::getsockopt(h, IPPROTO_TCP, TCP_CONNECTION_INFO, &info, &len) != 0) return -1;
+  out = detail::TcpStatistics{};
+  out.state = portable_tcp_state(info.tcpi_state);
+  out.rtt_us = std::uint64_t{info.tcpi_srtt} * 1000;
+  out.rtt_variance_us = std::uint64_t{info.tcpi_rttvar} * 1000;
+  out.mss = info.tcpi_maxseg;
+  out.congestion_window_bytes = info.tcpi_snd_cwnd;
+  out.retransmitted_segments = info.tcpi_txretransmitpackets;
+  out.retransmitted_bytes = info.tcpi_txretransmitbytes;
+  out.bytes_sent = info.tcpi_txbytes;
+  out.bytes_received = info.tcpi_rxbytes;
+  out.segments_sent = info.tcpi_txpackets;
+  out.segments_received = info.tcpi_rxpackets;
+  return 0;
+}
+#else
+/// What tcp_info() names in errors.
+inline constexpr const char* tcp_statistics_call = "tcp_info";
+
+/// No TCP statistics outlet knows how to read on this OS: fails with
+/// EOPNOTSUPP (operation_not_supported).
+inline int tcp_statistics(native_handle, detail::TcpStatistics&) noexcept {
+  errno = EOPNOTSUPP;
+  return -1;
+}
+#endif  // defined(__linux__)
+
+// --- datagram receive metadata (issue #19) -------------------------------------
+// recvmsg()'s control messages: the kernel's receive time, and the address
+// and interface a datagram came in on.
+
+/// SO_TIMESTAMPNS / SO_TIMESTAMP: kernel receive timestamps.
+inline constexpr bool has_receive_timestamps = true;
+
+// The receive time: Linux's SO_TIMESTAMPNS gives a timespec (nanoseconds),
+// elsewhere SO_TIMESTAMP a timeval (microseconds). Both are CLOCK_REALTIME.
+#if defined(SO_TIMESTAMPNS) && defined(SCM_TIMESTAMPNS)
+using timestamp_type = ::timespec;
+inline constexpr int timestamp_option = SO_TIMESTAMPNS;
+inline constexpr int timestamp_message = SCM_TIMESTAMPNS;
+inline constexpr const char* receive_timestamps_call = "setsockopt(SO_TIMESTAMPNS)";
+inline std::int64_t timestamp_ns(const ::timespec& t) noexcept {
+  return convert<std::int64_t>(t.tv_sec) * 1000000000 + t.tv_nsec;
+}
+#else
+using timestamp_type = ::timeval;
+inline constexpr int timestamp_option = SO_TIMESTAMP;
+inline constexpr int timestamp_message = SCM_TIMESTAMP;
+inline constexpr const char* receive_timestamps_call = "setsockopt(SO_TIMESTAMP)";
+inline std::int64_t timestamp_ns(const ::timeval& t) noexcept {
+  return convert<std::int64_t>(t.tv_sec) * 1000000000 + convert<std::int64_t>(t.tv_usec) * 1000;
+}
+#endif  // defined(SO_TIMESTAMPNS) && defined(SCM_TIMESTAMPNS)
+
+/// Copies a control message's payload into `out` if it is long enough.
+template <class T>
+inline bool control_payload(::cmsghdr* c, T& out) noexcept {
+  if (c->cmsg_len < CMSG_LEN(sizeof out)) return false;
+  std::memcpy(&out, CMSG_DATA(c), sizeof out);  // CMSG_DATA need not be aligned for T
+  return true;
+}
+
+// IPv6: IPV6_RECVPKTINFO (RFC 3542) reports an in6_pktinfo as IPV6_PKTINFO;
+// macOS without __APPLE_USE_RFC_3542 has only RFC 2292's IPV6_PKTINFO, which
+// is set to ask for the same.
+#if defined(IPV6_RECVPKTINFO)
+inline constexpr int ipv6_destination_option = IPV6_RECVPKTINFO;
+#else
+inline constexpr int ipv6_destination_option = IPV6_PKTINFO;
+#endif  // defined(IPV6_RECVPKTINFO)
+
+// IPv4: IP_PKTINFO (Linux, macOS) reports an in_pktinfo; the BSDs report the
+// address (IP_RECVDSTADDR, an in_addr) and the interface (IP_RECVIF, a
+// sockaddr_dl) separately. The BSD branch is not compiled by outlet's CI.
+#if defined(IP_PKTINFO)
+inline constexpr const char* receive_destination_call = "setsockopt(IP_PKTINFO / IPV6_RECVPKTINFO)";
+inline constexpr std::size_t ipv4_destination_space = CMSG_SPACE(sizeof(::in_pktinfo));
+inline int set_ipv4_destination(native_handle h, int value) noexcept {
+  return ::setsockopt(h, IPPROTO_IP, IP_PKTINFO, &value, sizeof value);
+}
+inline void read_ipv4_control(::cmsghdr* c, detail::DatagramMetadata& meta) noexcept {
+  ::in_pktinfo info{};
+  if (c->cmsg_type != IP_PKTINFO || !control_payload(c, info)) return;
+  meta.destination_family = AF_INET;
+  std::memcpy(meta.ip, &info.ipi_addr, 4);  // the header's destination (ipi_spec_dst is the reply source)
+  meta.interface_index = convert<unsigned>(info.ipi_ifindex);
+}
+#elif defined(IP_RECVDSTADDR) && defined(IP_RECVIF)
+inline constexpr const char* receive_destination_call = "setsockopt(IP_RECVDSTADDR + IP_RECVIF / IPV6_RECVPKTINFO)";
+inline constexpr std::size_t ipv4_destination_space = CMSG_SPACE(sizeof(::in_addr)) + CMSG_SPACE(sizeof(::sockaddr_dl));
+inline int set_ipv4_destination(native_handle h, int value) noexcept {
+  if (::setsockopt(h, IPPROTO_IP, IP_RECVDSTADDR, &value, sizeof value) != 0) return -1;
+  return ::setsockopt(h, IPPROTO_IP, IP_RECVIF, &value, sizeof value);
+}
+inline void read_ipv4_control(::cmsghdr* c, detail::DatagramMetadata& meta) noexcept {
+  ::in_addr address{};
+  ::sockaddr_dl link{};
+  if (c->cmsg_type == IP_RECVDSTADDR && control_payload(c, address)) {
+    meta.destination_family = AF_INET;
+    std::memcpy(meta.ip, &address, 4);
+  } else if (c->cmsg_type == IP_RECVIF && c->cmsg_len >= CMSG_LEN(offsetof(::sockaddr_dl, sdl_index) + 2)) {
+    std::memcpy(&link, CMSG_DATA(c), c->cmsg_len - CMSG_LEN(0) < sizeof link ? c->cmsg_len - CMSG_LEN(0) : sizeof link);
+    meta.interface_index = link.sdl_index;
+  }
+}
+#else
+inline constexpr const char* receive_destination_call = "set_receive_destination";
+inline constexpr std::size_t ipv4_destination_space = 0;
+inline int set_ipv4_destination(native_handle, int) noexcept {
+  errno = EOPNOTSUPP;
+  return -1;
+}
+inline void read_ipv4_control(::cmsghdr*, detail::DatagramMetadata&) noexcept {}
+#endif  // defined(IP_PKTINFO)
+
+/// Room for every control message outlet asks for: a timestamp and the
+/// larger of the IPv4 and IPv6 destination reports. More (options set
+/// through set_option) does not fit, and the OS says so with MSG_CTRUNC.
+inline constexpr std::size_t control_size =
+    CMSG_SPACE(sizeof(timestamp_type)) + (CMSG_SPACE(sizeof(::in6_pktinfo)) > ipv4_destination_space
+                                              ? CMSG_SPACE(sizeof(::in6_pktinfo))
+                                              : ipv4_destination_space);
+/// recvmsg()'s control buffer, aligned for cmsghdr.
+struct control_buffer {
+  alignas(::cmsghdr) unsigned char bytes[control_size];
+};
+
+/// setsockopt(SOL_SOCKET, SO_TIMESTAMPNS) (SO_TIMESTAMP off Linux).
+inline int set_receive_timestamps(native_handle h, bool on) noexcept {
+  const int value = on ? 1 : 0;
+  return ::setsockopt(h, SOL_SOCKET, timestamp_option, &value, sizeof value);
+}
+
+/// getsockname() for the socket's family, then IPV6_RECVPKTINFO (IPv6) or
+/// IP_PKTINFO (IPv4; IP_RECVDSTADDR and IP_RECVIF on the BSDs). A socket of
+/// another family fails with EOPNOTSUPP.
+inline int set_receive_destination(native_handle h, bool on) noexcept {
+  ::sockaddr_storage name{};
+  ::socklen_t len = sizeof name;
+  if (::getsockname(h, reinterpret_cast<::sockaddr*>(&name), &len) != 0) return -1;
+  const int value = on ? 1 : 0;
+  if (name.ss_family == AF_INET6) return ::setsockopt(h, IPPROTO_IPV6, ipv6_destination_option, &value, sizeof value);
+  if (name.ss_family == AF_INET) return set_ipv4_destination(h, value);
+  errno = EOPNOTSUPP;
+  return -1;
+}
+
+/// The metadata in a received message's control data.
+inline void read_metadata(::msghdr& msg, detail::DatagramMetadata& meta) noexcept {
+  meta = detail::DatagramMetadata{};
+  meta.control_truncated = (msg.msg_flags & MSG_CTRUNC) != 0;
+  for (::cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+    timestamp_type time{};
+    ::in6_pktinfo info6{};
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == timestamp_message && control_payload(c, time)) {
+      meta.has_timestamp = true;
+      meta.timestamp_ns = timestamp_ns(time);
+    } else if (c->cmsg_level == IPPROTO_IP) {
+      read_ipv4_control(c, meta);
+    } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO && control_payload(c, info6)) {
+      meta.destination_family = AF_INET6;
+      std::memcpy(meta.ip, &info6.ipi6_addr, 16);
+      meta.interface_index = convert<unsigned>(info6.ipi6_ifindex);
+    }
+  }
+}
+
+/// recvmsg(2) with a control buffer: one datagram, who sent it, whether it
+/// was cut to fit `size` (MSG_TRUNC), and its metadata.
+inline io_result recv_with_metadata(native_handle h, void* data, std::size_t size, ::sockaddr* from, socklen* from_len,
+                                    bool dont_wait, bool& truncated, detail::DatagramMetadata& meta) noexcept {
+  ::iovec iov{data, size};
+  control_buffer control;
+  ::msghdr msg{};
+  msg.msg_name = from;
+  msg.msg_namelen = from_len != nullptr ? *from_len : 0;
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control.bytes;
+  msg.msg_controllen = sizeof control.bytes;
+  const io_result n = ::recvmsg(h, &msg, dont_wait ? dont_wait_flag : 0);
+  if (n < 0) return n;
+  if (from_len != nullptr) *from_len = msg.msg_namelen;
+  truncated = (msg.msg_flags & MSG_TRUNC) != 0;
+  read_metadata(msg, meta);
+  return n;
+}
+
+#if defined(__linux__) && defined(MSG_WAITFORONE) && !defined(OUTLET_NO_MESSAGE_BATCH)
+/// Gives one batch entry (set_message() first) a control buffer.
+inline void set_message_control(message& m, control_buffer& control) noexcept {
+  m.msg_hdr.msg_control = control.bytes;
+  m.msg_hdr.msg_controllen = sizeof control.bytes;
+}
+/// The metadata recvmmsg() left in one batch entry's control buffer.
+inline void message_metadata(message& m, detail::DatagramMetadata& meta) noexcept { read_metadata(m.msg_hdr, meta); }
+#else
+// Never called (has_message_batch is false), as the batch calls above.
+inline void set_message_control(message&, control_buffer&) noexcept {}
+inline void message_metadata(message&, detail::DatagramMetadata& meta) noexcept { meta = detail::DatagramMetadata{}; }
+#endif  // defined(__linux__) && defined(MSG_WAITFORONE) && !defined(OUTLET_NO_MESSAGE_BATCH)
 
 }  // namespace detail::sys
 }  // namespace OUTLET_ABI_NAMESPACE

@@ -21,6 +21,8 @@
 #endif  // !defined(NOMINMAX)
 #include <winsock2.h>
 #include <ws2tcpip.h>
+// WSARecvMsg's id and the WSA_CMSG_* macros (receive metadata).
+#include <mswsock.h>
 #if __has_include(<afunix.h>)
 #include <afunix.h>
 #define OUTLET_DETAIL_HAVE_AFUNIX 1
@@ -46,6 +48,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 #include <system_error>
 
@@ -547,6 +550,161 @@ inline void unset_environment_variable(const char*) noexcept {}
 inline int set_close_on_exec(native_handle h) noexcept {
   return ::SetHandleInformation(reinterpret_cast<HANDLE>(h), HANDLE_FLAG_INHERIT, 0) ? 0 : -1;
 }
+
+// --- TCP statistics (issue #19) ------------------------------------------------
+
+/// TCP_INFO_v0 (<mstcpip.h>, Windows 10 1703), spelled here because the SDKs
+/// declare it only when NTDDI_VERSION targets that release, which outlet
+/// does not ask its users to set.
+struct TcpInfoV0 {
+  DWORD state;  // TCPSTATE: CLOSED, LISTEN, SYN_SENT, ... TIME_WAIT, as outlet orders them
+  ULONG mss;
+  ULONG64 connection_time_ms;
+  BOOLEAN timestamps_enabled;
+  ULONG rtt_us, min_rtt_us, bytes_in_flight, cwnd, snd_wnd, rcv_wnd, rcv_buf;
+  ULONG64 bytes_out, bytes_in;
+  ULONG bytes_reordered, bytes_retrans, fast_retrans, dup_acks_in, timeout_episodes;
+  UCHAR syn_retrans;
+};
+static_assert(sizeof(TcpInfoV0) == 88, "TcpInfoV0 must have TCP_INFO_v0's layout");
+
+/// What tcp_info() names in errors.
+inline constexpr const char* tcp_statistics_call = "WSAIoctl(SIO_TCP_INFO)";
+
+/// WSAIoctl(SIO_TCP_INFO), version 0 (Windows 10 1703 and later; older
+/// Windows fail with WSAEOPNOTSUPP or WSAEINVAL). RTT in microseconds, the
+/// congestion window in bytes; no RTT variance, acked bytes or segment counts.
+inline int tcp_statistics(native_handle h, detail::TcpStatistics& out) noexcept {
+  const DWORD sio_tcp_info = _WSAIORW(IOC_VENDOR, 39);  // SIO_TCP_INFO (<mstcpip.h>)
+  DWORD version = 0;
+  TcpInfoV0 info{};
+  DWORD returned = 0;
+  if (::WSAIoctl(h, sio_tcp_info, &version, sizeof version, &info, sizeof info, &returned, nullptr, nullptr) != 0)
+    return SOCKET_ERROR;
+  if (returned < sizeof info) {  // a provider that answered without filling it in
+    ::WSASetLastError(WSAEOPNOTSUPP);
+    return SOCKET_ERROR;
+  }
+  out = detail::TcpStatistics{};
+  out.state = info.state <= 10 ? static_cast<int>(info.state) : -1;
+  out.rtt_us = info.rtt_us;
+  out.mss = info.mss;
+  out.congestion_window_bytes = info.cwnd;
+  out.retransmitted_bytes = info.bytes_retrans;
+  out.bytes_sent = info.bytes_out;
+  out.bytes_received = info.bytes_in;
+  return 0;
+}
+
+// --- datagram receive metadata (issue #19) -------------------------------------
+// WSARecvMsg (an extension function, loaded once through WSAIoctl) reports a
+// datagram's destination and interface as IP_PKTINFO / IPV6_PKTINFO control
+// messages. Receive timestamps would need SIO_TIMESTAMPING (Windows 10 2004+,
+// a different model): set_receive_timestamps() fails with WSAEOPNOTSUPP.
+
+/// No kernel receive timestamps (see above).
+inline constexpr bool has_receive_timestamps = false;
+/// What set_receive_timestamps() names in errors.
+inline constexpr const char* receive_timestamps_call = "set_receive_timestamps";
+/// What set_receive_destination() names in errors.
+inline constexpr const char* receive_destination_call = "setsockopt(IP_PKTINFO / IPV6_PKTINFO)";
+
+/// Room for the one control message outlet asks for, the larger IPv6 kind:
+/// a WSACMSGHDR and an IN6_PKTINFO, rounded up to the header's alignment.
+/// More (options set through set_option) does not fit: MSG_CTRUNC.
+struct control_buffer {
+  alignas(::WSACMSGHDR) unsigned char bytes[(sizeof(::WSACMSGHDR) + sizeof(::IN6_PKTINFO) + alignof(::WSACMSGHDR) - 1) /
+                                            alignof(::WSACMSGHDR) * alignof(::WSACMSGHDR)];
+};
+
+/// Not supported: fails with WSAEOPNOTSUPP.
+inline int set_receive_timestamps(native_handle, bool) noexcept {
+  ::WSASetLastError(WSAEOPNOTSUPP);
+  return SOCKET_ERROR;
+}
+
+/// getsockopt(SO_PROTOCOL_INFOW) for the family (getsockname() fails on an
+/// unbound socket), then setsockopt(IP_PKTINFO) or setsockopt(IPV6_PKTINFO).
+/// Another family fails with WSAEOPNOTSUPP.
+inline int set_receive_destination(native_handle h, bool on) noexcept {
+  ::WSAPROTOCOL_INFOW info{};
+  int len = sizeof info;
+  if (::getsockopt(h, SOL_SOCKET, SO_PROTOCOL_INFOW, reinterpret_cast<char*>(&info), &len) != 0) return SOCKET_ERROR;
+  const DWORD value = on ? 1 : 0;
+  const char* bytes = reinterpret_cast<const char*>(&value);
+  if (info.iAddressFamily == AF_INET6) return ::setsockopt(h, IPPROTO_IPV6, IPV6_PKTINFO, bytes, sizeof value);
+  if (info.iAddressFamily == AF_INET) return ::setsockopt(h, IPPROTO_IP, IP_PKTINFO, bytes, sizeof value);
+  ::WSASetLastError(WSAEOPNOTSUPP);
+  return SOCKET_ERROR;
+}
+
+/// WSAIoctl(SIO_GET_EXTENSION_FUNCTION_POINTER, WSAID_WSARECVMSG), or null.
+inline LPFN_WSARECVMSG load_recv_msg(native_handle h) noexcept {
+  ::GUID id = WSAID_WSARECVMSG;
+  LPFN_WSARECVMSG function = nullptr;
+  DWORD returned = 0;
+  if (::WSAIoctl(h, SIO_GET_EXTENSION_FUNCTION_POINTER, &id, sizeof id, &function, sizeof function, &returned, nullptr,
+                 nullptr) != 0)
+    return nullptr;
+  return function;
+}
+
+/// The metadata in a received message's control data.
+inline void read_metadata(::WSAMSG& msg, detail::DatagramMetadata& meta) noexcept {
+  meta = detail::DatagramMetadata{};
+  meta.control_truncated = (msg.dwFlags & MSG_CTRUNC) != 0;
+  for (::WSACMSGHDR* c = WSA_CMSG_FIRSTHDR(&msg); c != nullptr; c = WSA_CMSG_NXTHDR(&msg, c)) {
+    ::IN_PKTINFO info{};
+    ::IN6_PKTINFO info6{};
+    if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO && c->cmsg_len >= WSA_CMSG_LEN(sizeof info)) {
+      std::memcpy(&info, WSA_CMSG_DATA(c), sizeof info);
+      meta.destination_family = AF_INET;
+      std::memcpy(meta.ip, &info.ipi_addr, 4);
+      meta.interface_index = convert<unsigned>(info.ipi_ifindex);
+    } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO &&
+               c->cmsg_len >= WSA_CMSG_LEN(sizeof info6)) {
+      std::memcpy(&info6, WSA_CMSG_DATA(c), sizeof info6);
+      meta.destination_family = AF_INET6;
+      std::memcpy(meta.ip, &info6.ipi6_addr, 16);
+      meta.interface_index = convert<unsigned>(info6.ipi6_ifindex);
+    }
+  }
+}
+
+/// WSARecvMsg with a control buffer: one datagram, who sent it, whether it
+/// was cut to fit `size` (WSAEMSGSIZE after filling the buffer, as
+/// recvfrom()), and its metadata. Where the provider has no WSARecvMsg, a
+/// recvfrom() with empty metadata.
+inline io_result recv_with_metadata(native_handle h, void* data, std::size_t size, ::sockaddr* from, socklen* from_len,
+                                    bool dont_wait, bool& truncated, detail::DatagramMetadata& meta) noexcept {
+  meta = detail::DatagramMetadata{};
+  static const LPFN_WSARECVMSG recv_msg = load_recv_msg(h);
+  if (recv_msg == nullptr) return recv_datagram(h, data, size, from, from_len, dont_wait, truncated);
+  ::WSABUF buffer{static_cast<ULONG>(clamp_size(size)), static_cast<char*>(data)};
+  control_buffer control;
+  ::WSAMSG msg{};
+  msg.name = from;
+  msg.namelen = from_len != nullptr ? *from_len : 0;
+  msg.lpBuffers = &buffer;
+  msg.dwBufferCount = 1;
+  msg.Control.buf = reinterpret_cast<char*>(control.bytes);
+  msg.Control.len = sizeof control.bytes;
+  DWORD received = 0;
+  truncated = false;
+  if (recv_msg(h, &msg, &received, nullptr, nullptr) == SOCKET_ERROR) {
+    if (::WSAGetLastError() != WSAEMSGSIZE) return SOCKET_ERROR;
+    truncated = true;
+    received = buffer.len;
+  }
+  if (from_len != nullptr) *from_len = msg.namelen;
+  if ((msg.dwFlags & MSG_TRUNC) != 0) truncated = true;
+  read_metadata(msg, meta);
+  return static_cast<io_result>(received);
+}
+
+// Never called (has_message_batch is false), as the batch calls above.
+inline void set_message_control(message&, control_buffer&) noexcept {}
+inline void message_metadata(message&, detail::DatagramMetadata& meta) noexcept { meta = detail::DatagramMetadata{}; }
 
 }  // namespace detail::sys
 }  // namespace OUTLET_ABI_NAMESPACE

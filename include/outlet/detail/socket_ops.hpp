@@ -228,6 +228,13 @@ inline std::error_code pending_error(handle h) noexcept {
   return value == 0 ? std::error_code{} : sys::to_error_code(value);
 }
 
+/// The connection's TCP statistics (sys::tcp_statistics: TCP_INFO,
+/// TCP_CONNECTION_INFO or SIO_TCP_INFO).
+inline std::error_code tcp_statistics(handle h, TcpStatistics& out) noexcept {
+  const int r = hook_fails(SysCall::option, h) ? -1 : sys::tcp_statistics(h, out);
+  return r == 0 ? std::error_code{} : last_error_code();
+}
+
 // --- addresses -----------------------------------------------------------------
 
 /// bind(). An empty Address is bad input on every platform (Winsock would
@@ -509,6 +516,33 @@ inline std::size_t receive_vector(handle h, const sys::io_vector* v, std::size_t
       ec);
   if (!ec && from != nullptr) AddressAccess::adopt(*from, len);
   return n;
+}
+
+/// recvmsg() with a control buffer (sys::recv_with_metadata): as
+/// receive_vector() for one buffer, and the datagram's metadata in `meta`
+/// (cleared first). `truncated`: the datagram did not fit; the caller reports it.
+inline std::size_t receive_with_metadata(handle h, void* data, std::size_t size, Address* from, DatagramMetadata& meta,
+                                         const Deadline* deadline, WaitFlag wait, bool& truncated,
+                                         std::error_code& ec) noexcept {
+  auto len = AddressAccess::capacity;  // the sender's name goes straight into `from`
+  sockaddr* sa = from != nullptr ? AddressAccess::storage(*from) : nullptr;
+  truncated = false;
+  meta = DatagramMetadata{};
+  const std::size_t n = transfer(
+      h, SysCall::receive, sys::poll_in, deadline, wait,
+      [&](bool dont_wait) {
+        return sys::recv_with_metadata(h, data, size, sa, from != nullptr ? &len : nullptr, dont_wait, truncated, meta);
+      },
+      ec);
+  if (!ec && from != nullptr) AddressAccess::adopt(*from, len);
+  return n;
+}
+
+/// setsockopt() of a receive-metadata option: sys::set_receive_timestamps
+/// or sys::set_receive_destination.
+inline std::error_code set_receive_metadata(handle h, int (*set)(handle, bool) noexcept, bool on) noexcept {
+  const int r = hook_fails(SysCall::option, h) ? -1 : set(h, on);
+  return r == 0 ? std::error_code{} : last_error_code();
 }
 
 /// The position in a list of buffers that calls consume in part: send_all
