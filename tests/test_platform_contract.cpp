@@ -130,6 +130,18 @@ OUTLET_CONTRACT_CALL(ip_to_text, bool (*)(int, const void*, char*, socklen) noex
 OUTLET_CONTRACT_CALL(resolve_name, int (*)(const char*, const addrinfo*, addrinfo**) noexcept);
 OUTLET_CONTRACT_CALL(free_resolved, void (*)(addrinfo*) noexcept);
 
+// --- multicast and network interfaces -------------------------------------------------------
+OUTLET_CONTRACT_CONSTANT(has_source_multicast, bool);
+static_assert(std::is_integral<sys::ipv4_multicast_value>::value, "ipv4_multicast_value is IP_MULTICAST_TTL's type");
+OUTLET_CONTRACT_CALL(change_membership,
+                     int (*)(handle, bool, const sockaddr*, socklen, const sockaddr*, socklen, unsigned) noexcept);
+OUTLET_CONTRACT_CALL(set_multicast_interface, int (*)(handle, int, unsigned) noexcept);
+OUTLET_CONTRACT_CALL(socket_family, int (*)(handle) noexcept);
+static_assert(std::is_trivially_copyable<sys::InterfaceEntry>::value, "InterfaceEntry is a value");
+static_assert(std::is_same<sys::interface_visitor, bool (*)(void*, const sys::InterfaceEntry&) noexcept>::value,
+              "interface_visitor is the contract's callback");
+OUTLET_CONTRACT_CALL(list_interfaces, int (*)(sys::interface_visitor, void*) noexcept);
+
 #undef OUTLET_CONTRACT_CALL
 #undef OUTLET_CONTRACT_CONSTANT
 

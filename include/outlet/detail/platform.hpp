@@ -36,6 +36,9 @@
 //              recv_messages()
 //   waiting    poll_one(), poll_many(), wait_connect()
 //   files      unix_path_identity(), remove_unix_path()
+//   multicast  has_source_multicast, ipv4_multicast_value (IP_MULTICAST_TTL/LOOP's
+//   and        type), change_membership(), set_multicast_interface(),
+//   interfaces socket_family(), InterfaceEntry, interface_visitor, list_interfaces()
 #ifndef OUTLET_DETAIL_PLATFORM_HPP
 #define OUTLET_DETAIL_PLATFORM_HPP
 
