@@ -646,23 +646,12 @@ inline bool DatagramSocket::broadcast() const {
 
 namespace detail {
 
-/// Whether `a` is an IPv4 (224.0.0.0/4) or IPv6 (ff00::/8) multicast address.
-inline bool is_multicast(const Address& a) noexcept {
-  if (a.family() == Family::ipv4)
-    return (reinterpret_cast<const unsigned char*>(&reinterpret_cast<const sockaddr_in*>(a.native())->sin_addr)[0] &
-            0xf0) == 0xe0;
-  if (a.family() == Family::ipv6)
-    return reinterpret_cast<const unsigned char*>(&reinterpret_cast<const sockaddr_in6*>(a.native())->sin6_addr)[0] ==
-           0xff;
-  return false;
-}
-
 /// Why a group (and source) cannot be joined, or nullptr.
 inline const char* multicast_problem(const Address& group, const Address* source) noexcept {
-  if (!is_multicast(group)) return "is not a multicast address (IPv4 224.0.0.0/4, IPv6 ff00::/8)";
+  if (!group.is_multicast()) return "is not a multicast address (IPv4 224.0.0.0/4, IPv6 ff00::/8)";
   if (source == nullptr) return nullptr;
   if (source->family() != group.family()) return "and its source are not of one address family";
-  if (is_multicast(*source)) return "has a multicast address as its source";
+  if (source->is_multicast()) return "has a multicast address as its source";
   return nullptr;
 }
 
