@@ -386,3 +386,22 @@ TEST_CASE("set_multicast_interface takes an index, or an IPv4 socket an address"
   closed.set_multicast_hops(1, ec);
   CHECK(outlet::detail::is_not_open(ec));
 }
+
+TEST_CASE("An IPv6 socket joins and leaves a group on the loopback interface", "[multicast]") {
+  // No traffic: joining only tells the loopback interface to accept the group.
+  unsigned loopback = 0;
+  for (const outlet::NetworkInterface& i : outlet::interfaces())
+    if (i.loopback && loopback == 0) loopback = i.index;
+  REQUIRE(loopback != 0);
+  DatagramSocket s(Address::any(Family::ipv6, 0));
+  const Address group = Address::ipv6("ff02::6f75:746c:1", 0);
+  s.join_group(group, loopback);
+  std::error_code ec;
+  s.join_group(group, loopback, ec);  // twice on one interface: the OS refuses
+  CHECK(ec);
+  s.leave_group(group, loopback);
+  const Thrown t = thrown_by([&] { s.leave_group(group, loopback); });  // no longer a member
+  CHECK(t.thrown);
+  CHECK(t.what.find("leave_group ff02::6f75:746c:1 on interface " + std::to_string(loopback) + " (\"" +
+                    outlet::interface_name(loopback) + "\")") != std::string::npos);
+}

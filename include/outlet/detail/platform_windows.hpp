@@ -525,25 +525,63 @@ inline constexpr bool has_source_multicast = true;
 /// The value IP_MULTICAST_TTL and IP_MULTICAST_LOOP take: a DWORD.
 using ipv4_multicast_value = DWORD;
 
+/// The older options, for a Winsock without MCAST_JOIN_GROUP (Wine's):
+/// IPV6_ADD_MEMBERSHIP, and IP_ADD_MEMBERSHIP / IP_ADD_SOURCE_MEMBERSHIP
+/// with the interface index written as an address in 0.0.0.0/8 (network
+/// byte order), which Winsock reads as an index.
+inline int change_membership_by_mreq(native_handle h, bool join, const ::sockaddr* group, const ::sockaddr* source,
+                                     unsigned index) noexcept {
+  if (group->sa_family == AF_INET6) {
+    if (source != nullptr) {
+      ::WSASetLastError(WSAENOPROTOOPT);  // no IPv6 source filter without MCAST_JOIN_SOURCE_GROUP
+      return SOCKET_ERROR;
+    }
+    ::ipv6_mreq req{};
+    req.ipv6mr_multiaddr = reinterpret_cast<const ::sockaddr_in6*>(group)->sin6_addr;
+    req.ipv6mr_interface = index;
+    return ::setsockopt(h, IPPROTO_IPV6, join ? IPV6_ADD_MEMBERSHIP : IPV6_DROP_MEMBERSHIP,
+                        reinterpret_cast<const char*>(&req), sizeof req);
+  }
+  if (source != nullptr) {
+    ::ip_mreq_source req{};
+    req.imr_multiaddr = reinterpret_cast<const ::sockaddr_in*>(group)->sin_addr;
+    req.imr_sourceaddr = reinterpret_cast<const ::sockaddr_in*>(source)->sin_addr;
+    req.imr_interface.s_addr = htonl(index);
+    return ::setsockopt(h, IPPROTO_IP, join ? IP_ADD_SOURCE_MEMBERSHIP : IP_DROP_SOURCE_MEMBERSHIP,
+                        reinterpret_cast<const char*>(&req), sizeof req);
+  }
+  ::ip_mreq req{};
+  req.imr_multiaddr = reinterpret_cast<const ::sockaddr_in*>(group)->sin_addr;
+  req.imr_interface.s_addr = htonl(index);
+  return ::setsockopt(h, IPPROTO_IP, join ? IP_ADD_MEMBERSHIP : IP_DROP_MEMBERSHIP, reinterpret_cast<const char*>(&req),
+                      sizeof req);
+}
+
 /// setsockopt(MCAST_JOIN_GROUP / MCAST_LEAVE_GROUP), or with a `source`
 /// MCAST_JOIN_SOURCE_GROUP / MCAST_LEAVE_SOURCE_GROUP, at the group's level
 /// (IPPROTO_IP or IPPROTO_IPV6), on interface `index` (0: the OS picks).
+/// A Winsock that refuses those options (WSAENOPROTOOPT: Wine) gets the
+/// older ones (change_membership_by_mreq).
 inline int change_membership(native_handle h, bool join, const ::sockaddr* group, socklen group_size,
                              const ::sockaddr* source, socklen source_size, unsigned index) noexcept {
   const int level = group->sa_family == AF_INET6 ? IPPROTO_IPV6 : IPPROTO_IP;
+  int r = 0;
   if (source == nullptr) {
     ::GROUP_REQ req{};
     req.gr_interface = index;
     std::memcpy(&req.gr_group, group, static_cast<std::size_t>(group_size));
-    return ::setsockopt(h, level, join ? MCAST_JOIN_GROUP : MCAST_LEAVE_GROUP, reinterpret_cast<const char*>(&req),
-                        sizeof req);
+    r = ::setsockopt(h, level, join ? MCAST_JOIN_GROUP : MCAST_LEAVE_GROUP, reinterpret_cast<const char*>(&req),
+                     sizeof req);
+  } else {
+    ::GROUP_SOURCE_REQ req{};
+    req.gsr_interface = index;
+    std::memcpy(&req.gsr_group, group, static_cast<std::size_t>(group_size));
+    std::memcpy(&req.gsr_source, source, static_cast<std::size_t>(source_size));
+    r = ::setsockopt(h, level, join ? MCAST_JOIN_SOURCE_GROUP : MCAST_LEAVE_SOURCE_GROUP,
+                     reinterpret_cast<const char*>(&req), sizeof req);
   }
-  ::GROUP_SOURCE_REQ req{};
-  req.gsr_interface = index;
-  std::memcpy(&req.gsr_group, group, static_cast<std::size_t>(group_size));
-  std::memcpy(&req.gsr_source, source, static_cast<std::size_t>(source_size));
-  return ::setsockopt(h, level, join ? MCAST_JOIN_SOURCE_GROUP : MCAST_LEAVE_SOURCE_GROUP,
-                      reinterpret_cast<const char*>(&req), sizeof req);
+  if (r == 0 || ::WSAGetLastError() != WSAENOPROTOOPT) return r;
+  return change_membership_by_mreq(h, join, group, source, index);
 }
 
 /// IPV6_MULTICAST_IF, or IP_MULTICAST_IF with the index written as an
