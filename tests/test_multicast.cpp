@@ -211,7 +211,10 @@ TEST_CASE("IPv6 multicast over a veth pair: joined by interface index on one end
 
 TEST_CASE("interfaces() in a namespace lists exactly its interfaces, with their addresses and flags",
           "[multicast][multicast-netns][interfaces]") {
-  const std::string skip = outlet_test::run_in_new_network_namespace(veth_setup, [] {
+  // And an IPv4 address with a label ("mcast0:1"), which getifaddrs() names by the label.
+  std::vector<std::string> setup = veth_setup;
+  setup.push_back("ip addr add 10.77.0.1/24 dev mcast0 label mcast0:1");
+  const std::string skip = outlet_test::run_in_new_network_namespace(setup, [] {
     const std::vector<outlet::NetworkInterface> list = outlet::interfaces();
     std::vector<std::string> names;
     for (const outlet::NetworkInterface& i : list) names.push_back(i.name);
@@ -228,6 +231,9 @@ TEST_CASE("interfaces() in a namespace lists exactly its interfaces, with their 
         CHECK_FALSE(i.loopback);
         const Address mine = Address::ipv6(i.name == "mcast0" ? "fe80::a%mcast0" : "fe80::b%mcast1", 0);
         CHECK(std::find(i.addresses.begin(), i.addresses.end(), mine) != i.addresses.end());
+        const Address labelled = Address::ipv4("10.77.0.1", 0);
+        CHECK((std::find(i.addresses.begin(), i.addresses.end(), labelled) != i.addresses.end()) ==
+              (i.name == "mcast0"));
       }
     }
   });

@@ -541,13 +541,23 @@ using interface_visitor = bool (*)(void* context, const InterfaceEntry& entry) n
 
 /// getifaddrs(3): calls visit() for each interface address (IPv4, IPv6, and
 /// once with no address for an entry of another family, such as Linux's
-/// AF_PACKET one). Returns 0, or -1 with the error in last_error().
+/// AF_PACKET one), a labelled address ("eth0:1") under its interface's
+/// name. Returns 0, or -1 with the error in last_error().
 inline int list_interfaces(interface_visitor visit, void* context) noexcept {
   ::ifaddrs* list = nullptr;
   if (::getifaddrs(&list) != 0) return -1;
   for (const ::ifaddrs* i = list; i != nullptr; i = i->ifa_next) {
-    InterfaceEntry entry{i->ifa_name,
-                         ::if_nametoindex(i->ifa_name),
+    // Linux names an address with a label ("eth0:1") by the label, which
+    // if_nametoindex() does not know: it belongs to the interface before ':'.
+    char base[IF_NAMESIZE] = {};
+    const char* name = i->ifa_name;
+    const char* colon = std::strchr(name, ':');
+    if (colon != nullptr && static_cast<std::size_t>(colon - name) < sizeof base) {
+      std::memcpy(base, name, static_cast<std::size_t>(colon - name));
+      name = base;
+    }
+    InterfaceEntry entry{name,
+                         ::if_nametoindex(name),
                          nullptr,
                          0,
                          (i->ifa_flags & IFF_UP) != 0,
