@@ -658,7 +658,7 @@ inline const char* multicast_problem(const Address& group, const Address* source
 /// The interface join_group() uses: the index given, or an IPv6 group's scope id.
 inline unsigned group_interface(const Address& group, unsigned index) noexcept {
   if (index != 0 || group.family() != Family::ipv6) return index;
-  return static_cast<unsigned>(reinterpret_cast<const sockaddr_in6*>(group.native())->sin6_scope_id);
+  return convert<unsigned>(reinterpret_cast<const sockaddr_in6*>(group.native())->sin6_scope_id);
 }
 
 /// Appends "interface 1 (\"lo\")", or "the default interface" for 0.
