@@ -121,7 +121,7 @@ class OutletConan(ConanFile):
             self.cpp_info.set_property("cmake_target_name", "outlet::outlet")
             self.cpp_info.set_property("pkg_config_name", "outlet")
             if self.settings.os == "Windows":
-                self.cpp_info.system_libs = ["ws2_32"]
+                self.cpp_info.system_libs = ["ws2_32", "iphlpapi"]
             return
         # With TLS, two components, as outlet's own package has them:
         # outlet::outlet (outlet.pc) and outlet::tls (outlet-tls.pc), which
@@ -135,7 +135,7 @@ class OutletConan(ConanFile):
         core.bindirs = []
         core.libdirs = []
         if self.settings.os == "Windows":
-            core.system_libs = ["ws2_32"]
+            core.system_libs = ["ws2_32", "iphlpapi"]
         tls = self.cpp_info.components["tls"]
         tls.set_property("cmake_target_name", "outlet::tls")
         tls.set_property("pkg_config_name", "outlet-tls")

@@ -918,3 +918,19 @@ TEST_CASE("resolve of an unknown host fails in resolve_category", "[address]") {
     CHECK(what.rfind("resolve \"no-such-host.invalid\"", 0) == 0);
   }
 }
+
+// is_multicast(): 224.0.0.0/4 and ff00::/8, nothing else.
+TEST_CASE("Address::is_multicast knows the IPv4 and IPv6 multicast ranges", "[address]") {
+  CHECK(Address::ipv4("224.0.0.1", 0).is_multicast());
+  CHECK(Address::ipv4("239.255.255.255", 80).is_multicast());
+  CHECK(Address::ipv4("232.1.1.1", 0).is_multicast());
+  CHECK_FALSE(Address::ipv4("223.255.255.255", 0).is_multicast());
+  CHECK_FALSE(Address::ipv4("240.0.0.1", 0).is_multicast());
+  CHECK_FALSE(Address::ipv4("127.0.0.1", 0).is_multicast());
+  CHECK(Address::ipv6("ff02::1", 0).is_multicast());
+  CHECK(Address::ipv6("ff3e::8000:1", 0).is_multicast());
+  CHECK_FALSE(Address::ipv6("fe80::1", 0).is_multicast());
+  CHECK_FALSE(Address::ipv6("::ffff:224.0.0.1", 0).is_multicast());
+  CHECK_FALSE(Address().is_multicast());
+  CHECK_FALSE(Address::unix_domain("/tmp/x").is_multicast());
+}

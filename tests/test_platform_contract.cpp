@@ -155,6 +155,17 @@ OUTLET_CONTRACT_CALL(recv_with_metadata, io_result (*)(handle, void*, std::size_
                                                        outlet::detail::DatagramMetadata&) noexcept);
 OUTLET_CONTRACT_CALL(set_message_control, void (*)(sys::message&, sys::control_buffer&) noexcept);
 OUTLET_CONTRACT_CALL(message_metadata, void (*)(sys::message&, outlet::detail::DatagramMetadata&) noexcept);
+// --- multicast and network interfaces -------------------------------------------------------
+OUTLET_CONTRACT_CONSTANT(has_source_multicast, bool);
+static_assert(std::is_integral<sys::ipv4_multicast_value>::value, "ipv4_multicast_value is IP_MULTICAST_TTL's type");
+OUTLET_CONTRACT_CALL(change_membership,
+                     int (*)(handle, bool, const sockaddr*, socklen, const sockaddr*, socklen, unsigned) noexcept);
+OUTLET_CONTRACT_CALL(set_multicast_interface, int (*)(handle, int, unsigned) noexcept);
+OUTLET_CONTRACT_CALL(socket_family, int (*)(handle) noexcept);
+static_assert(std::is_trivially_copyable<sys::InterfaceEntry>::value, "InterfaceEntry is a value");
+static_assert(std::is_same<sys::interface_visitor, bool (*)(void*, const sys::InterfaceEntry&) noexcept>::value,
+              "interface_visitor is the contract's callback");
+OUTLET_CONTRACT_CALL(list_interfaces, int (*)(sys::interface_visitor, void*) noexcept);
 
 #undef OUTLET_CONTRACT_CALL
 #undef OUTLET_CONTRACT_CONSTANT

@@ -74,6 +74,9 @@ public:
   std::string path() const;
   /// The inverse of parse(): "1.2.3.4:80", "[::1]:80", "unix:/path".
   std::string to_string() const;
+  /// Whether this is an IPv4 (224.0.0.0/4) or IPv6 (ff00::/8) multicast
+  /// address: a group DatagramSocket::join_group() takes.
+  bool is_multicast() const noexcept;
   /// A copy with the port replaced (unchanged for unix_domain).
   [[nodiscard]] Address with_port(std::uint16_t port) const noexcept;
   /// The native sockaddr, for passing to OS calls.
@@ -437,6 +440,16 @@ inline std::uint16_t Address::port() const noexcept {
   if (storage_.ss_family == AF_INET) return ntohs(reinterpret_cast<const sockaddr_in*>(&storage_)->sin_port);
   if (storage_.ss_family == AF_INET6) return ntohs(reinterpret_cast<const sockaddr_in6*>(&storage_)->sin6_port);
   return 0;
+}
+
+inline bool Address::is_multicast() const noexcept {
+  if (size_ != 0 && storage_.ss_family == AF_INET) {
+    const auto* sin = reinterpret_cast<const sockaddr_in*>(&storage_);
+    return (reinterpret_cast<const unsigned char*>(&sin->sin_addr)[0] & 0xf0) == 0xe0;
+  }
+  if (size_ != 0 && storage_.ss_family == AF_INET6)
+    return reinterpret_cast<const sockaddr_in6*>(&storage_)->sin6_addr.s6_addr[0] == 0xff;
+  return false;
 }
 
 inline Address Address::with_port(std::uint16_t port) const noexcept {

@@ -5,6 +5,7 @@
 #include <outlet/address.hpp>
 #include <outlet/bind_options.hpp>
 #include <outlet/buffer.hpp>
+#include <outlet/network_interface.hpp>
 #include <outlet/socket_base.hpp>
 
 #include <chrono>
@@ -207,6 +208,62 @@ public:
   [[nodiscard]] bool broadcast() const;
   [[nodiscard]] bool broadcast(std::error_code& ec) const noexcept;
 
+  // --- multicast (docs/datagram-socket.md, "Multicast") ---
+
+  /// MCAST_JOIN_GROUP (IPPROTO_IP or IPPROTO_IPV6, after the group's
+  /// family): receive the datagrams sent to `group` (its port is ignored:
+  /// they arrive at the port this socket is bound to) on the interface with
+  /// index `interface_index` (see outlet::interface_index()). 0 lets the OS
+  /// choose by its routes, or, for an IPv6 group with a scope id
+  /// ("ff02::1%eth0"), uses that interface. Where the OS lacks
+  /// MCAST_JOIN_GROUP: IPV6_JOIN_GROUP, or IP_ADD_MEMBERSHIP on interface 0
+  /// only. A `group` that is not a multicast address (224.0.0.0/4,
+  /// ff00::/8) fails with invalid_argument; what() quotes the group and
+  /// the interface.
+  void join_group(const Address& group, unsigned interface_index = 0);
+  void join_group(const Address& group, unsigned interface_index, std::error_code& ec) noexcept;
+  /// MCAST_LEAVE_GROUP: leaves a group joined with join_group() on the same
+  /// interface (closing the socket leaves every group too).
+  void leave_group(const Address& group, unsigned interface_index = 0);
+  void leave_group(const Address& group, unsigned interface_index, std::error_code& ec) noexcept;
+  /// MCAST_JOIN_SOURCE_GROUP: source-specific multicast (RFC 4607), only
+  /// the datagrams `source` sends to `group` (both of one family; SSM
+  /// groups are 232.0.0.0/8 and ff3x::/32). Where the OS has no SSM it
+  /// fails with no_protocol_option.
+  void join_source_group(const Address& group, const Address& source, unsigned interface_index = 0);
+  void join_source_group(const Address& group, const Address& source, unsigned interface_index,
+                         std::error_code& ec) noexcept;
+  /// MCAST_LEAVE_SOURCE_GROUP: undoes join_source_group().
+  void leave_source_group(const Address& group, const Address& source, unsigned interface_index = 0);
+  void leave_source_group(const Address& group, const Address& source, unsigned interface_index,
+                          std::error_code& ec) noexcept;
+
+  /// IP_MULTICAST_IF / IPV6_MULTICAST_IF by index (after the socket's
+  /// family): the interface this socket's multicast datagrams leave by; 0
+  /// gives the choice back to the OS's routes.
+  void set_multicast_interface(unsigned interface_index);
+  void set_multicast_interface(unsigned interface_index, std::error_code& ec) noexcept;
+  /// IP_MULTICAST_IF by one of the interface's IPv4 addresses (IPv4
+  /// sockets; another family fails with invalid_argument).
+  void set_multicast_interface(const Address& interface_address);
+  void set_multicast_interface(const Address& interface_address, std::error_code& ec) noexcept;
+  /// IP_MULTICAST_LOOP / IPV6_MULTICAST_LOOP: whether this host's own
+  /// members of a group get the datagrams this socket sends to it (on by
+  /// default). Winsock applies it on the receiving socket instead.
+  void set_multicast_loopback(bool on);
+  void set_multicast_loopback(bool on, std::error_code& ec) noexcept;
+  /// getsockopt(): reads IP_MULTICAST_LOOP / IPV6_MULTICAST_LOOP.
+  [[nodiscard]] bool multicast_loopback() const;
+  [[nodiscard]] bool multicast_loopback(std::error_code& ec) const noexcept;
+  /// IP_MULTICAST_TTL / IPV6_MULTICAST_HOPS: how many routers (0-255) this
+  /// socket's multicast datagrams may cross; the default, 1, keeps them on
+  /// the local network. Outside 0-255 fails with invalid_argument.
+  void set_multicast_hops(int hops);
+  void set_multicast_hops(int hops, std::error_code& ec) noexcept;
+  /// getsockopt(): reads IP_MULTICAST_TTL / IPV6_MULTICAST_HOPS.
+  [[nodiscard]] int multicast_hops() const;
+  [[nodiscard]] int multicast_hops(std::error_code& ec) const noexcept;
+
 private:
   DatagramSocket(detail::AdoptHandle, native_handle_type handle) noexcept : BindableSocket(handle) {}
   // Each call's one body, given the error policy of the form that called it
@@ -253,6 +310,21 @@ private:
   std::error_code set_metadata_option(int (*set)(native_handle_type, bool) noexcept, bool on) noexcept;
   const detail::Deadline* receive_deadline(detail::Deadline& storage, std::error_code& ec) noexcept;
   const detail::Deadline* send_deadline(detail::Deadline& storage, std::error_code& ec) noexcept;
+  // Multicast: one body each for join/leave (any-source or source-specific)
+  // and for the options that take the socket's family.
+  template <class P>
+  void membership_with(bool join, const Address& group, const Address* source, unsigned interface_index,
+                       P policy) noexcept(P::nothrow);
+  template <class P>
+  void multicast_interface_with(unsigned interface_index, P policy) noexcept(P::nothrow);
+  template <class P>
+  void multicast_address_with(const Address& interface_address, P policy) noexcept(P::nothrow);
+  /// The level and option of a multicast option for this socket's family.
+  std::error_code multicast_option(int ipv4_name, int ipv6_name, int& level, int& name) const noexcept;
+  template <class P>
+  void set_multicast_value(int ipv4_name, int ipv6_name, int value, P policy) noexcept(P::nothrow);
+  template <class P>
+  int multicast_value(int ipv4_name, int ipv6_name, P policy) const noexcept(P::nothrow);
 };
 
 // ---------------------------------------------------------------------------
@@ -782,6 +854,222 @@ inline bool DatagramSocket::broadcast(std::error_code& ec) const noexcept {
 }
 inline bool DatagramSocket::broadcast() const {
   return flag(SOL_SOCKET, SO_BROADCAST, detail::Throw{"getsockopt(SO_BROADCAST)"});
+}
+
+// --- multicast ----------------------------------------------------------------
+
+namespace detail {
+
+/// Why a group (and source) cannot be joined, or nullptr.
+inline const char* multicast_problem(const Address& group, const Address* source) noexcept {
+  if (!group.is_multicast()) return "is not a multicast address (IPv4 224.0.0.0/4, IPv6 ff00::/8)";
+  if (source == nullptr) return nullptr;
+  if (source->family() != group.family()) return "and its source are not of one address family";
+  if (source->is_multicast()) return "has a multicast address as its source";
+  return nullptr;
+}
+
+/// The interface join_group() uses: the index given, or an IPv6 group's scope id.
+inline unsigned group_interface(const Address& group, unsigned index) noexcept {
+  if (index != 0 || group.family() != Family::ipv6) return index;
+  return convert<unsigned>(reinterpret_cast<const sockaddr_in6*>(group.native())->sin6_scope_id);
+}
+
+/// Appends "interface 1 (\"lo\")", or "the default interface" for 0.
+inline void describe_interface(Text& text, unsigned index) {
+  if (index == 0) {
+    text.add("the default interface");
+    return;
+  }
+  text.add("interface ").add_unsigned(index);
+  char name[sys::interface_name_size + 1] = {};
+  if (sys::interface_name(index, name)) text.add(" (").add_quoted(name).add(')');
+}
+
+/// "<op> <group>[ from <source>] on interface 1 (\"lo\")", for what().
+OUTLET_DETAIL_COLD inline Text describe_membership(const char* op, const Address& group, const Address* source,
+                                                   unsigned index) {
+  Text text;
+  text.add(op).add(' ').add(group.ip().c_str());
+  if (source != nullptr) text.add(" from ").add(source->ip().c_str());
+  describe_interface(text.add(" on "), index);
+  return text;
+}
+
+/// An address as rejected input shows it: the IP alone, else to_string().
+inline std::string input_text(const Address& a) {
+  return a.family() == Family::ipv4 || a.family() == Family::ipv6 ? a.ip() : a.to_string();
+}
+
+/// `<op> "<address>"[ from "<source>"]: <why>`, for rejected input.
+OUTLET_DETAIL_COLD inline Text describe_bad_group(const char* op, const Address& group, const Address* source,
+                                                  const char* why) {
+  Text text;
+  text.add(op).add(' ').add_quoted(input_text(group));
+  if (source != nullptr) text.add(" from ").add_quoted(input_text(*source));
+  text.add(": ").add(why);
+  return text;
+}
+
+}  // namespace detail
+
+template <class P>
+void DatagramSocket::membership_with(bool join, const Address& group, const Address* source, unsigned interface_index,
+                                     P policy) noexcept(P::nothrow) {
+  if (const char* why = detail::multicast_problem(group, source))
+    return policy.fail(detail::invalid_argument(),
+                       [&](const char* op) { return detail::describe_bad_group(op, group, source, why); });
+  const unsigned index = detail::group_interface(group, interface_index);
+  const std::error_code ec =
+      is_open() ? detail::change_membership(handle_, join, group, source, index) : detail::not_open();
+  if (ec) return policy.fail(ec, [&](const char* op) { return detail::describe_membership(op, group, source, index); });
+  policy.success();
+}
+inline void DatagramSocket::join_group(const Address& group, unsigned interface_index, std::error_code& ec) noexcept {
+  membership_with(true, group, nullptr, interface_index, detail::Store{ec});
+}
+inline void DatagramSocket::join_group(const Address& group, unsigned interface_index) {
+  membership_with(true, group, nullptr, interface_index, detail::Throw{"join_group"});
+}
+inline void DatagramSocket::leave_group(const Address& group, unsigned interface_index, std::error_code& ec) noexcept {
+  membership_with(false, group, nullptr, interface_index, detail::Store{ec});
+}
+inline void DatagramSocket::leave_group(const Address& group, unsigned interface_index) {
+  membership_with(false, group, nullptr, interface_index, detail::Throw{"leave_group"});
+}
+inline void DatagramSocket::join_source_group(const Address& group, const Address& source, unsigned interface_index,
+                                              std::error_code& ec) noexcept {
+  membership_with(true, group, &source, interface_index, detail::Store{ec});
+}
+inline void DatagramSocket::join_source_group(const Address& group, const Address& source, unsigned interface_index) {
+  membership_with(true, group, &source, interface_index, detail::Throw{"join_source_group"});
+}
+inline void DatagramSocket::leave_source_group(const Address& group, const Address& source, unsigned interface_index,
+                                               std::error_code& ec) noexcept {
+  membership_with(false, group, &source, interface_index, detail::Store{ec});
+}
+inline void DatagramSocket::leave_source_group(const Address& group, const Address& source, unsigned interface_index) {
+  membership_with(false, group, &source, interface_index, detail::Throw{"leave_source_group"});
+}
+
+inline std::error_code DatagramSocket::multicast_option(int ipv4_name, int ipv6_name, int& level,
+                                                        int& name) const noexcept {
+  if (!is_open()) return detail::not_open();
+  int family = 0;
+  if (std::error_code ec = detail::socket_family(handle_, family)) return ec;
+  if (family != AF_INET && family != AF_INET6) return std::make_error_code(std::errc::address_family_not_supported);
+  level = family == AF_INET ? IPPROTO_IP : IPPROTO_IPV6;
+  name = family == AF_INET ? ipv4_name : ipv6_name;
+  return {};
+}
+
+template <class P>
+void DatagramSocket::multicast_interface_with(unsigned interface_index, P policy) noexcept(P::nothrow) {
+  int level = 0, name = 0;
+  std::error_code ec = multicast_option(IP_MULTICAST_IF, IPV6_MULTICAST_IF, level, name);
+  if (!ec) ec = detail::set_multicast_interface(handle_, level == IPPROTO_IP ? AF_INET : AF_INET6, interface_index);
+  if (ec)
+    return policy.fail(ec, [&](const char* op) {
+      detail::Text text;
+      detail::describe_interface(text.add(op).add(' '), interface_index);
+      return text;
+    });
+  policy.success();
+}
+inline void DatagramSocket::set_multicast_interface(unsigned interface_index, std::error_code& ec) noexcept {
+  multicast_interface_with(interface_index, detail::Store{ec});
+}
+inline void DatagramSocket::set_multicast_interface(unsigned interface_index) {
+  multicast_interface_with(interface_index, detail::Throw{"set_multicast_interface"});
+}
+
+template <class P>
+void DatagramSocket::multicast_address_with(const Address& interface_address, P policy) noexcept(P::nothrow) {
+  if (interface_address.family() != Family::ipv4)
+    return policy.fail(detail::invalid_argument(), [&](const char* op) {
+      return detail::describe_bad_group(op, interface_address, nullptr,
+                                        "is not an IPv4 address (choose an IPv6 socket's interface by index)");
+    });
+  const auto& ip = reinterpret_cast<const sockaddr_in*>(interface_address.native())->sin_addr;
+  const std::error_code ec =
+      is_open() ? detail::set_option(handle_, IPPROTO_IP, IP_MULTICAST_IF, &ip, sizeof ip) : detail::not_open();
+  if (ec)
+    return policy.fail(
+        ec, [&](const char* op) { return detail::Text().add(op).add(' ').add(interface_address.ip().c_str()); });
+  policy.success();
+}
+inline void DatagramSocket::set_multicast_interface(const Address& interface_address, std::error_code& ec) noexcept {
+  multicast_address_with(interface_address, detail::Store{ec});
+}
+inline void DatagramSocket::set_multicast_interface(const Address& interface_address) {
+  multicast_address_with(interface_address, detail::Throw{"set_multicast_interface"});
+}
+
+template <class P>
+void DatagramSocket::set_multicast_value(int ipv4_name, int ipv6_name, int value, P policy) noexcept(P::nothrow) {
+  int level = 0, name = 0;
+  std::error_code ec = multicast_option(ipv4_name, ipv6_name, level, name);
+  if (!ec && level == IPPROTO_IP) {
+    // IP_MULTICAST_TTL and IP_MULTICAST_LOOP take a u_char on the BSDs.
+    const auto v = detail::convert<detail::sys::ipv4_multicast_value>(value);
+    ec = detail::set_option(handle_, level, name, &v, sizeof v);
+  } else if (!ec) {
+    ec = detail::set_option(handle_, level, name, &value, sizeof value);
+  }
+  policy.check(ec);
+}
+template <class P>
+int DatagramSocket::multicast_value(int ipv4_name, int ipv6_name, P policy) const noexcept(P::nothrow) {
+  int level = 0, name = 0;
+  std::error_code ec = multicast_option(ipv4_name, ipv6_name, level, name);
+  if (ec) return policy.check(0, ec);
+  if (level == IPPROTO_IP) {
+    detail::sys::ipv4_multicast_value v = 0;
+    std::size_t size = sizeof v;
+    ec = detail::get_option(handle_, level, name, &v, size);
+    return policy.check(detail::convert<int>(v), ec);
+  }
+  int value = 0;
+  std::size_t size = sizeof value;
+  ec = detail::get_option(handle_, level, name, &value, size);
+  return policy.check(value, ec);
+}
+
+inline void DatagramSocket::set_multicast_loopback(bool on, std::error_code& ec) noexcept {
+  set_multicast_value(IP_MULTICAST_LOOP, IPV6_MULTICAST_LOOP, on ? 1 : 0, detail::Store{ec});
+}
+inline void DatagramSocket::set_multicast_loopback(bool on) {
+  set_multicast_value(IP_MULTICAST_LOOP, IPV6_MULTICAST_LOOP, on ? 1 : 0,
+                      detail::Throw{"setsockopt(IP_MULTICAST_LOOP / IPV6_MULTICAST_LOOP)"});
+}
+inline bool DatagramSocket::multicast_loopback(std::error_code& ec) const noexcept {
+  return multicast_value(IP_MULTICAST_LOOP, IPV6_MULTICAST_LOOP, detail::Store{ec}) != 0;
+}
+inline bool DatagramSocket::multicast_loopback() const {
+  return multicast_value(IP_MULTICAST_LOOP, IPV6_MULTICAST_LOOP,
+                         detail::Throw{"getsockopt(IP_MULTICAST_LOOP / IPV6_MULTICAST_LOOP)"}) != 0;
+}
+
+inline void DatagramSocket::set_multicast_hops(int hops, std::error_code& ec) noexcept {
+  if (hops < 0 || hops > 255) {
+    ec = detail::invalid_argument();
+    return;
+  }
+  set_multicast_value(IP_MULTICAST_TTL, IPV6_MULTICAST_HOPS, hops, detail::Store{ec});
+}
+inline void DatagramSocket::set_multicast_hops(int hops) {
+  if (hops < 0 || hops > 255)
+    detail::throw_error(detail::invalid_argument(),
+                        detail::Text().add("set_multicast_hops(").add_signed(hops).add("): not in 0-255"));
+  set_multicast_value(IP_MULTICAST_TTL, IPV6_MULTICAST_HOPS, hops,
+                      detail::Throw{"setsockopt(IP_MULTICAST_TTL / IPV6_MULTICAST_HOPS)"});
+}
+inline int DatagramSocket::multicast_hops(std::error_code& ec) const noexcept {
+  return multicast_value(IP_MULTICAST_TTL, IPV6_MULTICAST_HOPS, detail::Store{ec});
+}
+inline int DatagramSocket::multicast_hops() const {
+  return multicast_value(IP_MULTICAST_TTL, IPV6_MULTICAST_HOPS,
+                         detail::Throw{"getsockopt(IP_MULTICAST_TTL / IPV6_MULTICAST_HOPS)"});
 }
 
 }  // namespace OUTLET_ABI_NAMESPACE

@@ -10,6 +10,7 @@
 #include <outlet/bind_options.hpp>
 #include <outlet/datagram_socket.hpp>
 #include <outlet/error.hpp>
+#include <outlet/network_interface.hpp>
 #include <outlet/poller.hpp>
 #include <outlet/server_socket.hpp>
 #include <outlet/socket.hpp>

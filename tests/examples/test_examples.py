@@ -14,6 +14,7 @@
     test_examples.py tls-clients <tls_echo_server> <tls_client> <openssl>
     test_examples.py tls-load    <tls_echo_server> <openssl>
     test_examples.py tls-descriptors <tls_echo_server> <openssl>
+    test_examples.py discovery <discovery>
     test_examples.py usage    <every example program...>
     test_examples.py systemd  <tcp_echo_server>   (socket activation, through systemd-socket-activate)
 
@@ -905,6 +906,96 @@ def test_systemd(args):
             proc.wait()
 
 
+# --- discovery: multicast in a network namespace of the test's own -------------------
+
+def enter_new_network_namespace():
+    """unshare(CLONE_NEWNET) for this process (single-threaded still), then
+    bring its loopback up with IFF_MULTICAST. Returns None, or why not."""
+    if not sys.platform.startswith("linux"):
+        return "Linux network namespaces only"
+    import ctypes
+    import shutil
+    if shutil.which("ip") is None:
+        return "no `ip` command here (Debian: apt-get install iproute2)"
+    libc = ctypes.CDLL(None, use_errno=True)
+    clone_newnet = 0x40000000
+    if libc.unshare(clone_newnet) != 0:
+        return f"unshare(CLONE_NEWNET) is not permitted here: {os.strerror(ctypes.get_errno())}"
+    for command in (["ip", "link", "set", "lo", "up"], ["ip", "link", "set", "lo", "multicast", "on"]):
+        done = subprocess.run(command, capture_output=True, timeout=STEP_TIMEOUT)
+        if done.returncode != 0:
+            return f"`{' '.join(command)}` failed: {done.stderr.decode().strip()}"
+    return None
+
+
+def run_briefly(command):
+    """Runs a command that must finish at once: (exit status, stdout, stderr)."""
+    try:
+        done = subprocess.run(command, capture_output=True, timeout=STEP_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        raise Failure(f"{command} still running after {STEP_TIMEOUT} s") from None
+    return done.returncode, done.stdout.decode(), done.stderr.decode()
+
+
+def test_discovery(args):
+    """Two announcers and a listener on the namespace's loopback; bad input."""
+    (program,) = args
+    # Bad input first: it needs no network.
+    for command, status, needle in (
+            ([program], 2, "usage: discovery"),
+            ([program, "announce"], 2, "usage: discovery"),
+            ([program, "listen", "--count"], 2, "--count needs a value"),
+            ([program, "listen", "--count", "zero"], 2, 'not "zero"'),
+            ([program, "listen", "--group", "10.0.0.1:4242"], 2, '"10.0.0.1:4242" is not a multicast address'),
+            ([program, "listen", "--group", "nonsense"], 2, '"nonsense"'),
+            ([program, "listen", "--interface", "no-such-if0"], 2, 'interface_index "no-such-if0"')):
+        code, out, err = run_briefly(command)
+        check(code == status and needle in err and out == "",
+              f"{command[1:]}: exit status {code} (want {status}), stdout {out!r}, stderr {err!r} (want {needle!r})")
+    reason = enter_new_network_namespace()
+    if reason is not None:
+        print(f"outlet-test-skipped: {reason}")
+        sys.exit(SKIP)
+    listener = subprocess.Popen([program, "listen", "--group", "239.255.42.99:0", "--interface", "lo",
+                                 "--count", "2", "--timeout", "10"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    announcers = []
+    try:
+        out = LineReader(listener.stdout)
+        first = out.next("discovery listen's first line")
+        match = re.fullmatch(r"listening on 239\.255\.42\.99:(\d+)", first)
+        check(match and match.group(1) != "0", f"discovery listen printed {first!r}")
+        group = f"239.255.42.99:{match.group(1)}"
+        for name in ("alpha", "beta"):
+            announcers.append(subprocess.Popen(
+                [program, "announce", name, "--group", group, "--interface", "lo", "--interval", "50",
+                 "--count", "40"], stdout=subprocess.PIPE, stderr=subprocess.PIPE))
+        try:
+            code = listener.wait(timeout=STEP_TIMEOUT + 5)
+        except subprocess.TimeoutExpired:
+            raise Failure("discovery listen still running after it should have heard both announcers") from None
+        out.text()  # waits for the end of its output
+        lines = out.seen[1:]
+        print("discovery listen: " + "; ".join(out.seen))
+        check(code == 0, f"discovery listen exited with {code}: {listener.stderr.read().decode()!r}")
+        # (The sender's address is the one Linux picks for lo: 0.0.0.0, as lo's are host-scoped.)
+        pattern = r"seen (\w+) at [0-9.]+:\d+"
+        seen = sorted(re.fullmatch(pattern, line).group(1) for line in lines if re.fullmatch(pattern, line))
+        check(seen == ["alpha", "beta"] and len(lines) == 2, f"discovery listen printed {lines!r}")
+        for a in announcers:
+            a_out, a_err = a.communicate(timeout=STEP_TIMEOUT)
+            check(a.returncode == 0 and a_out.decode().startswith("announcing ") and a_err == b"",
+                  f"discovery announce: exit status {a.returncode}, {a_out!r}, {a_err!r}")
+    finally:
+        for p in [listener] + announcers:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+    # Nobody announcing: --timeout ends the listener, which reports the shortfall.
+    code, out, err = run_briefly([program, "listen", "--group", group, "--interface", "lo", "--count", "1",
+                                  "--timeout", "1"])
+    check(code == 1 and "heard 0 of 1 announcers within 1 s" in err, f"silent group: {code}, {out!r}, {err!r}")
+
+
 def test_usage(programs):
     """--help and -h print the usage on stdout and exit 0; the servers' usage
     mentions unix: (a name the kernel picks)."""
@@ -942,6 +1033,7 @@ def main():
         "udp-client-sigint": lambda: test_udp_client_sigint(args),
         "tls-clients": lambda: test_tls_clients(args),
         "tls-load": lambda: test_tls_load(args),
+        "discovery": lambda: test_discovery(args),
         "usage": lambda: test_usage(args),
         "systemd": lambda: test_systemd(args),
     }

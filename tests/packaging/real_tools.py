@@ -314,7 +314,7 @@ def mode_conan_create(args):
         libs = re.search(r"^Libs:(.*)$", pc_text, re.MULTILINE)
         libs = libs.group(1) if libs else ""
         if os_name == "Windows":
-            check("-lws2_32" in libs, f"Windows: outlet.pc links ws2_32 (Libs:{libs})")
+            check("-lws2_32" in libs and "-liphlpapi" in libs, f"Windows: outlet.pc links ws2_32 and iphlpapi (Libs:{libs})")
         else:
             check("ws2_32" not in libs and "-l" not in libs, f"Linux: outlet.pc links no library (Libs:{libs})")
 
@@ -359,7 +359,7 @@ def mode_conan_create_tls(args):
         libs = re.search(r"^Libs:(.*)$", pcs["outlet"], re.MULTILINE)
         libs = libs.group(1) if libs else ""
         if os_name == "Windows":
-            check("-lws2_32" in libs, f"Windows: outlet.pc links ws2_32 (Libs:{libs})")
+            check("-lws2_32" in libs and "-liphlpapi" in libs, f"Windows: outlet.pc links ws2_32 and iphlpapi (Libs:{libs})")
         else:
             check("-l" not in libs, f"Linux: outlet.pc links no library (Libs:{libs})")
 

@@ -46,6 +46,9 @@
 //              set_receive_timestamps(), set_receive_destination(),
 //              recv_with_metadata(), set_message_control(), message_metadata()
 //              (detail::DatagramMetadata)
+//   multicast  has_source_multicast, ipv4_multicast_value (IP_MULTICAST_TTL/LOOP's
+//   and        type), change_membership(), set_multicast_interface(),
+//   interfaces socket_family(), InterfaceEntry, interface_visitor, list_interfaces()
 #ifndef OUTLET_DETAIL_PLATFORM_HPP
 #define OUTLET_DETAIL_PLATFORM_HPP
 

@@ -9,6 +9,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <ifaddrs.h>
 #include <net/if.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -431,6 +432,155 @@ inline void remove_unix_path(const char* path, const FileIdentity& created) noex
   if (!created.valid || created.owner != ::getpid()) return;
   const FileIdentity now = unix_path_identity(path);
   if (now.valid && now.device == created.device && now.inode == created.inode) ::unlink(path);
+}
+
+// --- multicast and network interfaces (issue #19) ----------------------------
+
+/// Whether source-specific multicast exists (MCAST_JOIN_SOURCE_GROUP).
+#if defined(MCAST_JOIN_SOURCE_GROUP)
+inline constexpr bool has_source_multicast = true;
+#else
+inline constexpr bool has_source_multicast = false;
+#endif  // defined(MCAST_JOIN_SOURCE_GROUP)
+
+/// The value IP_MULTICAST_TTL and IP_MULTICAST_LOOP take: an int on Linux,
+/// a u_char on the BSDs and macOS (which refuse an int).
+#if defined(__linux__)
+using ipv4_multicast_value = int;
+#else
+using ipv4_multicast_value = unsigned char;
+#endif  // defined(__linux__)
+
+/// Copies a group or source address into a group_req field; the BSDs read
+/// its length from the sockaddr itself (ss_len), so it is set there.
+inline void copy_group_address(::sockaddr_storage& out, const ::sockaddr* address, socklen size) noexcept {
+  std::memcpy(&out, address, size);
+#if defined(SIN6_LEN)
+  out.ss_len = static_cast<std::uint8_t>(size);
+#endif  // defined(SIN6_LEN)
+}
+
+/// setsockopt(MCAST_JOIN_GROUP / MCAST_LEAVE_GROUP), or with a `source`
+/// MCAST_JOIN_SOURCE_GROUP / MCAST_LEAVE_SOURCE_GROUP, at the group's level
+/// (IPPROTO_IP or IPPROTO_IPV6), on interface `index` (0: the OS picks).
+/// Where the MCAST_* options do not exist: IPV6_JOIN_GROUP / IPV6_LEAVE_GROUP,
+/// or IP_ADD_MEMBERSHIP / IP_DROP_MEMBERSHIP on the default interface only.
+inline int change_membership(native_handle h, bool join, const ::sockaddr* group, socklen group_size,
+                             const ::sockaddr* source, socklen source_size, unsigned index) noexcept {
+  const int level = group->sa_family == AF_INET6 ? IPPROTO_IPV6 : IPPROTO_IP;
+#if defined(MCAST_JOIN_GROUP)
+  if (source == nullptr) {
+    ::group_req req{};
+    req.gr_interface = index;
+    copy_group_address(req.gr_group, group, group_size);
+    return ::setsockopt(h, level, join ? MCAST_JOIN_GROUP : MCAST_LEAVE_GROUP, &req, sizeof req);
+  }
+#if defined(MCAST_JOIN_SOURCE_GROUP)
+  ::group_source_req req{};
+  req.gsr_interface = index;
+  copy_group_address(req.gsr_group, group, group_size);
+  copy_group_address(req.gsr_source, source, source_size);
+  return ::setsockopt(h, level, join ? MCAST_JOIN_SOURCE_GROUP : MCAST_LEAVE_SOURCE_GROUP, &req, sizeof req);
+#endif  // defined(MCAST_JOIN_SOURCE_GROUP)
+#else
+  if (source == nullptr && level == IPPROTO_IPV6) {
+    ::ipv6_mreq req{};
+    std::memcpy(&req.ipv6mr_multiaddr, &reinterpret_cast<const ::sockaddr_in6*>(group)->sin6_addr, 16);
+    req.ipv6mr_interface = index;
+    return ::setsockopt(h, level, join ? IPV6_JOIN_GROUP : IPV6_LEAVE_GROUP, &req, sizeof req);
+  }
+  if (source == nullptr && index == 0) {
+    ::ip_mreq req{};
+    req.imr_multiaddr = reinterpret_cast<const ::sockaddr_in*>(group)->sin_addr;
+    req.imr_interface.s_addr = htonl(INADDR_ANY);
+    return ::setsockopt(h, level, join ? IP_ADD_MEMBERSHIP : IP_DROP_MEMBERSHIP, &req, sizeof req);
+  }
+#endif  // defined(MCAST_JOIN_GROUP)
+  (void)source_size;
+  errno = ENOPROTOOPT;
+  return -1;
+}
+
+/// IPV6_MULTICAST_IF, or IP_MULTICAST_IF by index (an ip_mreqn on Linux
+/// and FreeBSD; IP_MULTICAST_IFINDEX on macOS): the interface multicast
+/// datagrams leave by; 0 resets it to the OS's choice.
+inline int set_multicast_interface(native_handle h, int family, unsigned index) noexcept {
+  if (family == AF_INET6) return ::setsockopt(h, IPPROTO_IPV6, IPV6_MULTICAST_IF, &index, sizeof index);
+#if defined(IP_MULTICAST_IFINDEX)
+  return ::setsockopt(h, IPPROTO_IP, IP_MULTICAST_IFINDEX, &index, sizeof index);
+#elif defined(__linux__) || defined(__FreeBSD__)
+  ::ip_mreqn req{};
+  req.imr_ifindex = static_cast<int>(index);
+  return ::setsockopt(h, IPPROTO_IP, IP_MULTICAST_IF, &req, sizeof req);
+#else
+  errno = ENOPROTOOPT;
+  return -1;
+#endif  // defined(IP_MULTICAST_IFINDEX)
+}
+
+/// A socket's address family (AF_INET, AF_INET6...), or -1 with the error in
+/// last_error(): getsockopt(SO_DOMAIN) on Linux, getsockname() elsewhere
+/// (which names the family of an unbound socket too).
+inline int socket_family(native_handle h) noexcept {
+#if defined(SO_DOMAIN)
+  int family = 0;
+  socklen size = sizeof family;
+  return ::getsockopt(h, SOL_SOCKET, SO_DOMAIN, &family, &size) == 0 ? family : -1;
+#else
+  ::sockaddr_storage name{};
+  socklen size = sizeof name;
+  return ::getsockname(h, reinterpret_cast<::sockaddr*>(&name), &size) == 0 ? name.ss_family : -1;
+#endif  // defined(SO_DOMAIN)
+}
+
+/// One address of one network interface, as list_interfaces() reports it;
+/// `address` is null (size 0) for an interface listed without an IP address.
+struct InterfaceEntry {
+  const char* name;
+  unsigned index;
+  const ::sockaddr* address;
+  socklen address_size;
+  bool up;
+  bool loopback;
+  bool multicast;
+};
+
+/// What list_interfaces() calls for each entry; false stops the listing.
+using interface_visitor = bool (*)(void* context, const InterfaceEntry& entry) noexcept;
+
+/// getifaddrs(3): calls visit() for each interface address (IPv4, IPv6, and
+/// once with no address for an entry of another family, such as Linux's
+/// AF_PACKET one), a labelled address ("eth0:1") under its interface's
+/// name. Returns 0, or -1 with the error in last_error().
+inline int list_interfaces(interface_visitor visit, void* context) noexcept {
+  ::ifaddrs* list = nullptr;
+  if (::getifaddrs(&list) != 0) return -1;
+  for (const ::ifaddrs* i = list; i != nullptr; i = i->ifa_next) {
+    // Linux names an address with a label ("eth0:1") by the label, which
+    // if_nametoindex() does not know: it belongs to the interface before ':'.
+    char base[IF_NAMESIZE] = {};
+    const char* name = i->ifa_name;
+    const char* colon = std::strchr(name, ':');
+    if (colon != nullptr && static_cast<std::size_t>(colon - name) < sizeof base) {
+      std::memcpy(base, name, static_cast<std::size_t>(colon - name));
+      name = base;
+    }
+    InterfaceEntry entry{name,
+                         ::if_nametoindex(name),
+                         nullptr,
+                         0,
+                         (i->ifa_flags & IFF_UP) != 0,
+                         (i->ifa_flags & IFF_LOOPBACK) != 0,
+                         (i->ifa_flags & IFF_MULTICAST) != 0};
+    const int family = i->ifa_addr != nullptr ? i->ifa_addr->sa_family : AF_UNSPEC;
+    if (family == AF_INET || family == AF_INET6) {
+      entry.address = i->ifa_addr;
+      entry.address_size = family == AF_INET ? sizeof(::sockaddr_in) : sizeof(::sockaddr_in6);
+    }
+    if (!visit(context, entry)) break;
+  }
+  ::freeifaddrs(list);
+  return 0;
 }
 
 // --- names ----------------------------------------------------------------

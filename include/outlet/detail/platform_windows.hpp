@@ -23,6 +23,9 @@
 #include <ws2tcpip.h>
 // WSARecvMsg's id and the WSA_CMSG_* macros (receive metadata).
 #include <mswsock.h>
+// Network interfaces (names, indexes, the adapter list) live in iphlpapi.
+#include <iphlpapi.h>
+#include <netioapi.h>
 #if __has_include(<afunix.h>)
 #include <afunix.h>
 #define OUTLET_DETAIL_HAVE_AFUNIX 1
@@ -37,10 +40,11 @@
 #error "outlet needs _WIN32_WINNT >= 0x0600 (Windows Vista or later); it is set lower"
 #endif  // defined(_WIN32_WINNT) && _WIN32_WINNT < 0x0600
 
-// MSVC users who copy the headers get ws2_32 without touching the linker
+// MSVC users who copy the headers get ws2_32 and iphlpapi without touching the linker
 // settings; define OUTLET_NO_PRAGMA_LIB to link it yourself.
 #if defined(_MSC_VER) && !defined(OUTLET_NO_PRAGMA_LIB)
 #pragma comment(lib, "ws2_32.lib")
+#pragma comment(lib, "iphlpapi.lib")
 #endif  // defined(_MSC_VER) && !defined(OUTLET_NO_PRAGMA_LIB)
 
 #include <climits>
@@ -515,13 +519,165 @@ inline void remove_unix_path(const char* path, const FileIdentity& created) noex
   }
 }
 
+// --- multicast and network interfaces (issue #19) ----------------------------
+
+/// Windows Vista and later have source-specific multicast (MCAST_JOIN_SOURCE_GROUP).
+inline constexpr bool has_source_multicast = true;
+
+/// The value IP_MULTICAST_TTL and IP_MULTICAST_LOOP take: a DWORD.
+using ipv4_multicast_value = DWORD;
+
+/// The older options, for a Winsock without MCAST_JOIN_GROUP (Wine's):
+/// IPV6_ADD_MEMBERSHIP, and IP_ADD_MEMBERSHIP / IP_ADD_SOURCE_MEMBERSHIP
+/// with the interface index written as an address in 0.0.0.0/8 (network
+/// byte order), which Winsock reads as an index.
+inline int change_membership_by_mreq(native_handle h, bool join, const ::sockaddr* group, const ::sockaddr* source,
+                                     unsigned index) noexcept {
+  if (group->sa_family == AF_INET6) {
+    if (source != nullptr) {
+      ::WSASetLastError(WSAENOPROTOOPT);  // no IPv6 source filter without MCAST_JOIN_SOURCE_GROUP
+      return SOCKET_ERROR;
+    }
+    ::ipv6_mreq req{};
+    req.ipv6mr_multiaddr = reinterpret_cast<const ::sockaddr_in6*>(group)->sin6_addr;
+    req.ipv6mr_interface = index;
+    return ::setsockopt(h, IPPROTO_IPV6, join ? IPV6_ADD_MEMBERSHIP : IPV6_DROP_MEMBERSHIP,
+                        reinterpret_cast<const char*>(&req), sizeof req);
+  }
+  if (source != nullptr) {
+    ::ip_mreq_source req{};
+    req.imr_multiaddr = reinterpret_cast<const ::sockaddr_in*>(group)->sin_addr;
+    req.imr_sourceaddr = reinterpret_cast<const ::sockaddr_in*>(source)->sin_addr;
+    req.imr_interface.s_addr = htonl(index);
+    return ::setsockopt(h, IPPROTO_IP, join ? IP_ADD_SOURCE_MEMBERSHIP : IP_DROP_SOURCE_MEMBERSHIP,
+                        reinterpret_cast<const char*>(&req), sizeof req);
+  }
+  ::ip_mreq req{};
+  req.imr_multiaddr = reinterpret_cast<const ::sockaddr_in*>(group)->sin_addr;
+  req.imr_interface.s_addr = htonl(index);
+  return ::setsockopt(h, IPPROTO_IP, join ? IP_ADD_MEMBERSHIP : IP_DROP_MEMBERSHIP, reinterpret_cast<const char*>(&req),
+                      sizeof req);
+}
+
+/// setsockopt(MCAST_JOIN_GROUP / MCAST_LEAVE_GROUP), or with a `source`
+/// MCAST_JOIN_SOURCE_GROUP / MCAST_LEAVE_SOURCE_GROUP, at the group's level
+/// (IPPROTO_IP or IPPROTO_IPV6), on interface `index` (0: the OS picks).
+/// A Winsock that refuses those options (WSAENOPROTOOPT: Wine) gets the
+/// older ones (change_membership_by_mreq).
+inline int change_membership(native_handle h, bool join, const ::sockaddr* group, socklen group_size,
+                             const ::sockaddr* source, socklen source_size, unsigned index) noexcept {
+  const int level = group->sa_family == AF_INET6 ? IPPROTO_IPV6 : IPPROTO_IP;
+  int r = 0;
+  if (source == nullptr) {
+    ::GROUP_REQ req{};
+    req.gr_interface = index;
+    std::memcpy(&req.gr_group, group, static_cast<std::size_t>(group_size));
+    r = ::setsockopt(h, level, join ? MCAST_JOIN_GROUP : MCAST_LEAVE_GROUP, reinterpret_cast<const char*>(&req),
+                     sizeof req);
+  } else {
+    ::GROUP_SOURCE_REQ req{};
+    req.gsr_interface = index;
+    std::memcpy(&req.gsr_group, group, static_cast<std::size_t>(group_size));
+    std::memcpy(&req.gsr_source, source, static_cast<std::size_t>(source_size));
+    r = ::setsockopt(h, level, join ? MCAST_JOIN_SOURCE_GROUP : MCAST_LEAVE_SOURCE_GROUP,
+                     reinterpret_cast<const char*>(&req), sizeof req);
+  }
+  if (r == 0 || ::WSAGetLastError() != WSAENOPROTOOPT) return r;
+  return change_membership_by_mreq(h, join, group, source, index);
+}
+
+/// IPV6_MULTICAST_IF, or IP_MULTICAST_IF with the index written as an
+/// address in 0.0.0.0/8 (network byte order), which Winsock reads as an
+/// interface index: the interface multicast datagrams leave by; 0 resets
+/// it to the OS's choice.
+inline int set_multicast_interface(native_handle h, int family, unsigned index) noexcept {
+  const DWORD value = family == AF_INET6 ? index : htonl(index);
+  return ::setsockopt(h, family == AF_INET6 ? IPPROTO_IPV6 : IPPROTO_IP,
+                      family == AF_INET6 ? IPV6_MULTICAST_IF : IP_MULTICAST_IF, reinterpret_cast<const char*>(&value),
+                      sizeof value);
+}
+
+/// A socket's address family (AF_INET, AF_INET6...), or -1 with the error
+/// in last_error(): getsockopt(SO_PROTOCOL_INFOW), as getsockname() fails
+/// on an unbound socket.
+inline int socket_family(native_handle h) noexcept {
+  ::WSAPROTOCOL_INFOW info{};
+  int size = sizeof info;
+  if (::getsockopt(h, SOL_SOCKET, SO_PROTOCOL_INFOW, reinterpret_cast<char*>(&info), &size) != 0) return -1;
+  return info.iAddressFamily;
+}
+
+/// One address of one network interface, as list_interfaces() reports it;
+/// `address` is null (size 0) for an interface without an IP address.
+struct InterfaceEntry {
+  const char* name;
+  unsigned index;
+  const ::sockaddr* address;
+  socklen address_size;
+  bool up;
+  bool loopback;
+  bool multicast;
+};
+
+/// What list_interfaces() calls for each entry; false stops the listing.
+using interface_visitor = bool (*)(void* context, const InterfaceEntry& entry) noexcept;
+
+/// GetAdaptersAddresses() (iphlpapi): calls visit() for each unicast
+/// address of each adapter (once with no address for an adapter that has
+/// none), named as if_nametoindex() knows it (ConvertInterfaceLuidToNameA).
+/// Returns 0, or -1 with the error in last_error().
+inline int list_interfaces(interface_visitor visit, void* context) noexcept {
+  const ULONG flags = GAA_FLAG_SKIP_ANYCAST | GAA_FLAG_SKIP_MULTICAST | GAA_FLAG_SKIP_DNS_SERVER;
+  ULONG size = 16 * 1024;
+  ::IP_ADAPTER_ADDRESSES* list = nullptr;
+  ULONG rc = ERROR_BUFFER_OVERFLOW;
+  // The list can grow between the call that sizes it and the next: retry.
+  for (int attempt = 0; attempt < 4 && rc == ERROR_BUFFER_OVERFLOW; ++attempt) {
+    std::free(list);
+    list = static_cast<::IP_ADAPTER_ADDRESSES*>(std::malloc(size));
+    if (list == nullptr) {
+      rc = ERROR_NOT_ENOUGH_MEMORY;
+      break;
+    }
+    rc = ::GetAdaptersAddresses(AF_UNSPEC, flags, nullptr, list, &size);
+  }
+  if (rc != ERROR_SUCCESS && rc != ERROR_NO_DATA) {
+    std::free(list);
+    ::WSASetLastError(static_cast<int>(rc));
+    return -1;
+  }
+  bool more = true;
+  for (const ::IP_ADAPTER_ADDRESSES* a = rc == ERROR_SUCCESS ? list : nullptr; a != nullptr && more; a = a->Next) {
+    char name[IF_NAMESIZE + 1] = {};
+    if (::ConvertInterfaceLuidToNameA(&a->Luid, name, sizeof name) != NO_ERROR) {
+      std::snprintf(name, sizeof name, "%s", a->AdapterName);
+    }
+    InterfaceEntry entry{name,
+                         a->IfIndex != 0 ? static_cast<unsigned>(a->IfIndex) : static_cast<unsigned>(a->Ipv6IfIndex),
+                         nullptr,
+                         0,
+                         a->OperStatus == IfOperStatusUp,
+                         a->IfType == IF_TYPE_SOFTWARE_LOOPBACK,
+                         (a->Flags & IP_ADAPTER_NO_MULTICAST) == 0};
+    if (a->FirstUnicastAddress == nullptr) more = visit(context, entry);
+    for (const ::IP_ADAPTER_UNICAST_ADDRESS* u = a->FirstUnicastAddress; u != nullptr && more; u = u->Next) {
+      entry.address = u->Address.lpSockaddr;
+      entry.address_size = u->Address.iSockaddrLength;
+      more = visit(context, entry);
+    }
+  }
+  std::free(list);
+  return 0;
+}
+
 // --- names ----------------------------------------------------------------
 
-/// Numeric scope ids only: interface names need iphlpapi.
-inline unsigned interface_index(const char*) noexcept { return 0; }
-inline constexpr std::size_t interface_name_size = 16;
-/// No interface names (see interface_index): scopes print as numbers.
-inline bool interface_name(unsigned, char*) noexcept { return false; }
+/// if_nametoindex() (iphlpapi); 0 if there is no such interface. Names are
+/// the ones ConvertInterfaceLuidToNameA gives ("loopback_0", "ethernet_32768").
+inline unsigned interface_index(const char* name) noexcept { return ::if_nametoindex(name); }
+/// if_indextoname() (iphlpapi) into buf (IF_NAMESIZE bytes); false if unknown.
+inline constexpr std::size_t interface_name_size = IF_NAMESIZE;
+inline bool interface_name(unsigned index, char* buf) noexcept { return ::if_indextoname(index, buf) != nullptr; }
 
 /// gai_strerrorA.
 inline const char* resolve_error_message(int code) noexcept { return ::gai_strerrorA(code); }

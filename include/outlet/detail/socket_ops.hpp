@@ -235,6 +235,32 @@ inline std::error_code tcp_statistics(handle h, TcpStatistics& out) noexcept {
   return r == 0 ? std::error_code{} : last_error_code();
 }
 
+// --- multicast (issue #19) ----------------------------------------------------------
+
+/// sys::change_membership(): joins or leaves `group` (from `source` only,
+/// if one is given) on interface `index`.
+inline std::error_code change_membership(handle h, bool join, const Address& group, const Address* source,
+                                         unsigned index) noexcept {
+  const int r = hook_fails(SysCall::option, h)
+                    ? -1
+                    : sys::change_membership(h, join, group.native(), group.native_size(),
+                                             source != nullptr ? source->native() : nullptr,
+                                             source != nullptr ? source->native_size() : 0, index);
+  return r == 0 ? std::error_code{} : last_error_code();
+}
+
+/// sys::set_multicast_interface(): IP_MULTICAST_IF / IPV6_MULTICAST_IF by index.
+inline std::error_code set_multicast_interface(handle h, int family, unsigned index) noexcept {
+  const int r = hook_fails(SysCall::option, h) ? -1 : sys::set_multicast_interface(h, family, index);
+  return r == 0 ? std::error_code{} : last_error_code();
+}
+
+/// sys::socket_family(): the socket's address family, in `family`.
+inline std::error_code socket_family(handle h, int& family) noexcept {
+  family = hook_fails(SysCall::name, h) ? -1 : sys::socket_family(h);
+  return family != -1 ? std::error_code{} : last_error_code();
+}
+
 // --- addresses -----------------------------------------------------------------
 
 /// bind(). An empty Address is bad input on every platform (Winsock would

@@ -72,7 +72,7 @@ endif()
 vcpkg_cmake_config_fixup(CONFIG_PATH share/cmake/outlet)
 
 # outlet.pc goes to share/pkgconfig, which vcpkg accepts only for .pc files
-# without libraries. On Windows it says "Libs: -lws2_32", so it belongs in
+# without libraries. On Windows it says "Libs: -lws2_32 -liphlpapi", so it belongs in
 # lib/pkgconfig there; its prefix (${pcfiledir}/../..) holds in both places.
 # outlet-tls.pc (tls feature) goes with it: it requires outlet beside it.
 if(VCPKG_TARGET_IS_WINDOWS AND EXISTS "${CURRENT_PACKAGES_DIR}/share/pkgconfig/outlet.pc")
