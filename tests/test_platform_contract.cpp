@@ -133,6 +133,7 @@ OUTLET_CONTRACT_CALL(free_resolved, void (*)(addrinfo*) noexcept);
 // --- Happy Eyeballs: racing connects, and name lookups with a deadline (#18) ------------
 OUTLET_CONTRACT_CONSTANT(max_connect_waits, std::size_t);
 OUTLET_CONTRACT_CONSTANT(has_async_resolve, bool);
+OUTLET_CONTRACT_CONSTANT(lookups_can_time_out, bool);
 OUTLET_CONTRACT_CALL(wait_connects, int (*)(sys::pollfd_type*, std::size_t, int) noexcept);
 OUTLET_CONTRACT_CALL(resolve_name_within, int (*)(const char*, const addrinfo*, addrinfo**, int, bool&) noexcept);
 OUTLET_CONTRACT_CALL(resolve_name_in_thread, int (*)(const char*, const addrinfo*, addrinfo**, int, bool&) noexcept);

@@ -37,6 +37,7 @@
 //   waiting    poll_one(), poll_many(), wait_connect()
 //   files      unix_path_identity(), remove_unix_path()
 //   racing     max_connect_waits, wait_connects(), has_async_resolve,
+//              lookups_can_time_out,
 //              resolve_name_within(), resolve_name_in_thread(),
 //              lookups_in_flight()
 #ifndef OUTLET_DETAIL_PLATFORM_HPP

@@ -463,6 +463,14 @@ inline int wait_connects(pollfd_type* fds, std::size_t count, int timeout_ms) no
   return ::poll(fds, convert<::nfds_t>(count), timeout_ms);
 }
 
+/// A copy of `text` with malloc(), or nullptr.
+inline char* copy_name(const char* text) noexcept {
+  const std::size_t n = std::strlen(text) + 1;
+  auto* copy = static_cast<char*>(std::malloc(n));
+  if (copy != nullptr) std::memcpy(copy, text, n);
+  return copy;
+}
+
 /// How many lookup blocks (ThreadLookup, AsyncLookup) exist: each counts
 /// itself from construction to destruction, so a test can see that a lookup
 /// cut short is freed once it ends.
@@ -476,6 +484,15 @@ struct LookupCount {
   LookupCount(const LookupCount&) = delete;
   LookupCount& operator=(const LookupCount&) = delete;
 };
+
+// pthread_create() is in the C library itself on glibc 2.34 and later,
+// musl, Bionic and Apple's libSystem; elsewhere (older glibc, the BSDs) it
+// needs -pthread, which outlet does not ask its users for: there a lookup
+// cannot be given a deadline (lookups_can_time_out is false).
+#if defined(__APPLE__) || (defined(__linux__) && !defined(__GLIBC__)) || \
+    (defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34)))
+/// A lookup with a deadline gives up on time here.
+inline constexpr bool lookups_can_time_out = true;
 
 /// A getaddrinfo() on a thread of its own (pthread_create), which the
 /// caller waits for at most timeout_ms. What the lookup uses (the name, the
@@ -523,14 +540,6 @@ struct ThreadLookup {
     return nullptr;
   }
 };
-
-/// A copy of `text` with malloc(), or nullptr.
-inline char* copy_name(const char* text) noexcept {
-  const std::size_t n = std::strlen(text) + 1;
-  auto* copy = static_cast<char*>(std::malloc(n));
-  if (copy != nullptr) std::memcpy(copy, text, n);
-  return copy;
-}
 
 /// getaddrinfo(3) on a helper thread, waited for at most `timeout_ms`
 /// (-1: no limit): 0 or an EAI_* code, with `timed_out` set (and the code
@@ -593,6 +602,20 @@ inline int resolve_name_in_thread(const char* host, const ::addrinfo* hints, ::a
   lookup->release();
   return rc;
 }
+
+#else
+/// No threads without -pthread here: a lookup cannot be given a deadline.
+inline constexpr bool lookups_can_time_out = false;
+
+/// getaddrinfo(3) as it is: without threads in the C library, the time it
+/// takes cannot be limited, and `timed_out` is never set.
+inline int resolve_name_in_thread(const char* host, const ::addrinfo* hints, ::addrinfo** out, int timeout_ms,
+                                  bool& timed_out) noexcept {
+  (void)timeout_ms;
+  timed_out = false;
+  return ::getaddrinfo(host, nullptr, hints, out);
+}
+#endif  // defined(__APPLE__) || ...
 
 #if defined(GAI_NOWAIT) && defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
 /// glibc 2.34 and later have getaddrinfo_a() in libc itself (before, it
@@ -695,7 +718,8 @@ inline int resolve_name_within(const char* host, const ::addrinfo* hints, ::addr
   return rc;
 }
 #else
-/// No getaddrinfo_a() here (or only with -lanl): the helper thread.
+/// No getaddrinfo_a() here (or only with -lanl): the helper thread, where
+/// there are threads without -pthread.
 inline constexpr bool has_async_resolve = false;
 
 /// getaddrinfo(3) waited for at most `timeout_ms` (see resolve_name_in_thread).

@@ -563,6 +563,8 @@ inline int wait_connects(pollfd_type* fds, std::size_t count, int timeout_ms) no
 /// overlapped mode and GetAddrInfoExCancel, which MinGW-w64 does not
 /// declare: a lookup with a deadline runs on a helper thread.
 inline constexpr bool has_async_resolve = false;
+/// A lookup with a deadline gives up on time (on its helper thread).
+inline constexpr bool lookups_can_time_out = true;
 
 /// How many lookup blocks (ThreadLookup) exist: each counts itself from
 /// construction to destruction, so a test can see that a lookup cut short
