@@ -617,7 +617,20 @@ inline int resolve_name_in_thread(const char* host, const ::addrinfo* hints, ::a
 }
 #endif  // defined(__APPLE__) || ...
 
-#if defined(GAI_NOWAIT) && defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
+// ThreadSanitizer does not know the worker threads glibc starts for
+// getaddrinfo_a() (libc creates them without going through the interceptor),
+// and the first one to allocate crashes the program (clang 14, glibc 2.36):
+// a TSan build uses the helper thread instead.
+#if defined(__SANITIZE_THREAD__)
+#define OUTLET_DETAIL_THREAD_SANITIZER 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define OUTLET_DETAIL_THREAD_SANITIZER 1
+#endif  // __has_feature(thread_sanitizer)
+#endif  // defined(__SANITIZE_THREAD__)
+
+#if defined(GAI_NOWAIT) && defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34)) && \
+    !defined(OUTLET_DETAIL_THREAD_SANITIZER)
 /// glibc 2.34 and later have getaddrinfo_a() in libc itself (before, it
 /// needs -lanl, so older glibc uses the helper thread).
 inline constexpr bool has_async_resolve = true;
@@ -727,7 +740,7 @@ inline int resolve_name_within(const char* host, const ::addrinfo* hints, ::addr
                                bool& timed_out) noexcept {
   return resolve_name_in_thread(host, hints, out, timeout_ms, timed_out);
 }
-#endif  // defined(GAI_NOWAIT) && defined(__GLIBC__) && ...
+#endif  // defined(GAI_NOWAIT) && defined(__GLIBC__) && ... && !defined(OUTLET_DETAIL_THREAD_SANITIZER)
 
 }  // namespace detail::sys
 }  // namespace OUTLET_ABI_NAMESPACE
