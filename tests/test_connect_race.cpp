@@ -216,6 +216,26 @@ TEST_CASE("An attempt that fails starts the next one at once", "[connect_race]")
   REQUIRE(v4.accept(5s).is_open());
 }
 
+// The same while an earlier attempt is still running (black-holed): the
+// refused one's failure, which poll() reports, starts the next attempt then,
+// not a whole delay after the refused one started.
+TEST_CASE("A failure while another attempt runs starts the next one at once", "[connect_race]") {
+  BlackHole hole(Family::ipv6);
+  if (!hole.ready) OUTLET_TEST_SKIP(hole.why);
+  ServerSocket holder;
+  const Address refused6 = refused(holder, Family::ipv6);
+  ServerSocket v6(Address::loopback(Family::ipv6, 0));
+  const auto start = Clock::now();
+  // One family, so the order is as given: the black hole at 0, the refused
+  // address at 500 ms, the working one as soon as that fails (else at 1000 ms).
+  Socket s = outlet::connect({hole.address(), refused6, v6.local_address()}, options(500ms, 10s));
+  const long long elapsed = ms_since(start);
+  REQUIRE(s.peer_address() == v6.local_address());
+  REQUIRE(elapsed >= 490);
+  REQUIRE(elapsed < 900);
+  REQUIRE(v6.accept(5s).is_open());
+}
+
 // Every address fails: the first one's error, and what() names each with its error.
 TEST_CASE("When every attempt fails, the first error, with every address in what()", "[connect_race]") {
   ServerSocket holder6, holder4a, holder4b;
