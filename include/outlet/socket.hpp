@@ -215,10 +215,10 @@ struct ConnectOptions {
   /// default): no limit, each attempt waits as long as the OS takes. Zero:
   /// do not wait (start every attempt and check once; only numeric hosts).
   /// Negative: invalid_argument.
-  std::optional<duration> timeout;
+  std::optional<duration> timeout{};
   /// The family tried first; none (the default): the family of the first
   /// address, which is the resolver's preference (RFC 6724).
-  std::optional<Family> first_family;
+  std::optional<Family> first_family{};
 };
 
 /// Connects to the first of `addresses` that answers, racing them as RFC
@@ -708,8 +708,8 @@ inline std::vector<Address> connect_order(const std::vector<Address>& addresses,
 /// What a race did with each address, in connect_order's order: the error
 /// its attempt ended with (none for one never tried), for what().
 struct ConnectReport {
-  std::vector<Address> order;
-  std::vector<std::error_code> errors;
+  std::vector<Address> order{};
+  std::vector<std::error_code> errors{};
   std::size_t tried = 0;
 
   /// The first error, in order; timed_out if none was recorded.

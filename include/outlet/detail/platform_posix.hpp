@@ -500,7 +500,7 @@ inline constexpr bool lookups_can_time_out = true;
 /// and the thread and freed by whichever lets go last, so a caller that gave
 /// up leaves the thread nothing dangling.
 struct ThreadLookup {
-  LookupCount counted;
+  LookupCount counted{};
   ::pthread_mutex_t mutex = PTHREAD_MUTEX_INITIALIZER;
   ::pthread_cond_t finished = PTHREAD_COND_INITIALIZER;
   bool done = false;
@@ -638,7 +638,7 @@ inline constexpr bool has_async_resolve = true;
 /// One getaddrinfo_a() request and what it points at, on the heap: glibc's
 /// resolver threads read it until the lookup ends.
 struct AsyncLookup {
-  LookupCount counted;
+  LookupCount counted{};
   ::gaicb request{};
   ::addrinfo hints{};
   char* name = nullptr;

@@ -585,7 +585,7 @@ struct LookupCount {
 /// the heap, shared by the caller and the thread and freed by whichever lets
 /// go last, so a caller that gave up leaves the thread nothing dangling.
 struct ThreadLookup {
-  LookupCount counted;
+  LookupCount counted{};
   ::CRITICAL_SECTION lock{};
   ::CONDITION_VARIABLE finished = CONDITION_VARIABLE_INIT;
   bool done = false;
@@ -593,7 +593,7 @@ struct ThreadLookup {
   int result = 0;      // getaddrinfo's return code
   ::addrinfo hints{};
   ::addrinfo* list = nullptr;
-  std::string name;
+  std::string name{};
 
   ThreadLookup() noexcept { ::InitializeCriticalSection(&lock); }
   ThreadLookup(const ThreadLookup&) = delete;
