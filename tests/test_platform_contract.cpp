@@ -166,6 +166,14 @@ static_assert(std::is_trivially_copyable<sys::InterfaceEntry>::value, "Interface
 static_assert(std::is_same<sys::interface_visitor, bool (*)(void*, const sys::InterfaceEntry&) noexcept>::value,
               "interface_visitor is the contract's callback");
 OUTLET_CONTRACT_CALL(list_interfaces, int (*)(sys::interface_visitor, void*) noexcept);
+// --- Happy Eyeballs: racing connects, and name lookups with a deadline (#18) ------------
+OUTLET_CONTRACT_CONSTANT(max_connect_waits, std::size_t);
+OUTLET_CONTRACT_CONSTANT(has_async_resolve, bool);
+OUTLET_CONTRACT_CONSTANT(lookups_can_time_out, bool);
+OUTLET_CONTRACT_CALL(wait_connects, int (*)(sys::pollfd_type*, std::size_t, int) noexcept);
+OUTLET_CONTRACT_CALL(resolve_name_within, int (*)(const char*, const addrinfo*, addrinfo**, int, bool&) noexcept);
+OUTLET_CONTRACT_CALL(resolve_name_in_thread, int (*)(const char*, const addrinfo*, addrinfo**, int, bool&) noexcept);
+OUTLET_CONTRACT_CALL(lookups_in_flight, long (*)() noexcept);
 
 #undef OUTLET_CONTRACT_CALL
 #undef OUTLET_CONTRACT_CONSTANT

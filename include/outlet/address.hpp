@@ -4,6 +4,8 @@
 
 #include <outlet/error.hpp>
 
+#include <chrono>
+#include <climits>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -149,6 +151,16 @@ std::basic_ostream<CharT, Traits>& operator<<(std::basic_ostream<CharT, Traits>&
 /// literal, "[::1]" allowed), each with `port`, in the resolver's order.
 [[nodiscard]] std::vector<Address> resolve(std::string_view host, std::uint16_t port);
 [[nodiscard]] std::vector<Address> resolve(std::string_view host, std::uint16_t port, std::error_code& ec) noexcept;
+/// resolve() that gives up with std::errc::timed_out once `timeout` has
+/// passed (outlet::duration; docs/address.md, "Name resolution with a
+/// deadline"): getaddrinfo_a() on glibc 2.34 and later, else getaddrinfo()
+/// on a helper thread. A lookup cut short finishes in the background and
+/// frees what it holds. A numeric address never waits; a zero timeout
+/// therefore accepts only numeric addresses (a name fails with timed_out at
+/// once). Negative: invalid_argument.
+[[nodiscard]] std::vector<Address> resolve(std::string_view host, std::uint16_t port, std::chrono::nanoseconds timeout);
+[[nodiscard]] std::vector<Address> resolve(std::string_view host, std::uint16_t port, std::chrono::nanoseconds timeout,
+                                           std::error_code& ec) noexcept;
 
 // ---------------------------------------------------------------------------
 // Implementation
@@ -655,8 +667,12 @@ inline std::error_code resolve_error(int code) noexcept {
   return {code, resolve_category()};
 }
 
-/// getaddrinfo() for host (brackets stripped); fills `out`.
-inline std::error_code resolve_into(std::string_view host, std::uint16_t port, std::vector<Address>& out) {
+/// getaddrinfo() for host (brackets stripped); fills `out`. `timeout_ms`:
+/// -1 waits as long as getaddrinfo() takes; otherwise a numeric address is
+/// parsed at once and a name is looked up within that many milliseconds
+/// (sys::resolve_name_within; 0: not at all), else timed_out.
+inline std::error_code resolve_into(std::string_view host, std::uint16_t port, std::vector<Address>& out,
+                                    int timeout_ms = -1) {
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
   if (host.empty() || has_nul(host)) return invalid_argument();
   if (std::error_code ec = sys::ensure_started()) return ec;
@@ -670,7 +686,20 @@ inline std::error_code resolve_into(std::string_view host, std::uint16_t port, s
       if (head != nullptr) sys::free_resolved(head);
     }
   } list;
-  if (int rc = sys::resolve_name(name.c_str(), &hints, &list.head)) return resolve_error(rc);
+  if (timeout_ms < 0) {
+    if (int rc = sys::resolve_name(name.c_str(), &hints, &list.head)) return resolve_error(rc);
+  } else {
+    addrinfo numeric = hints;  // no lookup, so no wait
+    numeric.ai_flags |= AI_NUMERICHOST;
+    if (sys::resolve_name(name.c_str(), &numeric, &list.head) != 0) {
+      list.head = nullptr;
+      if (timeout_ms == 0) return std::make_error_code(std::errc::timed_out);
+      bool timed_out = false;
+      const int rc = sys::resolve_name_within(name.c_str(), &hints, &list.head, timeout_ms, timed_out);
+      if (timed_out) return std::make_error_code(std::errc::timed_out);
+      if (rc != 0) return resolve_error(rc);
+    }
+  }
   for (const addrinfo* ai = list.head; ai != nullptr; ai = ai->ai_next) {
     if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6) continue;
     std::error_code bad;
@@ -696,15 +725,54 @@ inline std::vector<Address> resolve(std::string_view host, std::uint16_t port, s
   return out;
 }
 
-inline std::vector<Address> resolve(std::string_view host, std::uint16_t port) {
+namespace detail {
+
+/// The throwing resolve()'s body (timeout_ms as for resolve_into).
+inline std::vector<Address> resolve_or_throw(std::string_view host, std::uint16_t port, int timeout_ms) {
   std::vector<Address> out;
-  std::error_code ec = detail::resolve_into(host, port, out);
+  std::error_code ec = resolve_into(host, port, out, timeout_ms);
   // Only outlet's own checks are reported as bad input: an OS error that
   // happens to be EINVAL (EAI_SYSTEM) is passed on as it is.
-  if (ec && detail::has_nul(host)) detail::throw_invalid("resolve", host, "contains a NUL byte");
-  if (ec && (host.empty() || host == "[]")) detail::throw_invalid("resolve", host, "is an empty host name");
-  if (ec) detail::throw_error(ec, detail::Text().add("resolve ").add_quoted(host));
+  if (ec && has_nul(host)) throw_invalid("resolve", host, "contains a NUL byte");
+  if (ec && (host.empty() || host == "[]")) throw_invalid("resolve", host, "is an empty host name");
+  if (ec) throw_error(ec, Text().add("resolve ").add_quoted(host));
   return out;
+}
+
+/// A timeout as resolve_into's milliseconds, rounded up (a wait never ends
+/// early) and capped; -1 if negative.
+inline int resolve_timeout_ms(std::chrono::nanoseconds timeout) noexcept {
+  if (timeout.count() < 0) return -1;
+  const std::int64_t ms = (timeout.count() + 999999) / 1000000;
+  return ms > INT_MAX ? INT_MAX : static_cast<int>(ms);
+}
+
+}  // namespace detail
+
+inline std::vector<Address> resolve(std::string_view host, std::uint16_t port) {
+  return detail::resolve_or_throw(host, port, -1);
+}
+
+inline std::vector<Address> resolve(std::string_view host, std::uint16_t port, std::chrono::nanoseconds timeout,
+                                    std::error_code& ec) noexcept {
+  std::vector<Address> out;
+  if (timeout.count() < 0) {
+    ec = detail::invalid_argument();
+    return out;
+  }
+  try {
+    ec = detail::resolve_into(host, port, out, detail::resolve_timeout_ms(timeout));
+  } catch (const std::bad_alloc&) {
+    ec = std::make_error_code(std::errc::not_enough_memory);
+  }
+  if (ec) out.clear();
+  return out;
+}
+
+inline std::vector<Address> resolve(std::string_view host, std::uint16_t port, std::chrono::nanoseconds timeout) {
+  if (timeout.count() < 0)
+    detail::throw_negative_timeout(detail::Text().add("resolve ").add_quoted(host), timeout.count());
+  return detail::resolve_or_throw(host, port, detail::resolve_timeout_ms(timeout));
 }
 
 }  // namespace OUTLET_ABI_NAMESPACE

@@ -4,9 +4,11 @@
 
 #include <outlet/address.hpp>
 #include <outlet/buffer.hpp>
+#include <outlet/detail/owned_handle.hpp>
 #include <outlet/socket_base.hpp>
 
 #include <chrono>
+#include <climits>
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
@@ -14,6 +16,8 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <utility>
+#include <vector>
 
 namespace outlet {
 inline namespace OUTLET_ABI_NAMESPACE {
@@ -259,15 +263,48 @@ private:
   std::error_code connect_within(const Address& peer, duration timeout) noexcept;
 };
 
-/// Resolves host, then tries each address in turn until one connects, all
-/// within one overall deadline (like Python's socket.create_connection).
-/// Reports the first address's error if none connects. Without a timeout,
-/// each connect waits as long as the OS takes; a zero timeout tries each
-/// address once without waiting (README, "Timeouts").
+/// How the free connect() functions race a host's addresses (RFC 8305,
+/// "Happy Eyeballs v2"; docs/connect.md). The defaults suit most clients.
+struct ConnectOptions {
+  /// How long an attempt runs alone before the next address is tried beside
+  /// it (RFC 8305's "Connection Attempt Delay"; 250 ms, as it recommends).
+  /// An attempt that fails starts the next one at once. Zero starts every
+  /// attempt at once; negative: invalid_argument.
+  duration attempt_delay = std::chrono::milliseconds(250);
+  /// One deadline for the whole call, the name lookup included; none (the
+  /// default): no limit, each attempt waits as long as the OS takes. Zero:
+  /// do not wait (start every attempt and check once; only numeric hosts).
+  /// Negative: invalid_argument.
+  std::optional<duration> timeout{};
+  /// The family tried first; none (the default): the family of the first
+  /// address, which is the resolver's preference (RFC 6724).
+  std::optional<Family> first_family{};
+};
+
+/// Connects to the first of `addresses` that answers, racing them as RFC
+/// 8305 says: sorted with the families interleaved (detail::connect_order),
+/// the next attempt started every options.attempt_delay, or at once when one
+/// fails, all of them non-blocking under one deadline. The first to connect
+/// wins and the others are closed. If none connects: the first address's
+/// error (in the sorted order), and what() lists every address tried with
+/// its error. An empty list, or an empty Address in it: invalid_argument.
+[[nodiscard]] Socket connect(const std::vector<Address>& addresses, const ConnectOptions& options = {});
+[[nodiscard]] Socket connect(const std::vector<Address>& addresses, const ConnectOptions& options,
+                             std::error_code& ec) noexcept;
+
+/// Resolves host (within the deadline, if one is set: resolve(host, port,
+/// timeout)), then connects to its addresses as connect(addresses, options)
+/// does. Without a timeout, each attempt waits as long as the OS takes; a
+/// zero timeout starts an attempt to each address and checks once (README,
+/// "Timeouts"); the attempts are 250 ms apart (ConnectOptions).
 [[nodiscard]] Socket connect(std::string_view host, std::uint16_t port);
 [[nodiscard]] Socket connect(std::string_view host, std::uint16_t port, std::error_code& ec) noexcept;
 [[nodiscard]] Socket connect(std::string_view host, std::uint16_t port, duration timeout);
 [[nodiscard]] Socket connect(std::string_view host, std::uint16_t port, duration timeout, std::error_code& ec) noexcept;
+/// connect(host, port) with every setting of ConnectOptions.
+[[nodiscard]] Socket connect(std::string_view host, std::uint16_t port, const ConnectOptions& options);
+[[nodiscard]] Socket connect(std::string_view host, std::uint16_t port, const ConnectOptions& options,
+                             std::error_code& ec) noexcept;
 
 // ---------------------------------------------------------------------------
 // Implementation
@@ -726,12 +763,190 @@ inline TcpInfo Socket::tcp_info() const {
   return detail::Throw{detail::sys::tcp_statistics_call}.check(info, ec);
 }
 
-// --- connect(host, port) --------------------------------------------------
+// --- connect(host, port) and connect(addresses): Happy Eyeballs ----------------
 
 namespace detail {
 
-/// Tries each resolved address in turn until one connects, within one
-/// deadline; `first_error` is the first address's error.
+/// RFC 8305 section 4's order: the families interleaved, one address of
+/// each in turn ("First Address Family Count" 1), starting with
+/// `first_family` if the list has it, else with the first address's family;
+/// within a family, the order given (the resolver's, RFC 6724).
+inline std::vector<Address> connect_order(const std::vector<Address>& addresses,
+                                          const std::optional<Family>& first_family) {
+  std::vector<std::vector<const Address*>> families;  // in the order they are first seen
+  std::vector<Family> seen;
+  const auto add = [&](Family family) -> std::vector<const Address*>& {
+    for (std::size_t i = 0; i < seen.size(); ++i) {
+      if (seen[i] == family) return families[i];
+    }
+    seen.push_back(family);
+    families.emplace_back();
+    return families.back();
+  };
+  if (first_family) {
+    for (const Address& a : addresses) {
+      if (a.family() == *first_family) {
+        (void)add(*first_family);
+        break;
+      }
+    }
+  }
+  for (const Address& a : addresses) add(a.family()).push_back(&a);
+  std::vector<Address> order;
+  order.reserve(addresses.size());
+  for (std::size_t round = 0; order.size() < addresses.size(); ++round) {
+    for (const std::vector<const Address*>& family : families) {
+      if (round < family.size()) order.push_back(*family[round]);
+    }
+  }
+  return order;
+}
+
+/// What a race did with each address, in connect_order's order: the error
+/// its attempt ended with (none for one never tried), for what().
+struct ConnectReport {
+  std::vector<Address> order{};
+  std::vector<std::error_code> errors{};
+  std::size_t tried = 0;
+
+  /// The first error, in order; timed_out if none was recorded.
+  std::error_code first_error() const noexcept {
+    for (const std::error_code& e : errors) {
+      if (e) return e;
+    }
+    return timed_out();
+  }
+  /// Appends " (tried A: error; B: error; N not tried)" when more than one
+  /// address was in the race (with one, the context names it already).
+  void describe(Text& text) const {
+    if (order.size() < 2) return;
+    text.add(" (tried ");
+    for (std::size_t i = 0; i < tried; ++i) {
+      if (i != 0) text.add("; ");
+      AddressAccess::write(order[i], text);
+      const std::string message = errors[i] ? errors[i].message() : std::string("not finished");
+      text.add(": ").add(message.c_str(), message.size());
+    }
+    if (tried < order.size()) text.add(tried == 0 ? "" : "; ").add_unsigned(order.size() - tried).add(" not tried");
+    text.add(')');
+  }
+};
+
+/// Starts a non-blocking connect() to `peer` on a new socket: the socket
+/// once connected or connecting (`connected` says which), else empty with
+/// the error in `ec`.
+inline OwnedHandle start_connect(const Address& peer, bool& connected, std::error_code& ec) noexcept {
+  connected = false;
+  OwnedHandle h(open(peer.native()->sa_family, SOCK_STREAM, ec));
+  if (ec) return {};
+  if ((ec = set_non_blocking(h.get(), true))) return {};
+  if (try_connect(h.get(), peer) == 0) {
+    connected = true;
+    return h;
+  }
+  const int e = sys::last_error();
+  // EINTR: the connect goes on in the background, as one in progress does.
+  if (sys::connect_in_progress(e) || e == sys::err_interrupted) return h;
+  ec = sys::to_error_code(e);
+  return {};
+}
+
+/// The winner: back in blocking mode, owned by a Socket.
+inline Socket finish_winner(OwnedHandle& h, std::error_code& ec) noexcept {
+  if ((ec = set_non_blocking(h.get(), false))) return {};
+  return Socket::adopt(h.release());
+}
+
+/// The race itself (see connect(addresses, options)) over report.order,
+/// which is already sorted. `try_once`: a zero timeout (every attempt starts
+/// at once, and one check). Losers are closed on the way out.
+inline Socket race_connect(ConnectReport& report, duration attempt_delay, const Deadline& deadline, bool try_once,
+                           std::error_code& ec) {
+  struct Attempt {
+    OwnedHandle handle;
+    std::size_t index;
+  };
+  const std::vector<Address>& order = report.order;
+  report.errors.assign(order.size(), std::error_code());
+  std::vector<Attempt> running;
+  std::vector<sys::pollfd_type> fds;
+  const std::int64_t delay_ns = attempt_delay.count();
+  std::int64_t next_start = sys::monotonic_ns();
+  for (;;) {
+    // Start each attempt that is due: the first at once, the next after the
+    // delay or as soon as none is running.
+    while (report.tried < order.size() && running.size() < sys::max_connect_waits &&
+           (try_once || !deadline.expired()) && (try_once || running.empty() || sys::monotonic_ns() >= next_start)) {
+      const std::size_t i = report.tried++;
+      bool connected = false;
+      std::error_code e;
+      OwnedHandle h = start_connect(order[i], connected, e);
+      if (connected) return finish_winner(h, ec);
+      if (e) {
+        report.errors[i] = e;  // failed at once: the next one starts now
+        continue;
+      }
+      running.push_back({std::move(h), i});
+      next_start = sys::monotonic_ns() + delay_ns;
+    }
+    if (running.empty()) {
+      ec = report.first_error();  // every attempt failed, or the time ran out
+      return {};
+    }
+    // Wait for an attempt to end, the deadline, or the next attempt's time.
+    int ms = try_once ? 0 : deadline.poll_timeout_ms();
+    if (!try_once && report.tried < order.size() && running.size() < sys::max_connect_waits) {
+      const std::int64_t left = next_start - sys::monotonic_ns();
+      const std::int64_t until_next = left <= 0 ? 0 : (left + 999999) / 1000000;
+      if (ms < 0 || until_next < ms) ms = static_cast<int>(until_next < INT_MAX ? until_next : INT_MAX);
+    }
+    fds.clear();
+    for (const Attempt& a : running) fds.push_back(sys::pollfd_type{a.handle.get(), sys::poll_out, 0});
+    const int r =
+        hook_fails(SysCall::poll, running.front().handle.get()) ? -1 : sys::wait_connects(fds.data(), fds.size(), ms);
+    if (r < 0 && sys::last_error() != sys::err_interrupted) {
+      ec = last_error_code();
+      return {};
+    }
+    for (std::size_t k = fds.size(); r > 0 && k-- > 0;) {
+      if (fds[k].revents == 0) continue;
+      std::error_code e = pending_error(running[k].handle.get());
+      if (!e) (void)socket_name(running[k].handle.get(), true, e);  // connected: it has a peer
+      if (!e) return finish_winner(running[k].handle, ec);
+      report.errors[running[k].index] = e;
+      running.erase(running.begin() + static_cast<std::ptrdiff_t>(k));
+      next_start = sys::monotonic_ns();  // one failed: the next starts now
+    }
+    if (try_once || deadline.expired()) {
+      for (const Attempt& a : running) report.errors[a.index] = timed_out();
+      running.clear();
+      if (try_once && report.tried < order.size()) continue;  // more than max_connect_waits addresses
+      ec = report.first_error();
+      return {};
+    }
+  }
+}
+
+/// Checks the list and the options, sorts, and races: connect(addresses)'s
+/// body, under the caller's deadline.
+inline Socket connect_list(const std::vector<Address>& addresses, const ConnectOptions& options,
+                           const Deadline& deadline, ConnectReport& report, std::error_code& ec) {
+  report = ConnectReport();
+  if (addresses.empty() || options.attempt_delay.count() < 0 || (options.timeout && options.timeout->count() < 0)) {
+    ec = invalid_argument();
+    return {};
+  }
+  for (const Address& a : addresses) {
+    if (a.empty()) {
+      ec = invalid_argument();
+      return {};
+    }
+  }
+  report.order = connect_order(addresses, options.first_family);
+  const bool try_once = options.timeout && options.timeout->count() == 0;
+  return race_connect(report, options.attempt_delay, deadline, try_once, ec);
+}
+
 /// `connect "<host>" port <port>`, for what().
 OUTLET_DETAIL_COLD inline Text describe_connect(std::string_view host, std::uint16_t port) {
   Text text;
@@ -739,77 +954,127 @@ OUTLET_DETAIL_COLD inline Text describe_connect(std::string_view host, std::uint
   return text;
 }
 
-/// `timeout`: nullptr for none (each connect waits as long as the OS takes);
-/// zero tries each address once without waiting.
-inline Socket connect_any(std::string_view host, std::uint16_t port, const duration* timeout, std::error_code& ec) {
-  // The deadline starts before the lookup (getaddrinfo itself cannot be
-  // cut short, but its time counts).
-  const Deadline deadline = timeout != nullptr ? Deadline(*timeout) : Deadline();
-  const bool try_once = timeout != nullptr && timeout->count() == 0;
-  const std::vector<Address> addresses = resolve(host, port, ec);
-  if (ec) return {};
-  std::error_code first_error;
-  for (const Address& address : addresses) {
-    Socket socket;
-    if (try_once) {
-      socket.connect(address, duration::zero(), ec);
-    } else if (deadline.is_set()) {
-      const int ms = deadline.poll_timeout_ms();
-      if (ms == 0) {
-        ec = first_error ? first_error : timed_out();
-        return {};
-      }
-      socket.connect(address, std::chrono::milliseconds(ms), ec);
-    } else {
-      socket.connect(address, ec);
-    }
-    if (!ec) return socket;
-    if (!first_error) first_error = ec;
+/// connect(host, port, options)'s body: the lookup and the race share the
+/// deadline. `report` says what the race did, for what().
+inline Socket connect_host(std::string_view host, std::uint16_t port, const ConnectOptions& options,
+                           ConnectReport& report, std::error_code& ec) {
+  if (options.attempt_delay.count() < 0 || (options.timeout && options.timeout->count() < 0)) {
+    ec = invalid_argument();
+    return {};
   }
-  ec = first_error;
-  return {};
+  const Deadline deadline = options.timeout ? Deadline(*options.timeout) : Deadline();
+  std::vector<Address> addresses;
+  if ((ec = resolve_into(host, port, addresses, deadline.poll_timeout_ms()))) return {};
+  return connect_list(addresses, options, deadline, report, ec);
 }
 
-/// The throwing free connect()'s body.
-inline Socket connect_or_throw(std::string_view host, std::uint16_t port, const duration* timeout) {
+/// The throwing connect(host, port, ...)'s body.
+inline Socket connect_host_or_throw(std::string_view host, std::uint16_t port, const ConnectOptions& options) {
+  ConnectReport report;
   std::error_code ec;
-  Socket socket = connect_any(host, port, timeout, ec);
-  if (ec == std::errc::invalid_argument) (void)resolve(host, port);  // throws, quoting the host
-  if (ec) throw_error(ec, describe_connect(host, port));
-  return socket;
+  Socket socket = connect_host(host, port, options, report, ec);
+  if (!ec) return socket;
+  if (options.attempt_delay.count() < 0) {
+    throw_error(ec, describe_connect(host, port)
+                        .add(": negative attempt_delay (")
+                        .add_signed(options.attempt_delay.count())
+                        .add("ns)"));
+  }
+  if (options.timeout && options.timeout->count() < 0)
+    throw_negative_timeout(describe_connect(host, port), options.timeout->count());
+  if (ec == std::errc::invalid_argument && report.order.empty()) (void)resolve(host, port);  // throws, quoting the host
+  Text text = describe_connect(host, port);
+  if (report.order.empty()) text.add(" (looking up the name)");
+  report.describe(text);
+  throw_error(ec, text);
+}
+
+/// The throwing connect(addresses, options)'s body.
+inline Socket connect_list_or_throw(const std::vector<Address>& addresses, const ConnectOptions& options) {
+  ConnectReport report;
+  std::error_code ec;
+  const Deadline deadline = options.timeout ? Deadline(*options.timeout) : Deadline();
+  Socket socket = connect_list(addresses, options, deadline, report, ec);
+  if (!ec) return socket;
+  Text text;
+  text.add("connect");
+  if (addresses.empty()) throw_error(ec, text.add(": an empty address list"));
+  if (options.attempt_delay.count() < 0) {
+    throw_error(ec, text.add(": negative attempt_delay (").add_signed(options.attempt_delay.count()).add("ns)"));
+  }
+  if (options.timeout && options.timeout->count() < 0) throw_negative_timeout(text, options.timeout->count());
+  for (std::size_t i = 0; i < addresses.size(); ++i) {
+    if (addresses[i].empty()) {
+      throw_error(
+          ec, text.add(": address ").add_unsigned(i + 1).add(" of ").add_unsigned(addresses.size()).add(" is empty"));
+    }
+  }
+  if (report.order.size() == 1) {
+    AddressAccess::write(report.order.front(), text.add(' '));
+  } else {
+    text.add(' ').add_unsigned(report.order.size()).add(" addresses");
+    report.describe(text);
+  }
+  throw_error(ec, text);
+}
+
+/// Runs `body` for an ec form: std::bad_alloc becomes not_enough_memory.
+template <class F>
+Socket connect_noexcept(std::error_code& ec, F&& body) noexcept {
+  try {
+    return body();
+  } catch (const std::bad_alloc&) {
+    ec = std::make_error_code(std::errc::not_enough_memory);
+    return {};
+  }
 }
 
 }  // namespace detail
 
+inline Socket connect(const std::vector<Address>& addresses, const ConnectOptions& options,
+                      std::error_code& ec) noexcept {
+  return detail::connect_noexcept(ec, [&] {
+    detail::ConnectReport report;
+    const detail::Deadline deadline =
+        options.timeout && options.timeout->count() >= 0 ? detail::Deadline(*options.timeout) : detail::Deadline();
+    return detail::connect_list(addresses, options, deadline, report, ec);
+  });
+}
+
+inline Socket connect(const std::vector<Address>& addresses, const ConnectOptions& options) {
+  return detail::connect_list_or_throw(addresses, options);
+}
+
+inline Socket connect(std::string_view host, std::uint16_t port, const ConnectOptions& options,
+                      std::error_code& ec) noexcept {
+  return detail::connect_noexcept(ec, [&] {
+    detail::ConnectReport report;
+    return detail::connect_host(host, port, options, report, ec);
+  });
+}
+
+inline Socket connect(std::string_view host, std::uint16_t port, const ConnectOptions& options) {
+  return detail::connect_host_or_throw(host, port, options);
+}
+
 inline Socket connect(std::string_view host, std::uint16_t port, duration timeout, std::error_code& ec) noexcept {
-  if (timeout.count() < 0) {
-    ec = detail::invalid_argument();
-    return {};
-  }
-  try {
-    return detail::connect_any(host, port, &timeout, ec);
-  } catch (const std::bad_alloc&) {
-    ec = std::make_error_code(std::errc::not_enough_memory);
-    return {};
-  }
+  ConnectOptions options;
+  options.timeout = timeout;
+  return connect(host, port, options, ec);
 }
 
 inline Socket connect(std::string_view host, std::uint16_t port, std::error_code& ec) noexcept {
-  try {
-    return detail::connect_any(host, port, nullptr, ec);
-  } catch (const std::bad_alloc&) {
-    ec = std::make_error_code(std::errc::not_enough_memory);
-    return {};
-  }
+  return connect(host, port, ConnectOptions(), ec);
 }
 
 inline Socket connect(std::string_view host, std::uint16_t port, duration timeout) {
-  if (timeout.count() < 0) detail::throw_negative_timeout(detail::describe_connect(host, port), timeout.count());
-  return detail::connect_or_throw(host, port, &timeout);
+  ConnectOptions options;
+  options.timeout = timeout;
+  return detail::connect_host_or_throw(host, port, options);
 }
 
 inline Socket connect(std::string_view host, std::uint16_t port) {
-  return detail::connect_or_throw(host, port, nullptr);
+  return detail::connect_host_or_throw(host, port, ConnectOptions());
 }
 
 }  // namespace OUTLET_ABI_NAMESPACE

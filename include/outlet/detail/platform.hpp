@@ -49,6 +49,10 @@
 //   multicast  has_source_multicast, ipv4_multicast_value (IP_MULTICAST_TTL/LOOP's
 //   and        type), change_membership(), set_multicast_interface(),
 //   interfaces socket_family(), InterfaceEntry, interface_visitor, list_interfaces()
+//   racing     max_connect_waits, wait_connects(), has_async_resolve,
+//              lookups_can_time_out,
+//              resolve_name_within(), resolve_name_in_thread(),
+//              lookups_in_flight()
 #ifndef OUTLET_DETAIL_PLATFORM_HPP
 #define OUTLET_DETAIL_PLATFORM_HPP
 

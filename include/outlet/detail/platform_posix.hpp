@@ -15,6 +15,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -38,6 +39,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <new>
 #include <system_error>
 
 namespace outlet {
@@ -947,6 +949,297 @@ inline void message_metadata(message& m, detail::DatagramMetadata& meta) noexcep
 inline void set_message_control(message&, control_buffer&) noexcept {}
 inline void message_metadata(message&, detail::DatagramMetadata& meta) noexcept { meta = detail::DatagramMetadata{}; }
 #endif  // defined(__linux__) && defined(MSG_WAITFORONE) && !defined(OUTLET_NO_MESSAGE_BATCH)
+// --- Happy Eyeballs: racing connects, and name lookups with a deadline (#18) ---
+
+/// At most this many connects outlet::connect() keeps in progress at once
+/// (Windows' select() takes at most FD_SETSIZE; kept the same here).
+inline constexpr std::size_t max_connect_waits = 64;
+
+/// poll(2) on connects in progress (each entry's events is poll_out): an
+/// entry's revents is non-zero once its connect ended, either way
+/// (SO_ERROR says how). Returns how many ended, 0 timed out, -1 error.
+inline int wait_connects(pollfd_type* fds, std::size_t count, int timeout_ms) noexcept {
+  return ::poll(fds, convert<::nfds_t>(count), timeout_ms);
+}
+
+/// A copy of `text` with malloc(), or nullptr.
+inline char* copy_name(const char* text) noexcept {
+  const std::size_t n = std::strlen(text) + 1;
+  auto* copy = static_cast<char*>(std::malloc(n));
+  if (copy != nullptr) std::memcpy(copy, text, n);
+  return copy;
+}
+
+/// How many lookup blocks (ThreadLookup, AsyncLookup) exist: each counts
+/// itself from construction to destruction, so a test can see that a lookup
+/// cut short is freed once it ends.
+inline long lookup_blocks = 0;
+/// lookup_blocks, read atomically.
+inline long lookups_in_flight() noexcept { return __atomic_load_n(&lookup_blocks, __ATOMIC_SEQ_CST); }
+/// Counts one lookup block for its lifetime (see lookup_blocks).
+struct LookupCount {
+  LookupCount() noexcept { __atomic_add_fetch(&lookup_blocks, 1, __ATOMIC_SEQ_CST); }
+  ~LookupCount() { __atomic_sub_fetch(&lookup_blocks, 1, __ATOMIC_SEQ_CST); }
+  LookupCount(const LookupCount&) = delete;
+  LookupCount& operator=(const LookupCount&) = delete;
+};
+
+// pthread_create() is in the C library itself on glibc 2.34 and later,
+// musl, Bionic and Apple's libSystem; elsewhere (older glibc, the BSDs) it
+// needs -pthread, which outlet does not ask its users for: there a lookup
+// cannot be given a deadline (lookups_can_time_out is false).
+#if defined(__APPLE__) || (defined(__linux__) && !defined(__GLIBC__)) || \
+    (defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34)))
+/// A lookup with a deadline gives up on time here.
+inline constexpr bool lookups_can_time_out = true;
+
+/// A getaddrinfo() on a thread of its own (pthread_create), which the
+/// caller waits for at most timeout_ms. What the lookup uses (the name, the
+/// hints, the result) lives in this block on the heap, shared by the caller
+/// and the thread and freed by whichever lets go last, so a caller that gave
+/// up leaves the thread nothing dangling.
+struct ThreadLookup {
+  LookupCount counted{};
+  ::pthread_mutex_t mutex = PTHREAD_MUTEX_INITIALIZER;
+  ::pthread_cond_t finished = PTHREAD_COND_INITIALIZER;
+  bool done = false;
+  int references = 2;  // the caller and the thread
+  int result = 0;      // getaddrinfo's return code
+  ::addrinfo hints{};
+  ::addrinfo* list = nullptr;
+  char* name = nullptr;
+
+  ThreadLookup() = default;
+  ThreadLookup(const ThreadLookup&) = delete;
+  ThreadLookup& operator=(const ThreadLookup&) = delete;
+  ~ThreadLookup() {
+    if (list != nullptr) ::freeaddrinfo(list);
+    std::free(name);
+    ::pthread_cond_destroy(&finished);
+    ::pthread_mutex_destroy(&mutex);
+  }
+  /// Drops one reference (under the mutex); the last one deletes the block.
+  void release() noexcept {
+    ::pthread_mutex_lock(&mutex);
+    const bool last = --references == 0;
+    ::pthread_mutex_unlock(&mutex);
+    if (last) delete this;
+  }
+  static void* run(void* arg) noexcept {
+    auto* self = static_cast<ThreadLookup*>(arg);
+    ::addrinfo* found = nullptr;
+    const int rc = ::getaddrinfo(self->name, nullptr, &self->hints, &found);
+    ::pthread_mutex_lock(&self->mutex);
+    self->result = rc;
+    self->list = rc == 0 ? found : nullptr;
+    self->done = true;
+    ::pthread_cond_signal(&self->finished);
+    ::pthread_mutex_unlock(&self->mutex);
+    self->release();
+    return nullptr;
+  }
+};
+
+/// getaddrinfo(3) on a helper thread, waited for at most `timeout_ms`
+/// (-1: no limit): 0 or an EAI_* code, with `timed_out` set (and the code
+/// meaningless) if the time ran out first. The thread then finishes the
+/// lookup on its own and frees what it holds. outlet uses it where glibc's
+/// getaddrinfo_a() is missing; it exists on every POSIX system so that the
+/// tests can run it anywhere.
+inline int resolve_name_in_thread(const char* host, const ::addrinfo* hints, ::addrinfo** out, int timeout_ms,
+                                  bool& timed_out) noexcept {
+  timed_out = false;
+  *out = nullptr;
+  auto* lookup = new (std::nothrow) ThreadLookup;
+  if (lookup == nullptr) return EAI_MEMORY;
+  lookup->hints = *hints;
+  lookup->name = copy_name(host);
+  if (lookup->name == nullptr) {
+    delete lookup;
+    return EAI_MEMORY;
+  }
+  ::pthread_attr_t attr;
+  int e = ::pthread_attr_init(&attr);
+  if (e == 0) {
+    (void)::pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    ::pthread_t thread;
+    e = ::pthread_create(&thread, &attr, &ThreadLookup::run, lookup);
+    ::pthread_attr_destroy(&attr);
+  }
+  if (e != 0) {
+    delete lookup;
+    errno = e;
+    return EAI_SYSTEM;
+  }
+  ::timespec end{};
+  if (timeout_ms >= 0) {
+    ::clock_gettime(CLOCK_REALTIME, &end);
+    end.tv_sec += timeout_ms / 1000;
+    end.tv_nsec += static_cast<long>(timeout_ms % 1000) * 1000000L;
+    if (end.tv_nsec >= 1000000000L) {
+      end.tv_sec += 1;
+      end.tv_nsec -= 1000000000L;
+    }
+  }
+  int rc = 0;
+  ::pthread_mutex_lock(&lookup->mutex);
+  while (!lookup->done) {
+    if (timeout_ms < 0) {
+      ::pthread_cond_wait(&lookup->finished, &lookup->mutex);
+    } else if (::pthread_cond_timedwait(&lookup->finished, &lookup->mutex, &end) == ETIMEDOUT) {
+      break;
+    }
+  }
+  if (lookup->done) {
+    rc = lookup->result;
+    *out = lookup->list;
+    lookup->list = nullptr;
+  } else {
+    timed_out = true;
+  }
+  ::pthread_mutex_unlock(&lookup->mutex);
+  lookup->release();
+  return rc;
+}
+
+#else
+/// No threads without -pthread here: a lookup cannot be given a deadline.
+inline constexpr bool lookups_can_time_out = false;
+
+/// getaddrinfo(3) as it is: without threads in the C library, the time it
+/// takes cannot be limited, and `timed_out` is never set.
+inline int resolve_name_in_thread(const char* host, const ::addrinfo* hints, ::addrinfo** out, int timeout_ms,
+                                  bool& timed_out) noexcept {
+  (void)timeout_ms;
+  timed_out = false;
+  return ::getaddrinfo(host, nullptr, hints, out);
+}
+#endif  // defined(__APPLE__) || ...
+
+// ThreadSanitizer does not know the worker threads glibc starts for
+// getaddrinfo_a() (libc creates them without going through the interceptor),
+// and the first one to allocate crashes the program (clang 14, glibc 2.36):
+// a TSan build uses the helper thread instead.
+#if defined(__SANITIZE_THREAD__)
+#define OUTLET_DETAIL_THREAD_SANITIZER 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define OUTLET_DETAIL_THREAD_SANITIZER 1
+#endif  // __has_feature(thread_sanitizer)
+#endif  // defined(__SANITIZE_THREAD__)
+
+#if defined(GAI_NOWAIT) && defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34)) && \
+    !defined(OUTLET_DETAIL_THREAD_SANITIZER)
+/// glibc 2.34 and later have getaddrinfo_a() in libc itself (before, it
+/// needs -lanl, so older glibc uses the helper thread).
+inline constexpr bool has_async_resolve = true;
+
+/// One getaddrinfo_a() request and what it points at, on the heap: glibc's
+/// resolver threads read it until the lookup ends.
+struct AsyncLookup {
+  LookupCount counted{};
+  ::gaicb request{};
+  ::addrinfo hints{};
+  char* name = nullptr;
+
+  AsyncLookup() = default;
+  AsyncLookup(const AsyncLookup&) = delete;
+  AsyncLookup& operator=(const AsyncLookup&) = delete;
+  ~AsyncLookup() {
+    if (request.ar_result != nullptr) ::freeaddrinfo(request.ar_result);
+    std::free(name);
+  }
+  /// Waits for a request nobody waits for any more, then deletes it: the
+  /// body of the thread that takes over one gai_cancel() could not stop.
+  static void* reap(void* arg) noexcept {
+    auto* self = static_cast<AsyncLookup*>(arg);
+    const ::gaicb* list[1] = {&self->request};
+    while (::gai_error(&self->request) == EAI_INPROGRESS) (void)::gai_suspend(list, 1, nullptr);
+    delete self;
+    return nullptr;
+  }
+};
+
+/// getaddrinfo_a(3) (GAI_NOWAIT), then gai_suspend(3) until it ends or
+/// `timeout_ms` pass (-1: no limit): 0 or an EAI_* code, with `timed_out`
+/// set if the time ran out first. A request still queued is taken back with
+/// gai_cancel(3); one already running cannot be, so a detached thread waits
+/// for it and frees it (if that thread cannot start, the block is left
+/// allocated rather than freed while glibc still uses it).
+inline int resolve_name_within(const char* host, const ::addrinfo* hints, ::addrinfo** out, int timeout_ms,
+                               bool& timed_out) noexcept {
+  timed_out = false;
+  *out = nullptr;
+  auto* lookup = new (std::nothrow) AsyncLookup;
+  if (lookup == nullptr) return EAI_MEMORY;
+  lookup->hints = *hints;
+  lookup->name = copy_name(host);
+  if (lookup->name == nullptr) {
+    delete lookup;
+    return EAI_MEMORY;
+  }
+  lookup->request.ar_name = lookup->name;
+  lookup->request.ar_request = &lookup->hints;
+  ::gaicb* requests[1] = {&lookup->request};
+  const int started = ::getaddrinfo_a(GAI_NOWAIT, requests, 1, nullptr);
+  if (started != 0 && ::gai_error(&lookup->request) != EAI_INPROGRESS) {
+    // Not queued (EAI_AGAIN, EAI_MEMORY, EAI_SYSTEM): glibc holds nothing.
+    delete lookup;
+    return started;
+  }
+  const std::int64_t end = monotonic_ns() + std::int64_t{timeout_ms} * 1000000;
+  const ::gaicb* waiting[1] = {&lookup->request};
+  int rc = ::gai_error(&lookup->request);
+  while (rc == EAI_INPROGRESS) {
+    ::timespec left{};
+    if (timeout_ms >= 0) {
+      const std::int64_t ns = end - monotonic_ns();
+      if (ns <= 0) break;
+      left.tv_sec = convert<::time_t>(ns / 1000000000);
+      left.tv_nsec = convert<long>(ns % 1000000000);
+    }
+    (void)::gai_suspend(waiting, 1, timeout_ms >= 0 ? &left : nullptr);  // ends early on EAI_INTR: loop
+    rc = ::gai_error(&lookup->request);
+  }
+  if (rc == EAI_INPROGRESS) {
+    const int cancelled = ::gai_cancel(&lookup->request);
+    if (cancelled == EAI_NOTCANCELED) {
+      timed_out = true;
+      ::pthread_attr_t attr;
+      if (::pthread_attr_init(&attr) == 0) {
+        (void)::pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        ::pthread_t thread;
+        (void)::pthread_create(&thread, &attr, &AsyncLookup::reap, lookup);  // fails: left allocated
+        ::pthread_attr_destroy(&attr);
+      }
+      return 0;
+    }
+    rc = ::gai_error(&lookup->request);
+    if (cancelled == EAI_CANCELED || rc == EAI_CANCELED) {  // never ran: glibc holds nothing
+      timed_out = true;
+      delete lookup;
+      return 0;
+    }
+    // EAI_ALLDONE: it ended just now; use what it found.
+  }
+  if (rc == 0) {
+    *out = lookup->request.ar_result;
+    lookup->request.ar_result = nullptr;
+  }
+  delete lookup;
+  return rc;
+}
+#else
+/// No getaddrinfo_a() here (or only with -lanl): the helper thread, where
+/// there are threads without -pthread.
+inline constexpr bool has_async_resolve = false;
+
+/// getaddrinfo(3) waited for at most `timeout_ms` (see resolve_name_in_thread).
+inline int resolve_name_within(const char* host, const ::addrinfo* hints, ::addrinfo** out, int timeout_ms,
+                               bool& timed_out) noexcept {
+  return resolve_name_in_thread(host, hints, out, timeout_ms, timed_out);
+}
+#endif  // defined(GAI_NOWAIT) && defined(__GLIBC__) && ... && !defined(OUTLET_DETAIL_THREAD_SANITIZER)
 
 }  // namespace detail::sys
 }  // namespace OUTLET_ABI_NAMESPACE

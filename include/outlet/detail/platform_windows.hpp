@@ -862,6 +862,160 @@ inline io_result recv_with_metadata(native_handle h, void* data, std::size_t siz
 inline void set_message_control(message&, control_buffer&) noexcept {}
 inline void message_metadata(message&, detail::DatagramMetadata& meta) noexcept { meta = detail::DatagramMetadata{}; }
 
+// --- Happy Eyeballs: racing connects, and name lookups with a deadline (#18) ---
+
+/// At most this many connects outlet::connect() keeps in progress at once:
+/// wait_connects() puts them all in one select() set (FD_SETSIZE entries).
+inline constexpr std::size_t max_connect_waits = FD_SETSIZE < 64 ? FD_SETSIZE : 64;
+
+/// select() on connects in progress (at most max_connect_waits): an entry's
+/// revents becomes POLLWRNORM when its connect succeeded and POLLERR when it
+/// failed (the "except" set). Not WSAPoll, for the reason wait_connect()
+/// gives. Returns how many ended, 0 timed out, -1 error.
+inline int wait_connects(pollfd_type* fds, std::size_t count, int timeout_ms) noexcept {
+  ::fd_set writable{};
+  ::fd_set failed{};
+  const std::size_t n = count < max_connect_waits ? count : max_connect_waits;
+  for (std::size_t i = 0; i < n; ++i) {
+    writable.fd_array[i] = fds[i].fd;
+    failed.fd_array[i] = fds[i].fd;
+    fds[i].revents = 0;
+  }
+  writable.fd_count = static_cast<u_int>(n);
+  failed.fd_count = static_cast<u_int>(n);
+  ::timeval tv{};
+  tv.tv_sec = timeout_ms / 1000;
+  tv.tv_usec = (timeout_ms % 1000) * 1000;
+  const int r = ::select(0, nullptr, &writable, &failed, timeout_ms < 0 ? nullptr : &tv);
+  if (r <= 0) return r;
+  int ended = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (FD_ISSET(fds[i].fd, &writable)) fds[i].revents |= POLLWRNORM;
+    if (FD_ISSET(fds[i].fd, &failed)) fds[i].revents |= POLLERR;
+    if (fds[i].revents != 0) ++ended;
+  }
+  return ended;
+}
+
+/// Windows has no getaddrinfo_a(); GetAddrInfoExW's timeout needs
+/// overlapped mode and GetAddrInfoExCancel, which MinGW-w64 does not
+/// declare: a lookup with a deadline runs on a helper thread.
+inline constexpr bool has_async_resolve = false;
+/// A lookup with a deadline gives up on time (on its helper thread).
+inline constexpr bool lookups_can_time_out = true;
+
+/// How many lookup blocks (ThreadLookup) exist: each counts itself from
+/// construction to destruction, so a test can see that a lookup cut short
+/// is freed once it ends.
+inline volatile LONG lookup_blocks = 0;
+/// lookup_blocks, read atomically.
+inline long lookups_in_flight() noexcept { return ::InterlockedCompareExchange(&lookup_blocks, 0, 0); }
+/// Counts one lookup block for its lifetime (see lookup_blocks).
+struct LookupCount {
+  LookupCount() noexcept { ::InterlockedIncrement(&lookup_blocks); }
+  ~LookupCount() { ::InterlockedDecrement(&lookup_blocks); }
+  LookupCount(const LookupCount&) = delete;
+  LookupCount& operator=(const LookupCount&) = delete;
+};
+
+/// A getaddrinfo() on a thread of its own (CreateThread), which the caller
+/// waits for at most timeout_ms. What the lookup uses lives in this block on
+/// the heap, shared by the caller and the thread and freed by whichever lets
+/// go last, so a caller that gave up leaves the thread nothing dangling.
+struct ThreadLookup {
+  LookupCount counted{};
+  ::CRITICAL_SECTION lock{};
+  ::CONDITION_VARIABLE finished = CONDITION_VARIABLE_INIT;
+  bool done = false;
+  int references = 2;  // the caller and the thread
+  int result = 0;      // getaddrinfo's return code
+  ::addrinfo hints{};
+  ::addrinfo* list = nullptr;
+  std::string name{};
+
+  ThreadLookup() noexcept { ::InitializeCriticalSection(&lock); }
+  ThreadLookup(const ThreadLookup&) = delete;
+  ThreadLookup& operator=(const ThreadLookup&) = delete;
+  ~ThreadLookup() {
+    if (list != nullptr) ::freeaddrinfo(list);
+    ::DeleteCriticalSection(&lock);
+  }
+  /// Drops one reference (under the lock); the last one deletes the block.
+  void release() noexcept {
+    ::EnterCriticalSection(&lock);
+    const bool last = --references == 0;
+    ::LeaveCriticalSection(&lock);
+    if (last) delete this;
+  }
+  static DWORD WINAPI run(LPVOID arg) noexcept {
+    auto* self = static_cast<ThreadLookup*>(arg);
+    ::addrinfo* found = nullptr;
+    const int rc = ::getaddrinfo(self->name.c_str(), nullptr, &self->hints, &found);
+    ::EnterCriticalSection(&self->lock);
+    self->result = rc;
+    self->list = rc == 0 ? found : nullptr;
+    self->done = true;
+    ::WakeConditionVariable(&self->finished);
+    ::LeaveCriticalSection(&self->lock);
+    self->release();
+    return 0;
+  }
+};
+
+/// getaddrinfo() on a helper thread, waited for at most `timeout_ms` (-1: no
+/// limit): 0 or an EAI_* code, with `timed_out` set (and the code
+/// meaningless) if the time ran out first. The thread then finishes the
+/// lookup on its own and frees what it holds.
+inline int resolve_name_in_thread(const char* host, const ::addrinfo* hints, ::addrinfo** out, int timeout_ms,
+                                  bool& timed_out) noexcept {
+  timed_out = false;
+  *out = nullptr;
+  ThreadLookup* lookup = nullptr;
+  try {
+    lookup = new ThreadLookup;
+    lookup->name = host;
+  } catch (...) {
+    delete lookup;
+    return EAI_MEMORY;
+  }
+  lookup->hints = *hints;
+  const HANDLE thread = ::CreateThread(nullptr, 0, &ThreadLookup::run, lookup, 0, nullptr);
+  if (thread == nullptr) {
+    const DWORD e = ::GetLastError();
+    delete lookup;
+    return static_cast<int>(e);
+  }
+  ::CloseHandle(thread);  // detached: the block, not the handle, ties the two together
+  const ULONGLONG start = ::GetTickCount64();
+  int rc = 0;
+  ::EnterCriticalSection(&lookup->lock);
+  while (!lookup->done) {
+    DWORD wait = INFINITE;
+    if (timeout_ms >= 0) {
+      const ULONGLONG spent = ::GetTickCount64() - start;
+      if (spent >= static_cast<ULONGLONG>(timeout_ms)) break;
+      wait = static_cast<DWORD>(static_cast<ULONGLONG>(timeout_ms) - spent);
+    }
+    (void)::SleepConditionVariableCS(&lookup->finished, &lookup->lock, wait);
+  }
+  if (lookup->done) {
+    rc = lookup->result;
+    *out = lookup->list;
+    lookup->list = nullptr;
+  } else {
+    timed_out = true;
+  }
+  ::LeaveCriticalSection(&lookup->lock);
+  lookup->release();
+  return rc;
+}
+
+/// getaddrinfo() waited for at most `timeout_ms` (see resolve_name_in_thread).
+inline int resolve_name_within(const char* host, const ::addrinfo* hints, ::addrinfo** out, int timeout_ms,
+                               bool& timed_out) noexcept {
+  return resolve_name_in_thread(host, hints, out, timeout_ms, timed_out);
+}
+
 }  // namespace detail::sys
 }  // namespace OUTLET_ABI_NAMESPACE
 }  // namespace outlet
