@@ -614,6 +614,11 @@ int count_receives(outlet::detail::SysCall call, outlet::native_handle_type h) {
 // so plain code: two receives per record).
 TEST_CASE("a stream reads each small record with one receive, not two") {
   constexpr int rounds = 40;
+  counted_handle = outlet::detail::sys::invalid_handle;
+  // The hook is a plain global pointer: set it before the server thread
+  // starts and reset it after that thread ends (TSan saw the race otherwise).
+  // It counts nothing until counted_handle names the client's socket.
+  const outlet_test::ScopedFaultHook hook(count_receives);
   ServerSocket listener(Address::loopback(Family::ipv4, 0));
   tls::Context server_context = tls::Context::server(certs().path("server.pem"), certs().path("server.key"));
   std::thread server([&] {
@@ -633,16 +638,14 @@ TEST_CASE("a stream reads each small record with one receive, not two") {
   // handshake, and the client reads them with the first reply.
   stream.send_all(message);
   REQUIRE(stream.receive_exact(reply, sizeof reply) == sizeof reply);
-  counted_handle = stream.socket().native_handle();
   counted_receives = 0;
-  {
-    const outlet_test::ScopedFaultHook hook(count_receives);
-    for (int i = 0; i < rounds; ++i) {
-      stream.send_all(message);
-      REQUIRE(stream.receive_exact(reply, sizeof reply) == sizeof reply);
-      REQUIRE(std::string(reply, sizeof reply) == message);
-    }
+  counted_handle = stream.socket().native_handle();
+  for (int i = 0; i < rounds; ++i) {
+    stream.send_all(message);
+    REQUIRE(stream.receive_exact(reply, sizeof reply) == sizeof reply);
+    REQUIRE(std::string(reply, sizeof reply) == message);
   }
+  counted_handle = outlet::detail::sys::invalid_handle;
   // One reply is one record, sent in one segment on loopback: one receive
   // each (a little slack for a record the kernel hands over in two parts).
   CHECK(counted_receives.load() >= rounds);
