@@ -409,13 +409,18 @@ public:
     return SSL_CTX_set_alpn_protos(ctx_, alpn_.data(), static_cast<unsigned>(alpn_.size())) == 0;
   }
 
-  /// The cached session for `key` (a new reference), or null.
+  /// Takes the cached session for `key` out of the cache (the caller owns
+  /// the reference), or null. Taken, not shared: two connections resuming
+  /// one SSL_SESSION at once race inside OpenSSL (ThreadSanitizer saw it),
+  /// and RFC 8446 asks clients not to use a ticket twice. The connection's
+  /// new session is cached again when the server sends it.
   SSL_SESSION* find_session(const std::string& key) {
     const std::lock_guard<std::mutex> lock(mutex_);
     auto it = sessions_.find(key);
     if (it == sessions_.end()) return nullptr;
-    SSL_SESSION_up_ref(it->second);
-    return it->second;
+    SSL_SESSION* taken = it->second;
+    sessions_.erase(it);
+    return taken;
   }
 
 private:
