@@ -340,6 +340,18 @@ public:
     return check_key();
   }
 
+  /// Has OpenSSL parse each trusted certificate's extensions now, while the
+  /// context is configured by one thread. OpenSSL 3.0 does it on first use
+  /// and stores the results (the key identifiers) under a lock that its
+  /// readers do not take, so two first handshakes at once race on them
+  /// (ThreadSanitizer saw it).
+  static void cache_extensions(X509_STORE* store) noexcept {
+    STACK_OF(X509_OBJECT)* objects = X509_STORE_get0_objects(store);
+    for (int i = 0; i < sk_X509_OBJECT_num(objects); ++i) {
+      if (X509* cert = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objects, i))) (void)X509_check_purpose(cert, -1, 0);
+    }
+  }
+
   /// Trust the CAs in a PEM file / PEM text. The first call replaces the
   /// system store (a private CA alone); later calls add to what is trusted.
   QueueError trust_file(const std::string& path) {
@@ -348,6 +360,7 @@ public:
     X509_STORE* store = SSL_CTX_get_cert_store(ctx_);
     const int n = X509_STORE_load_file(store, path.c_str());
     if (n != 1) return take_queue_error(tls::errc::invalid_certificate);
+    cache_extensions(store);
     if (server_) {
       STACK_OF(X509_NAME)* names = SSL_CTX_get_client_CA_list(ctx_);
       if (names == nullptr) {
@@ -379,6 +392,7 @@ public:
       }
     }
     BIO_free(bio);
+    cache_extensions(store);
     ERR_clear_error();
     if (count == 0) return no_pem("no certificate in the CA PEM");
     return {};
@@ -719,21 +733,28 @@ inline int ContextImpl::new_session(SSL* ssl, SSL_SESSION* session) {
   auto* engine = static_cast<Engine*>(SSL_get_app_data(ssl));
   auto* self = static_cast<ContextImpl*>(SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl)));
   if (engine == nullptr || self == nullptr || engine->session_key_.empty()) return 0;
+  // The cache keeps a copy: `session` stays this connection's own, and
+  // OpenSSL may still read or replace it here while another thread resumes
+  // from the cached one (ThreadSanitizer saw that race when they were one
+  // object). Returning 0 leaves `session` to OpenSSL.
+  SSL_SESSION* copy = SSL_SESSION_dup(session);
+  if (copy == nullptr) return 0;
   try {
     const std::lock_guard<std::mutex> lock(self->mutex_);
     auto it = self->sessions_.find(engine->session_key_);
     if (it != self->sessions_.end()) {
       SSL_SESSION_free(it->second);
-      it->second = session;
-      return 1;
+      it->second = copy;
+      return 0;
     }
     if (self->sessions_.size() >= max_sessions) {  // simple bound: forget the oldest key (alphabetically first)
       SSL_SESSION_free(self->sessions_.begin()->second);
       self->sessions_.erase(self->sessions_.begin());
     }
-    self->sessions_.emplace(engine->session_key_, session);
-    return 1;  // the cache keeps OpenSSL's reference
+    self->sessions_.emplace(engine->session_key_, copy);
+    return 0;
   } catch (...) {
+    SSL_SESSION_free(copy);
     return 0;
   }
 }
