@@ -770,49 +770,58 @@ namespace detail {
 /// RFC 8305 section 4's order: the families interleaved, one address of
 /// each in turn ("First Address Family Count" 1), starting with
 /// `first_family` if the list has it, else with the first address's family;
-/// within a family, the order given (the resolver's, RFC 6724).
+/// within a family, the order given (the resolver's, RFC 6724). No list of
+/// lists: a cursor per family (there are at most three) walks `addresses`.
 inline std::vector<Address> connect_order(const std::vector<Address>& addresses,
                                           const std::optional<Family>& first_family) {
-  std::vector<std::vector<const Address*>> families;  // in the order they are first seen
-  std::vector<Family> seen;
-  const auto add = [&](Family family) -> std::vector<const Address*>& {
-    for (std::size_t i = 0; i < seen.size(); ++i) {
-      if (seen[i] == family) return families[i];
+  constexpr std::size_t max_families = 3;  // Family's enumerators
+  Family families[max_families] = {};      // in the order they are first seen
+  std::size_t cursor[max_families] = {};   // where each family's next address is looked for
+  std::size_t family_count = 0;
+  const auto note = [&](Family family) {
+    for (std::size_t f = 0; f < family_count; ++f) {
+      if (families[f] == family) return;
     }
-    seen.push_back(family);
-    families.emplace_back();
-    return families.back();
+    if (family_count < max_families) families[family_count++] = family;
   };
   if (first_family) {
     for (const Address& a : addresses) {
       if (a.family() == *first_family) {
-        (void)add(*first_family);
+        note(*first_family);
         break;
       }
     }
   }
-  for (const Address& a : addresses) add(a.family()).push_back(&a);
+  for (const Address& a : addresses) note(a.family());
   std::vector<Address> order;
   order.reserve(addresses.size());
-  for (std::size_t round = 0; order.size() < addresses.size(); ++round) {
-    for (const std::vector<const Address*>& family : families) {
-      if (round < family.size()) order.push_back(*family[round]);
+  while (order.size() < addresses.size()) {
+    for (std::size_t f = 0; f < family_count; ++f) {
+      std::size_t& i = cursor[f];
+      while (i < addresses.size() && addresses[i].family() != families[f]) ++i;
+      if (i < addresses.size()) order.push_back(addresses[i++]);
     }
   }
   return order;
 }
 
-/// What a race did with each address, in connect_order's order: the error
-/// its attempt ended with (none for one never tried), for what().
+/// One address of a race: its socket while its attempt runs, and the error
+/// the attempt ended with (none for one never tried, or still running).
+struct Attempt {
+  OwnedHandle handle{};
+  std::error_code error{};
+};
+
+/// What a race did with each address, in connect_order's order, for what().
 struct ConnectReport {
   std::vector<Address> order{};
-  std::vector<std::error_code> errors{};
+  std::vector<Attempt> attempts{};  // one per address of order
   std::size_t tried = 0;
 
   /// The first error, in order; timed_out if none was recorded.
   std::error_code first_error() const noexcept {
-    for (const std::error_code& e : errors) {
-      if (e) return e;
+    for (const Attempt& a : attempts) {
+      if (a.error) return a.error;
     }
     return timed_out();
   }
@@ -824,7 +833,8 @@ struct ConnectReport {
     for (std::size_t i = 0; i < tried; ++i) {
       if (i != 0) text.add("; ");
       AddressAccess::write(order[i], text);
-      const std::string message = errors[i] ? errors[i].message() : std::string("not finished");
+      const std::error_code& e = attempts[i].error;
+      const std::string message = e ? e.message() : std::string("not finished");
       text.add(": ").add(message.c_str(), message.size());
     }
     if (tried < order.size()) text.add(tried == 0 ? "" : "; ").add_unsigned(order.size() - tried).add(" not tried");
@@ -857,74 +867,89 @@ inline Socket finish_winner(OwnedHandle& h, std::error_code& ec) noexcept {
   return Socket::adopt(h.release());
 }
 
-/// The race itself (see connect(addresses, options)) over report.order,
-/// which is already sorted. `try_once`: a zero timeout (every attempt starts
-/// at once, and one check). Losers are closed on the way out.
-inline Socket race_connect(ConnectReport& report, duration attempt_delay, const Deadline& deadline, bool try_once,
-                           std::error_code& ec) {
-  struct Attempt {
-    OwnedHandle handle;
-    std::size_t index;
-  };
+/// race_connect()'s body; the attempts still running when it returns are
+/// the caller's to close.
+inline Socket race_attempts(ConnectReport& report, duration attempt_delay, const Deadline& deadline, bool try_once,
+                            std::error_code& ec) {
   const std::vector<Address>& order = report.order;
-  report.errors.assign(order.size(), std::error_code());
-  std::vector<Attempt> running;
-  std::vector<sys::pollfd_type> fds;
+  std::vector<Attempt>& attempts = report.attempts;
+  std::size_t running = 0;
+  sys::pollfd_type fds[sys::max_connect_waits];  // the running attempts' sockets, and
+  std::size_t which[sys::max_connect_waits];     // the attempt each belongs to
   const std::int64_t delay_ns = attempt_delay.count();
   std::int64_t next_start = sys::monotonic_ns();
   for (;;) {
     // Start each attempt that is due: the first at once, the next after the
     // delay or as soon as none is running.
-    while (report.tried < order.size() && running.size() < sys::max_connect_waits &&
-           (try_once || !deadline.expired()) && (try_once || running.empty() || sys::monotonic_ns() >= next_start)) {
+    while (report.tried < order.size() && running < sys::max_connect_waits && (try_once || !deadline.expired()) &&
+           (try_once || running == 0 || sys::monotonic_ns() >= next_start)) {
       const std::size_t i = report.tried++;
       bool connected = false;
-      std::error_code e;
-      OwnedHandle h = start_connect(order[i], connected, e);
-      if (connected) return finish_winner(h, ec);
-      if (e) {
-        report.errors[i] = e;  // failed at once: the next one starts now
-        continue;
-      }
-      running.push_back({std::move(h), i});
+      attempts[i].handle = start_connect(order[i], connected, attempts[i].error);
+      if (connected) return finish_winner(attempts[i].handle, ec);
+      if (attempts[i].error) continue;  // failed at once: the next one starts now
+      ++running;
       next_start = sys::monotonic_ns() + delay_ns;
     }
-    if (running.empty()) {
+    if (running == 0) {
       ec = report.first_error();  // every attempt failed, or the time ran out
       return {};
     }
     // Wait for an attempt to end, the deadline, or the next attempt's time.
     int ms = try_once ? 0 : deadline.poll_timeout_ms();
-    if (!try_once && report.tried < order.size() && running.size() < sys::max_connect_waits) {
+    if (!try_once && report.tried < order.size() && running < sys::max_connect_waits) {
       const std::int64_t left = next_start - sys::monotonic_ns();
       const std::int64_t until_next = left <= 0 ? 0 : (left + 999999) / 1000000;
       if (ms < 0 || until_next < ms) ms = static_cast<int>(until_next < INT_MAX ? until_next : INT_MAX);
     }
-    fds.clear();
-    for (const Attempt& a : running) fds.push_back(sys::pollfd_type{a.handle.get(), sys::poll_out, 0});
-    const int r =
-        hook_fails(SysCall::poll, running.front().handle.get()) ? -1 : sys::wait_connects(fds.data(), fds.size(), ms);
+    std::size_t count = 0;
+    for (std::size_t i = 0; i < report.tried; ++i) {
+      if (!attempts[i].handle.is_open()) continue;
+      fds[count] = sys::pollfd_type{attempts[i].handle.get(), sys::poll_out, 0};
+      which[count++] = i;
+    }
+    const int r = hook_fails(SysCall::poll, fds[0].fd) ? -1 : sys::wait_connects(fds, count, ms);
     if (r < 0 && sys::last_error() != sys::err_interrupted) {
       ec = last_error_code();
       return {};
     }
-    for (std::size_t k = fds.size(); r > 0 && k-- > 0;) {
+    // Of the attempts that ended, the earliest in order wins.
+    for (std::size_t k = 0; r > 0 && k < count; ++k) {
       if (fds[k].revents == 0) continue;
-      std::error_code e = pending_error(running[k].handle.get());
-      if (!e) (void)socket_name(running[k].handle.get(), true, e);  // connected: it has a peer
-      if (!e) return finish_winner(running[k].handle, ec);
-      report.errors[running[k].index] = e;
-      running.erase(running.begin() + static_cast<std::ptrdiff_t>(k));
+      Attempt& a = attempts[which[k]];
+      std::error_code e = pending_error(a.handle.get());
+      if (!e) (void)socket_name(a.handle.get(), true, e);  // connected: it has a peer
+      if (!e) return finish_winner(a.handle, ec);
+      a.error = e;
+      a.handle.reset();
+      --running;
       next_start = sys::monotonic_ns();  // one failed: the next starts now
     }
     if (try_once || deadline.expired()) {
-      for (const Attempt& a : running) report.errors[a.index] = timed_out();
-      running.clear();
+      for (std::size_t k = 0; k < count; ++k) {
+        Attempt& a = attempts[which[k]];
+        if (!a.handle.is_open()) continue;
+        a.error = timed_out();
+        a.handle.reset();
+      }
+      running = 0;
       if (try_once && report.tried < order.size()) continue;  // more than max_connect_waits addresses
       ec = report.first_error();
       return {};
     }
   }
+}
+
+/// The race itself (see connect(addresses, options)) over report.order,
+/// which is already sorted. `try_once`: a zero timeout (every attempt starts
+/// at once, and one check). Losers are closed on the way out.
+inline Socket race_connect(ConnectReport& report, duration attempt_delay, const Deadline& deadline, bool try_once,
+                           std::error_code& ec) {
+  report.attempts.clear();
+  report.attempts.resize(report.order.size());
+  Socket winner = race_attempts(report, attempt_delay, deadline, try_once, ec);
+  for (Attempt& a : report.attempts) a.handle.reset();
+  return winner;
 }
 
 /// Checks the list and the options, sorts, and races: connect(addresses)'s
