@@ -6,13 +6,13 @@
 
 #if defined(OUTLET_DETAIL_POLLER_EPOLL)  // selected by platform.hpp
 #include <outlet/detail/owned_handle.hpp>
+#include <outlet/detail/pod_array.hpp>
 #include <outlet/detail/socket_ops.hpp>
 
 #include <sys/epoll.h>
 
 #include <cstddef>
 #include <cstdint>
-#include <new>
 #include <system_error>
 #include <vector>
 
@@ -111,13 +111,8 @@ private:
 
   /// Room for one event per registered handle, so one wait sees them all.
   std::error_code grow(std::size_t count) noexcept {
-    if (ready_.size() >= count) return {};
-    try {
-      ready_.resize(count < 64 ? 64 : count + count / 2);
-    } catch (const std::bad_alloc&) {
-      return std::make_error_code(std::errc::not_enough_memory);
-    }
-    return {};
+    if (ready_.size() >= count || ready_.resize(count < 64 ? 64 : count + count / 2)) return {};
+    return std::make_error_code(std::errc::not_enough_memory);
   }
 
   bool is_registered(int h) const noexcept {
@@ -126,23 +121,17 @@ private:
   /// by_handle_ long enough to hold h.
   bool make_room(int h) noexcept {
     const auto needed = static_cast<std::size_t>(h) + 1;
-    if (h < 0 || by_handle_.size() >= needed) return true;
-    try {
-      by_handle_.resize(needed < 64 ? 64 : needed + needed / 2);
-    } catch (const std::bad_alloc&) {
-      return false;
-    }
-    return true;
+    return h < 0 || by_handle_.size() >= needed || by_handle_.resize(needed < 64 ? 64 : needed + needed / 2);
   }
   void forget_all() noexcept {
-    by_handle_.clear();
+    (void)by_handle_.resize(0);  // shrinking to nothing cannot fail
     registered_ = 0;
   }
 
   OwnedHandle epoll_;
-  std::vector<unsigned char> by_handle_;  // 1 where the handle number is registered
+  PodArray<unsigned char> by_handle_;  // 1 where the handle number is registered
   std::size_t registered_ = 0;
-  std::vector<::epoll_event> ready_;
+  PodArray<::epoll_event> ready_;
 };
 
 }  // namespace detail

@@ -9,6 +9,7 @@
 
 #if defined(OUTLET_DETAIL_POLLER_KQUEUE)  // selected by platform.hpp
 #include <outlet/detail/owned_handle.hpp>
+#include <outlet/detail/pod_array.hpp>
 #include <outlet/detail/socket_ops.hpp>
 
 #include <sys/event.h>
@@ -184,13 +185,8 @@ private:
   }
   /// Room for `count` kevents in one wait.
   std::error_code room_for_events(std::size_t count) noexcept {
-    if (ready_.size() >= count) return {};
-    try {
-      ready_.resize(count < 64 ? 64 : count + count / 2);
-    } catch (const std::bad_alloc&) {
-      return out_of_memory();
-    }
-    return {};
+    if (ready_.size() >= count || ready_.resize(count < 64 ? 64 : count + count / 2)) return {};
+    return out_of_memory();
   }
   /// Room for `count` registrations, so that the insert after the kernel
   /// call cannot fail.
@@ -209,7 +205,7 @@ private:
 
   OwnedHandle kq_;
   std::vector<Registration> table_;
-  std::vector<struct ::kevent> ready_;
+  PodArray<struct ::kevent> ready_;
   std::uint64_t round_ = 0;
 };
 
