@@ -201,6 +201,20 @@ TEST_CASE("A zero attempt delay starts every attempt at once", "[connect_race]")
   REQUIRE(v4.accept(5s).is_open());
 }
 
+// Attempts that are found connected by the same wait: the earliest in the
+// order wins (on loopback both handshakes finish before the first wait).
+TEST_CASE("Of attempts connected at once, the earliest in order wins", "[connect_race]") {
+  ServerSocket first(Address::loopback(Family::ipv4, 0));
+  ServerSocket second(Address::loopback(Family::ipv4, 0));
+  for (int round = 0; round < 5; ++round) {
+    Socket s = outlet::connect({first.local_address(), second.local_address()}, options(0ms, 5s));
+    REQUIRE(s.peer_address() == first.local_address());
+    REQUIRE(first.accept(5s).is_open());
+    std::error_code ec;
+    (void)second.accept(0ms, ec);  // the loser's connection, if it reached the queue (closed since)
+  }
+}
+
 // A refused address does not hold the next attempt back for the delay.
 TEST_CASE("An attempt that fails starts the next one at once", "[connect_race]") {
   ServerSocket holder6, holder4;
