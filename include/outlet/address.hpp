@@ -318,7 +318,7 @@ inline const char* Address::set_parsed(std::string_view text) noexcept {
   return nullptr;
 }
 
-inline const char* Address::set_native(const sockaddr* address, socklen_t size) noexcept {
+OUTLET_DETAIL_COLD inline const char* Address::set_native(const sockaddr* address, socklen_t size) noexcept {
   // (BSD puts sa_len first, so sa_family may not start at offset 0.)
   if (address == nullptr || size < static_cast<socklen_t>(offsetof(sockaddr, sa_family) + sizeof(address->sa_family)))
     return "is too short to hold an address family";
@@ -473,7 +473,7 @@ inline Address Address::with_port(std::uint16_t port) const noexcept {
   return a;
 }
 
-inline void Address::write_ip(detail::Text& out) const {
+OUTLET_DETAIL_COLD inline void Address::write_ip(detail::Text& out) const {
   char buf[INET6_ADDRSTRLEN + 1 + 16];
   if (size_ != 0 && storage_.ss_family == AF_INET) {
     const auto* sin = reinterpret_cast<const sockaddr_in*>(&storage_);
@@ -496,7 +496,7 @@ inline void Address::write_ip(detail::Text& out) const {
   }
 }
 
-inline void Address::write(detail::Text& out) const {
+OUTLET_DETAIL_COLD inline void Address::write(detail::Text& out) const {
   if (size_ == 0) return;
   if (is_unix()) {
     out.add("unix:");

@@ -67,7 +67,7 @@ public:
   }
 
   /// Appends `size` characters from `data`.
-  Text& add(const char* data, std::size_t size) {
+  OUTLET_DETAIL_COLD Text& add(const char* data, std::size_t size) {
     if (size > capacity_ - size_) grow(size);
     std::char_traits<char>::copy(data_ + size_, data, size);
     size_ += size;
@@ -79,7 +79,7 @@ public:
   /// Appends one character.
   Text& add(char c) { return add(&c, 1); }
   /// Appends `n` in decimal.
-  Text& add_unsigned(unsigned long long n) {
+  OUTLET_DETAIL_COLD Text& add_unsigned(unsigned long long n) {
     char digits[20];
     std::size_t i = sizeof digits;
     do {
@@ -89,7 +89,7 @@ public:
     return add(digits + i, sizeof digits - i);
   }
   /// Appends `n` in decimal, with a '-' if negative.
-  Text& add_signed(long long n) {
+  OUTLET_DETAIL_COLD Text& add_signed(long long n) {
     if (n >= 0) return add_unsigned(static_cast<unsigned long long>(n));
     add('-');
     return add_unsigned(0ULL - static_cast<unsigned long long>(n));

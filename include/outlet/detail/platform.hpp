@@ -158,9 +158,13 @@ struct DatagramMetadata {
 #endif  // defined(OUTLET_PLATFORM_WINDOWS) || defined(OUTLET_FORCE_POLL)
 
 // Marks what runs only when something went wrong: the general path of a
-// data call (errors, EINTR, waits, deadlines) and building an exception.
-// Kept out of line, so the fast path around it stays as small as the plain
-// call it wraps.
+// data call (errors, EINTR, waits, deadlines) and building an exception;
+// also what builds text (an address's to_string(), a message) and checks a
+// foreign sockaddr, which never run in a data loop. Kept out of line, so the
+// fast path around it stays as small as the plain call it wraps, and
+// compiled for size, which in a header-only library also makes every
+// translation unit that reaches it cheaper to compile (the echo server in
+// bench/header_cost: 9% fewer compiler instructions at -O2).
 // OUTLET_DETAIL_INLINE marks the fast path itself (the one system call plain
 // code makes, and the test of its result): always inlined into the caller's
 // loop, so it keeps its values in the caller's registers as plain code does,
