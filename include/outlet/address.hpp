@@ -163,7 +163,7 @@ std::basic_ostream<CharT, Traits>& operator<<(std::basic_ostream<CharT, Traits>&
                                            std::error_code& ec) noexcept;
 
 // ---------------------------------------------------------------------------
-// Implementation
+// Implementation: inline in every mode (fast paths, accessors, templates)
 
 namespace detail {
 
@@ -178,265 +178,7 @@ bool copy_c_string(std::string_view text, char (&buf)[N]) noexcept {
   return true;
 }
 
-/// Whether text is a numeric address of the other family (for messages).
-inline bool is_ip_literal(int family, std::string_view text) noexcept {
-  char buf[INET6_ADDRSTRLEN];
-  unsigned char bytes[16];
-  return copy_c_string(text, buf) && sys::text_to_ip(family, buf, bytes) == 1;
-}
-
-/// Parses 1-5 decimal digits in [0, 65535].
-inline bool parse_port(std::string_view text, std::uint16_t& port) noexcept {
-  if (text.empty() || text.size() > 5) return false;
-  unsigned value = 0;
-  for (char c : text) {
-    if (c < '0' || c > '9') return false;
-    value = value * 10 + static_cast<unsigned>(c - '0');
-  }
-  if (value > 65535) return false;
-  port = static_cast<std::uint16_t>(value);
-  return true;
-}
-
 }  // namespace detail
-
-inline const char* Address::set_ipv4(std::string_view ip, std::uint16_t port) noexcept {
-  if (detail::has_nul(ip)) return "contains a NUL byte";
-  char buf[INET_ADDRSTRLEN];
-  sockaddr_in sin{};
-  if (!detail::copy_c_string(ip, buf) || detail::sys::text_to_ip(AF_INET, buf, &sin.sin_addr) != 1)
-    return detail::is_ip_literal(AF_INET6, ip) ? "is an IPv6 address, not IPv4" : "is not an IPv4 address";
-  sin.sin_family = AF_INET;
-  sin.sin_port = htons(port);
-  std::memcpy(&storage_, &sin, sizeof sin);
-  size_ = sizeof sin;
-  return nullptr;
-}
-
-inline const char* Address::set_ipv6(std::string_view ip, std::uint16_t port) noexcept {
-  if (detail::has_nul(ip)) return "contains a NUL byte";
-  sockaddr_in6 sin6{};
-  const std::size_t percent = ip.find('%');
-  const std::string_view host = ip.substr(0, percent);
-  char buf[INET6_ADDRSTRLEN];
-  if (!detail::copy_c_string(host, buf) || detail::sys::text_to_ip(AF_INET6, buf, &sin6.sin6_addr) != 1)
-    return detail::is_ip_literal(AF_INET, host) ? "is an IPv4 address, not IPv6" : "is not an IPv6 address";
-  if (percent != std::string_view::npos) {
-    const std::string_view scope = ip.substr(percent + 1);
-    if (scope.empty()) return "has an empty scope after '%'";
-    std::uint64_t index = 0;
-    bool numeric = scope.size() <= 10;
-    for (char c : scope) {
-      if (c < '0' || c > '9') numeric = false;
-      if (numeric) index = index * 10 + static_cast<std::uint64_t>(c - '0');
-    }
-    if (numeric && index > 0xffffffffULL) return "has a scope id out of range";
-    if (!numeric) {
-      char name[64];
-      if (!detail::copy_c_string(scope, name)) return "names an unknown network interface";
-      index = detail::sys::interface_index(name);
-      if (index == 0) return "names an unknown network interface";
-    }
-    sin6.sin6_scope_id = static_cast<decltype(sin6.sin6_scope_id)>(index);
-  }
-  sin6.sin6_family = AF_INET6;
-  sin6.sin6_port = htons(port);
-  std::memcpy(&storage_, &sin6, sizeof sin6);
-  size_ = sizeof sin6;
-  return nullptr;
-}
-
-inline const char* Address::set_unix(std::string_view path) noexcept {
-  if (detail::has_nul(path)) return "contains a NUL byte";
-  const bool abstract = !path.empty() && path.front() == '@';
-  if (abstract && !detail::sys::has_abstract_unix) return "is an abstract Unix name (\"@...\"), which only Linux has";
-  // A path needs its terminating NUL; an abstract name has a leading one.
-  // A path needs room for its NUL; an abstract name's '@' becomes the leading NUL.
-  if (path.size() + (abstract ? 0 : 1) > unix_path_capacity)
-    return abstract ? "is too long for an abstract Unix name (it must fit in sun_path after a NUL)"
-                    : "is too long for a Unix socket path (it must fit in sun_path with its NUL)";
-  auto* sun = reinterpret_cast<unix_sockaddr*>(&storage_);
-  sun->sun_family = AF_UNIX;
-  if (abstract) {
-    sun->sun_path[0] = '\0';
-    std::memcpy(sun->sun_path + 1, path.data() + 1, path.size() - 1);
-    size_ = static_cast<socklen_t>(unix_path_offset + path.size());
-  } else if (path.empty()) {
-    size_ = static_cast<socklen_t>(unix_path_offset);
-  } else {
-    std::memcpy(sun->sun_path, path.data(), path.size());
-    size_ = static_cast<socklen_t>(unix_path_offset + path.size() + 1);
-  }
-  return nullptr;
-}
-
-inline const char* Address::set_any(Family family, std::uint16_t port, bool loopback) noexcept {
-  if (family == Family::ipv4) {
-    sockaddr_in sin{};
-    sin.sin_family = AF_INET;
-    sin.sin_port = htons(port);
-    sin.sin_addr.s_addr = htonl(loopback ? INADDR_LOOPBACK : INADDR_ANY);
-    std::memcpy(&storage_, &sin, sizeof sin);
-    size_ = sizeof sin;
-    return nullptr;
-  }
-  if (family == Family::ipv6) {
-    sockaddr_in6 sin6{};
-    sin6.sin6_family = AF_INET6;
-    sin6.sin6_port = htons(port);
-    if (loopback) sin6.sin6_addr.s6_addr[15] = 1;
-    std::memcpy(&storage_, &sin6, sizeof sin6);
-    size_ = sizeof sin6;
-    return nullptr;
-  }
-  return "is not an IP family (Unix-domain sockets have no wildcard or loopback address)";
-}
-
-inline const char* Address::set_parsed(std::string_view text) noexcept {
-  constexpr const char* no_port = "has no \":port\" (write \"1.2.3.4:80\", \"[::1]:80\" or \"unix:/path\")";
-  constexpr const char* bad_port = "has a port that is not a number in 0-65535";
-  if (detail::has_nul(text)) return "contains a NUL byte";
-  constexpr std::string_view unix_prefix = "unix:";
-  if (text.substr(0, unix_prefix.size()) == unix_prefix) return set_unix(text.substr(unix_prefix.size()));
-  if (text.empty()) return "is empty";
-  std::uint16_t port = 0;
-  if (text.front() == '[') {  // "[IPv6]:port"
-    const std::size_t close = text.find(']');
-    if (close == std::string_view::npos) return "has an unclosed '['";
-    if (close + 1 == text.size()) return no_port;
-    if (text[close + 1] != ':') return "has something other than \":port\" after ']'";
-    if (!detail::parse_port(text.substr(close + 2), port)) return bad_port;
-    return set_ipv6(text.substr(1, close - 1), port);
-  }
-  const std::size_t colon = text.find(':');  // "IPv4:port"
-  if (colon == std::string_view::npos) return no_port;
-  if (text.find(':', colon + 1) != std::string_view::npos)
-    return "has an IPv6 address without brackets (write \"[::1]:80\")";
-  if (!detail::parse_port(text.substr(colon + 1), port)) return bad_port;
-  if (set_ipv4(text.substr(0, colon), port) != nullptr)
-    return "is not a numeric address (use outlet::resolve for host names)";
-  return nullptr;
-}
-
-OUTLET_DETAIL_COLD inline const char* Address::set_native(const sockaddr* address, socklen_t size) noexcept {
-  // (BSD puts sa_len first, so sa_family may not start at offset 0.)
-  if (address == nullptr || size < static_cast<socklen_t>(offsetof(sockaddr, sa_family) + sizeof(address->sa_family)))
-    return "is too short to hold an address family";
-  // sa_family is read through memcpy: `address` may point into any buffer.
-  decltype(address->sa_family) family{};
-  std::memcpy(&family, reinterpret_cast<const char*>(address) + offsetof(sockaddr, sa_family), sizeof family);
-  const auto length = static_cast<std::size_t>(size);
-  if (family == AF_INET) {
-    if (length < sizeof(sockaddr_in)) return "is too short for an IPv4 address";
-    sockaddr_in in{};
-    std::memcpy(&in, address, sizeof in);
-    sockaddr_in sin{};  // canonical: no padding bytes from the source
-    sin.sin_family = AF_INET;
-    sin.sin_port = in.sin_port;
-    sin.sin_addr = in.sin_addr;
-    std::memcpy(&storage_, &sin, sizeof sin);
-    size_ = sizeof sin;
-    return nullptr;
-  }
-  if (family == AF_INET6) {
-    if (length < sizeof(sockaddr_in6)) return "is too short for an IPv6 address";
-    sockaddr_in6 in6{};
-    std::memcpy(&in6, address, sizeof in6);
-    sockaddr_in6 sin6{};  // canonical: flow label dropped, as to_string() cannot show it
-    sin6.sin6_family = AF_INET6;
-    sin6.sin6_port = in6.sin6_port;
-    sin6.sin6_addr = in6.sin6_addr;
-    sin6.sin6_scope_id = in6.sin6_scope_id;
-    std::memcpy(&storage_, &sin6, sizeof sin6);
-    size_ = sizeof sin6;
-    return nullptr;
-  }
-  if (family == AF_UNIX) {
-    if (length > sizeof(unix_sockaddr)) return "is longer than a Unix-domain address";
-    const char* bytes = reinterpret_cast<const char*>(address) + unix_path_offset;
-    const std::size_t n = length > unix_path_offset ? length - unix_path_offset : 0;
-    if (n == 0) return set_unix({});
-    if (bytes[0] == '\0') {
-      if (!detail::sys::has_abstract_unix) return set_unix({});
-      const std::string_view name(bytes + 1, n - 1);
-      if (detail::has_nul(name)) return "is an abstract Unix name containing a NUL byte";
-      char text[unix_path_capacity + 1];
-      text[0] = '@';
-      std::memcpy(text + 1, name.data(), name.size());
-      return set_unix(std::string_view(text, name.size() + 1));
-    }
-    std::size_t len = 0;
-    while (len < n && bytes[len] != '\0') ++len;
-    if (len == unix_path_capacity) return "is a Unix path without its terminating NUL";
-    return set_unix(std::string_view(bytes, len));
-  }
-  return "has an address family outlet does not support";
-}
-
-template <class F>
-Address Address::make(const char* op, std::string_view input, F&& fill) {
-  Address a;
-  if (const char* why = fill(a)) detail::throw_invalid(op, input, why);
-  return a;
-}
-
-template <class F>
-Address Address::make(std::error_code& ec, F&& fill) noexcept {
-  Address a;
-  if (fill(a) != nullptr) {
-    ec = detail::invalid_argument();
-    return Address{};
-  }
-  ec.clear();
-  return a;
-}
-
-inline Address Address::ipv4(std::string_view ip, std::uint16_t port) {
-  return make("Address::ipv4", ip, [&](Address& a) { return a.set_ipv4(ip, port); });
-}
-inline Address Address::ipv4(std::string_view ip, std::uint16_t port, std::error_code& ec) noexcept {
-  return make(ec, [&](Address& a) { return a.set_ipv4(ip, port); });
-}
-inline Address Address::ipv6(std::string_view ip, std::uint16_t port) {
-  return make("Address::ipv6", ip, [&](Address& a) { return a.set_ipv6(ip, port); });
-}
-inline Address Address::ipv6(std::string_view ip, std::uint16_t port, std::error_code& ec) noexcept {
-  return make(ec, [&](Address& a) { return a.set_ipv6(ip, port); });
-}
-inline Address Address::unix_domain(std::string_view path) {
-  return make("Address::unix_domain", path, [&](Address& a) { return a.set_unix(path); });
-}
-inline Address Address::unix_domain(std::string_view path, std::error_code& ec) noexcept {
-  return make(ec, [&](Address& a) { return a.set_unix(path); });
-}
-inline Address Address::any(Family family, std::uint16_t port) {
-  return make("Address::any", "unix_domain", [&](Address& a) { return a.set_any(family, port, false); });
-}
-inline Address Address::any(Family family, std::uint16_t port, std::error_code& ec) noexcept {
-  return make(ec, [&](Address& a) { return a.set_any(family, port, false); });
-}
-inline Address Address::loopback(Family family, std::uint16_t port) {
-  return make("Address::loopback", "unix_domain", [&](Address& a) { return a.set_any(family, port, true); });
-}
-inline Address Address::loopback(Family family, std::uint16_t port, std::error_code& ec) noexcept {
-  return make(ec, [&](Address& a) { return a.set_any(family, port, true); });
-}
-inline Address Address::parse(std::string_view text) {
-  return make("Address::parse", text, [&](Address& a) { return a.set_parsed(text); });
-}
-inline Address Address::parse(std::string_view text, std::error_code& ec) noexcept {
-  return make(ec, [&](Address& a) { return a.set_parsed(text); });
-}
-inline Address Address::from_native(const sockaddr* address, socklen_t size) {
-  Address a;
-  if (const char* why = a.set_native(address, size))
-    detail::throw_error(detail::invalid_argument(),
-                        detail::Text().add("Address::from_native (").add_unsigned(size).add(" bytes): ").add(why));
-  return a;
-}
-inline Address Address::from_native(const sockaddr* address, socklen_t size, std::error_code& ec) noexcept {
-  return make(ec, [&](Address& a) { return a.set_native(address, size); });
-}
 
 inline Family Address::family() const noexcept {
   if (size_ == 0) return static_cast<Family>(-1);
@@ -471,74 +213,6 @@ inline Address Address::with_port(std::uint16_t port) const noexcept {
   else if (size_ != 0 && storage_.ss_family == AF_INET6)
     reinterpret_cast<sockaddr_in6*>(&a.storage_)->sin6_port = htons(port);
   return a;
-}
-
-OUTLET_DETAIL_COLD inline void Address::write_ip(detail::Text& out) const {
-  char buf[INET6_ADDRSTRLEN + 1 + 16];
-  if (size_ != 0 && storage_.ss_family == AF_INET) {
-    const auto* sin = reinterpret_cast<const sockaddr_in*>(&storage_);
-    if (detail::sys::ip_to_text(AF_INET, &sin->sin_addr, buf, sizeof buf)) out.add(buf);
-    return;
-  }
-  if (size_ != 0 && storage_.ss_family == AF_INET6) {
-    const auto* sin6 = reinterpret_cast<const sockaddr_in6*>(&storage_);
-    if (!detail::sys::ip_to_text(AF_INET6, &sin6->sin6_addr, buf, sizeof buf)) return;
-    out.add(buf);
-    if (sin6->sin6_scope_id != 0) {
-      char name[detail::sys::interface_name_size + 1] = {};
-      out.add('%');
-      if (detail::sys::interface_name(sin6->sin6_scope_id, name)) {
-        out.add(name);
-      } else {
-        out.add_unsigned(sin6->sin6_scope_id);
-      }
-    }
-  }
-}
-
-OUTLET_DETAIL_COLD inline void Address::write(detail::Text& out) const {
-  if (size_ == 0) return;
-  if (is_unix()) {
-    out.add("unix:");
-    const std::size_t n = unix_name_size();
-    if (n == 0) return;
-    const char* name = unix_name();
-    if (name[0] == '\0') {
-      out.add('@').add(name + 1, n - 1);
-    } else {
-      out.add(name, n - 1);  // drop the terminating NUL
-    }
-    return;
-  }
-  if (storage_.ss_family == AF_INET6) {
-    write_ip(out.add('['));
-    out.add("]:");
-  } else {
-    write_ip(out);
-    out.add(':');
-  }
-  out.add_unsigned(port());
-}
-
-inline std::string Address::ip() const {
-  detail::Text text;
-  write_ip(text);
-  return std::string(text.c_str(), text.size());
-}
-
-inline std::string Address::path() const {
-  if (!is_unix()) return {};
-  const std::size_t n = unix_name_size();
-  if (n == 0) return {};
-  const char* name = unix_name();
-  if (name[0] == '\0') return '@' + std::string(name + 1, n - 1);
-  return std::string(name, n - 1);  // drop the terminating NUL
-}
-
-inline std::string Address::to_string() const {
-  detail::Text text;
-  write(text);
-  return std::string(text.c_str(), text.size());
 }
 
 inline int Address::compare(const Address& other) const noexcept {
@@ -643,17 +317,368 @@ struct AddressAccess {
   }
 
 private:
-  OUTLET_DETAIL_COLD static void adopt_other(Address& a, socklen_t len) noexcept {
-    sockaddr_storage copy;
-    std::memcpy(&copy, &a.storage_, sizeof copy);
-    if (len == 0) {
-      copy.ss_family = AF_UNIX;
-      len = static_cast<socklen_t>(Address::unix_path_offset);
-    }
-    std::error_code ignored;  // an address outlet cannot hold leaves `a` empty
-    a = Address::from_native(reinterpret_cast<const sockaddr*>(&copy), len, ignored);
-  }
+  static void adopt_other(Address& a, socklen_t len) noexcept;
 };
+
+}  // namespace detail
+
+namespace detail {
+
+/// getaddrinfo() for host (brackets stripped); fills `out`. `timeout_ms`:
+/// -1 waits as long as getaddrinfo() takes; otherwise a numeric address is
+/// parsed at once and a name is looked up within that many milliseconds
+/// (sys::resolve_name_within; 0: not at all), else timed_out.
+std::error_code resolve_into(std::string_view host, std::uint16_t port, std::vector<Address>& out, int timeout_ms = -1);
+
+}  // namespace detail
+
+// ---------------------------------------------------------------------------
+// Implementation: compiled once under OUTLET_SEPARATE_COMPILATION (detail/abi.hpp),
+// in every translation unit otherwise
+#if OUTLET_DETAIL_BODIES
+
+namespace detail {
+
+/// Whether text is a numeric address of the other family (for messages).
+OUTLET_DETAIL_DEF bool is_ip_literal(int family, std::string_view text) noexcept {
+  char buf[INET6_ADDRSTRLEN];
+  unsigned char bytes[16];
+  return copy_c_string(text, buf) && sys::text_to_ip(family, buf, bytes) == 1;
+}
+
+/// Parses 1-5 decimal digits in [0, 65535].
+OUTLET_DETAIL_DEF bool parse_port(std::string_view text, std::uint16_t& port) noexcept {
+  if (text.empty() || text.size() > 5) return false;
+  unsigned value = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return false;
+    value = value * 10 + static_cast<unsigned>(c - '0');
+  }
+  if (value > 65535) return false;
+  port = static_cast<std::uint16_t>(value);
+  return true;
+}
+
+}  // namespace detail
+
+OUTLET_DETAIL_DEF const char* Address::set_ipv4(std::string_view ip, std::uint16_t port) noexcept {
+  if (detail::has_nul(ip)) return "contains a NUL byte";
+  char buf[INET_ADDRSTRLEN];
+  sockaddr_in sin{};
+  if (!detail::copy_c_string(ip, buf) || detail::sys::text_to_ip(AF_INET, buf, &sin.sin_addr) != 1)
+    return detail::is_ip_literal(AF_INET6, ip) ? "is an IPv6 address, not IPv4" : "is not an IPv4 address";
+  sin.sin_family = AF_INET;
+  sin.sin_port = htons(port);
+  std::memcpy(&storage_, &sin, sizeof sin);
+  size_ = sizeof sin;
+  return nullptr;
+}
+
+OUTLET_DETAIL_DEF const char* Address::set_ipv6(std::string_view ip, std::uint16_t port) noexcept {
+  if (detail::has_nul(ip)) return "contains a NUL byte";
+  sockaddr_in6 sin6{};
+  const std::size_t percent = ip.find('%');
+  const std::string_view host = ip.substr(0, percent);
+  char buf[INET6_ADDRSTRLEN];
+  if (!detail::copy_c_string(host, buf) || detail::sys::text_to_ip(AF_INET6, buf, &sin6.sin6_addr) != 1)
+    return detail::is_ip_literal(AF_INET, host) ? "is an IPv4 address, not IPv6" : "is not an IPv6 address";
+  if (percent != std::string_view::npos) {
+    const std::string_view scope = ip.substr(percent + 1);
+    if (scope.empty()) return "has an empty scope after '%'";
+    std::uint64_t index = 0;
+    bool numeric = scope.size() <= 10;
+    for (char c : scope) {
+      if (c < '0' || c > '9') numeric = false;
+      if (numeric) index = index * 10 + static_cast<std::uint64_t>(c - '0');
+    }
+    if (numeric && index > 0xffffffffULL) return "has a scope id out of range";
+    if (!numeric) {
+      char name[64];
+      if (!detail::copy_c_string(scope, name)) return "names an unknown network interface";
+      index = detail::sys::interface_index(name);
+      if (index == 0) return "names an unknown network interface";
+    }
+    sin6.sin6_scope_id = static_cast<decltype(sin6.sin6_scope_id)>(index);
+  }
+  sin6.sin6_family = AF_INET6;
+  sin6.sin6_port = htons(port);
+  std::memcpy(&storage_, &sin6, sizeof sin6);
+  size_ = sizeof sin6;
+  return nullptr;
+}
+
+OUTLET_DETAIL_DEF const char* Address::set_unix(std::string_view path) noexcept {
+  if (detail::has_nul(path)) return "contains a NUL byte";
+  const bool abstract = !path.empty() && path.front() == '@';
+  if (abstract && !detail::sys::has_abstract_unix) return "is an abstract Unix name (\"@...\"), which only Linux has";
+  // A path needs its terminating NUL; an abstract name has a leading one.
+  // A path needs room for its NUL; an abstract name's '@' becomes the leading NUL.
+  if (path.size() + (abstract ? 0 : 1) > unix_path_capacity)
+    return abstract ? "is too long for an abstract Unix name (it must fit in sun_path after a NUL)"
+                    : "is too long for a Unix socket path (it must fit in sun_path with its NUL)";
+  auto* sun = reinterpret_cast<unix_sockaddr*>(&storage_);
+  sun->sun_family = AF_UNIX;
+  if (abstract) {
+    sun->sun_path[0] = '\0';
+    std::memcpy(sun->sun_path + 1, path.data() + 1, path.size() - 1);
+    size_ = static_cast<socklen_t>(unix_path_offset + path.size());
+  } else if (path.empty()) {
+    size_ = static_cast<socklen_t>(unix_path_offset);
+  } else {
+    std::memcpy(sun->sun_path, path.data(), path.size());
+    size_ = static_cast<socklen_t>(unix_path_offset + path.size() + 1);
+  }
+  return nullptr;
+}
+
+OUTLET_DETAIL_DEF const char* Address::set_any(Family family, std::uint16_t port, bool loopback) noexcept {
+  if (family == Family::ipv4) {
+    sockaddr_in sin{};
+    sin.sin_family = AF_INET;
+    sin.sin_port = htons(port);
+    sin.sin_addr.s_addr = htonl(loopback ? INADDR_LOOPBACK : INADDR_ANY);
+    std::memcpy(&storage_, &sin, sizeof sin);
+    size_ = sizeof sin;
+    return nullptr;
+  }
+  if (family == Family::ipv6) {
+    sockaddr_in6 sin6{};
+    sin6.sin6_family = AF_INET6;
+    sin6.sin6_port = htons(port);
+    if (loopback) sin6.sin6_addr.s6_addr[15] = 1;
+    std::memcpy(&storage_, &sin6, sizeof sin6);
+    size_ = sizeof sin6;
+    return nullptr;
+  }
+  return "is not an IP family (Unix-domain sockets have no wildcard or loopback address)";
+}
+
+OUTLET_DETAIL_DEF const char* Address::set_parsed(std::string_view text) noexcept {
+  constexpr const char* no_port = "has no \":port\" (write \"1.2.3.4:80\", \"[::1]:80\" or \"unix:/path\")";
+  constexpr const char* bad_port = "has a port that is not a number in 0-65535";
+  if (detail::has_nul(text)) return "contains a NUL byte";
+  constexpr std::string_view unix_prefix = "unix:";
+  if (text.substr(0, unix_prefix.size()) == unix_prefix) return set_unix(text.substr(unix_prefix.size()));
+  if (text.empty()) return "is empty";
+  std::uint16_t port = 0;
+  if (text.front() == '[') {  // "[IPv6]:port"
+    const std::size_t close = text.find(']');
+    if (close == std::string_view::npos) return "has an unclosed '['";
+    if (close + 1 == text.size()) return no_port;
+    if (text[close + 1] != ':') return "has something other than \":port\" after ']'";
+    if (!detail::parse_port(text.substr(close + 2), port)) return bad_port;
+    return set_ipv6(text.substr(1, close - 1), port);
+  }
+  const std::size_t colon = text.find(':');  // "IPv4:port"
+  if (colon == std::string_view::npos) return no_port;
+  if (text.find(':', colon + 1) != std::string_view::npos)
+    return "has an IPv6 address without brackets (write \"[::1]:80\")";
+  if (!detail::parse_port(text.substr(colon + 1), port)) return bad_port;
+  if (set_ipv4(text.substr(0, colon), port) != nullptr)
+    return "is not a numeric address (use outlet::resolve for host names)";
+  return nullptr;
+}
+
+OUTLET_DETAIL_COLD OUTLET_DETAIL_DEF const char* Address::set_native(const sockaddr* address, socklen_t size) noexcept {
+  // (BSD puts sa_len first, so sa_family may not start at offset 0.)
+  if (address == nullptr || size < static_cast<socklen_t>(offsetof(sockaddr, sa_family) + sizeof(address->sa_family)))
+    return "is too short to hold an address family";
+  // sa_family is read through memcpy: `address` may point into any buffer.
+  decltype(address->sa_family) family{};
+  std::memcpy(&family, reinterpret_cast<const char*>(address) + offsetof(sockaddr, sa_family), sizeof family);
+  const auto length = static_cast<std::size_t>(size);
+  if (family == AF_INET) {
+    if (length < sizeof(sockaddr_in)) return "is too short for an IPv4 address";
+    sockaddr_in in{};
+    std::memcpy(&in, address, sizeof in);
+    sockaddr_in sin{};  // canonical: no padding bytes from the source
+    sin.sin_family = AF_INET;
+    sin.sin_port = in.sin_port;
+    sin.sin_addr = in.sin_addr;
+    std::memcpy(&storage_, &sin, sizeof sin);
+    size_ = sizeof sin;
+    return nullptr;
+  }
+  if (family == AF_INET6) {
+    if (length < sizeof(sockaddr_in6)) return "is too short for an IPv6 address";
+    sockaddr_in6 in6{};
+    std::memcpy(&in6, address, sizeof in6);
+    sockaddr_in6 sin6{};  // canonical: flow label dropped, as to_string() cannot show it
+    sin6.sin6_family = AF_INET6;
+    sin6.sin6_port = in6.sin6_port;
+    sin6.sin6_addr = in6.sin6_addr;
+    sin6.sin6_scope_id = in6.sin6_scope_id;
+    std::memcpy(&storage_, &sin6, sizeof sin6);
+    size_ = sizeof sin6;
+    return nullptr;
+  }
+  if (family == AF_UNIX) {
+    if (length > sizeof(unix_sockaddr)) return "is longer than a Unix-domain address";
+    const char* bytes = reinterpret_cast<const char*>(address) + unix_path_offset;
+    const std::size_t n = length > unix_path_offset ? length - unix_path_offset : 0;
+    if (n == 0) return set_unix({});
+    if (bytes[0] == '\0') {
+      if (!detail::sys::has_abstract_unix) return set_unix({});
+      const std::string_view name(bytes + 1, n - 1);
+      if (detail::has_nul(name)) return "is an abstract Unix name containing a NUL byte";
+      char text[unix_path_capacity + 1];
+      text[0] = '@';
+      std::memcpy(text + 1, name.data(), name.size());
+      return set_unix(std::string_view(text, name.size() + 1));
+    }
+    std::size_t len = 0;
+    while (len < n && bytes[len] != '\0') ++len;
+    if (len == unix_path_capacity) return "is a Unix path without its terminating NUL";
+    return set_unix(std::string_view(bytes, len));
+  }
+  return "has an address family outlet does not support";
+}
+
+template <class F>
+Address Address::make(const char* op, std::string_view input, F&& fill) {
+  Address a;
+  if (const char* why = fill(a)) detail::throw_invalid(op, input, why);
+  return a;
+}
+
+template <class F>
+Address Address::make(std::error_code& ec, F&& fill) noexcept {
+  Address a;
+  if (fill(a) != nullptr) {
+    ec = detail::invalid_argument();
+    return Address{};
+  }
+  ec.clear();
+  return a;
+}
+
+OUTLET_DETAIL_DEF Address Address::ipv4(std::string_view ip, std::uint16_t port) {
+  return make("Address::ipv4", ip, [&](Address& a) { return a.set_ipv4(ip, port); });
+}
+OUTLET_DETAIL_DEF Address Address::ipv4(std::string_view ip, std::uint16_t port, std::error_code& ec) noexcept {
+  return make(ec, [&](Address& a) { return a.set_ipv4(ip, port); });
+}
+OUTLET_DETAIL_DEF Address Address::ipv6(std::string_view ip, std::uint16_t port) {
+  return make("Address::ipv6", ip, [&](Address& a) { return a.set_ipv6(ip, port); });
+}
+OUTLET_DETAIL_DEF Address Address::ipv6(std::string_view ip, std::uint16_t port, std::error_code& ec) noexcept {
+  return make(ec, [&](Address& a) { return a.set_ipv6(ip, port); });
+}
+OUTLET_DETAIL_DEF Address Address::unix_domain(std::string_view path) {
+  return make("Address::unix_domain", path, [&](Address& a) { return a.set_unix(path); });
+}
+OUTLET_DETAIL_DEF Address Address::unix_domain(std::string_view path, std::error_code& ec) noexcept {
+  return make(ec, [&](Address& a) { return a.set_unix(path); });
+}
+OUTLET_DETAIL_DEF Address Address::any(Family family, std::uint16_t port) {
+  return make("Address::any", "unix_domain", [&](Address& a) { return a.set_any(family, port, false); });
+}
+OUTLET_DETAIL_DEF Address Address::any(Family family, std::uint16_t port, std::error_code& ec) noexcept {
+  return make(ec, [&](Address& a) { return a.set_any(family, port, false); });
+}
+OUTLET_DETAIL_DEF Address Address::loopback(Family family, std::uint16_t port) {
+  return make("Address::loopback", "unix_domain", [&](Address& a) { return a.set_any(family, port, true); });
+}
+OUTLET_DETAIL_DEF Address Address::loopback(Family family, std::uint16_t port, std::error_code& ec) noexcept {
+  return make(ec, [&](Address& a) { return a.set_any(family, port, true); });
+}
+OUTLET_DETAIL_DEF Address Address::parse(std::string_view text) {
+  return make("Address::parse", text, [&](Address& a) { return a.set_parsed(text); });
+}
+OUTLET_DETAIL_DEF Address Address::parse(std::string_view text, std::error_code& ec) noexcept {
+  return make(ec, [&](Address& a) { return a.set_parsed(text); });
+}
+OUTLET_DETAIL_DEF Address Address::from_native(const sockaddr* address, socklen_t size) {
+  Address a;
+  if (const char* why = a.set_native(address, size))
+    detail::throw_error(detail::invalid_argument(),
+                        detail::Text().add("Address::from_native (").add_unsigned(size).add(" bytes): ").add(why));
+  return a;
+}
+OUTLET_DETAIL_DEF Address Address::from_native(const sockaddr* address, socklen_t size, std::error_code& ec) noexcept {
+  return make(ec, [&](Address& a) { return a.set_native(address, size); });
+}
+
+OUTLET_DETAIL_COLD OUTLET_DETAIL_DEF void Address::write_ip(detail::Text& out) const {
+  char buf[INET6_ADDRSTRLEN + 1 + 16];
+  if (size_ != 0 && storage_.ss_family == AF_INET) {
+    const auto* sin = reinterpret_cast<const sockaddr_in*>(&storage_);
+    if (detail::sys::ip_to_text(AF_INET, &sin->sin_addr, buf, sizeof buf)) out.add(buf);
+    return;
+  }
+  if (size_ != 0 && storage_.ss_family == AF_INET6) {
+    const auto* sin6 = reinterpret_cast<const sockaddr_in6*>(&storage_);
+    if (!detail::sys::ip_to_text(AF_INET6, &sin6->sin6_addr, buf, sizeof buf)) return;
+    out.add(buf);
+    if (sin6->sin6_scope_id != 0) {
+      char name[detail::sys::interface_name_size + 1] = {};
+      out.add('%');
+      if (detail::sys::interface_name(sin6->sin6_scope_id, name)) {
+        out.add(name);
+      } else {
+        out.add_unsigned(sin6->sin6_scope_id);
+      }
+    }
+  }
+}
+
+OUTLET_DETAIL_COLD OUTLET_DETAIL_DEF void Address::write(detail::Text& out) const {
+  if (size_ == 0) return;
+  if (is_unix()) {
+    out.add("unix:");
+    const std::size_t n = unix_name_size();
+    if (n == 0) return;
+    const char* name = unix_name();
+    if (name[0] == '\0') {
+      out.add('@').add(name + 1, n - 1);
+    } else {
+      out.add(name, n - 1);  // drop the terminating NUL
+    }
+    return;
+  }
+  if (storage_.ss_family == AF_INET6) {
+    write_ip(out.add('['));
+    out.add("]:");
+  } else {
+    write_ip(out);
+    out.add(':');
+  }
+  out.add_unsigned(port());
+}
+
+OUTLET_DETAIL_DEF std::string Address::ip() const {
+  detail::Text text;
+  write_ip(text);
+  return std::string(text.c_str(), text.size());
+}
+
+OUTLET_DETAIL_DEF std::string Address::path() const {
+  if (!is_unix()) return {};
+  const std::size_t n = unix_name_size();
+  if (n == 0) return {};
+  const char* name = unix_name();
+  if (name[0] == '\0') return '@' + std::string(name + 1, n - 1);
+  return std::string(name, n - 1);  // drop the terminating NUL
+}
+
+OUTLET_DETAIL_DEF std::string Address::to_string() const {
+  detail::Text text;
+  write(text);
+  return std::string(text.c_str(), text.size());
+}
+
+namespace detail {
+
+OUTLET_DETAIL_COLD OUTLET_DETAIL_DEF void AddressAccess::adopt_other(Address& a, socklen_t len) noexcept {
+  sockaddr_storage copy;
+  std::memcpy(&copy, &a.storage_, sizeof copy);
+  if (len == 0) {
+    copy.ss_family = AF_UNIX;
+    len = static_cast<socklen_t>(Address::unix_path_offset);
+  }
+  std::error_code ignored;  // an address outlet cannot hold leaves `a` empty
+  a = Address::from_native(reinterpret_cast<const sockaddr*>(&copy), len, ignored);
+}
 
 }  // namespace detail
 
@@ -662,17 +687,13 @@ private:
 namespace detail {
 
 /// The error getaddrinfo's return code stands for.
-inline std::error_code resolve_error(int code) noexcept {
+OUTLET_DETAIL_DEF std::error_code resolve_error(int code) noexcept {
   if (sys::resolve_error_is_system(code)) return last_error_code();
   return {code, resolve_category()};
 }
 
-/// getaddrinfo() for host (brackets stripped); fills `out`. `timeout_ms`:
-/// -1 waits as long as getaddrinfo() takes; otherwise a numeric address is
-/// parsed at once and a name is looked up within that many milliseconds
-/// (sys::resolve_name_within; 0: not at all), else timed_out.
-inline std::error_code resolve_into(std::string_view host, std::uint16_t port, std::vector<Address>& out,
-                                    int timeout_ms = -1) {
+OUTLET_DETAIL_DEF std::error_code resolve_into(std::string_view host, std::uint16_t port, std::vector<Address>& out,
+                                               int timeout_ms) {
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
   if (host.empty() || has_nul(host)) return invalid_argument();
   if (std::error_code ec = sys::ensure_started()) return ec;
@@ -714,7 +735,8 @@ inline std::error_code resolve_into(std::string_view host, std::uint16_t port, s
 
 }  // namespace detail
 
-inline std::vector<Address> resolve(std::string_view host, std::uint16_t port, std::error_code& ec) noexcept {
+OUTLET_DETAIL_DEF std::vector<Address> resolve(std::string_view host, std::uint16_t port,
+                                               std::error_code& ec) noexcept {
   std::vector<Address> out;
   try {
     ec = detail::resolve_into(host, port, out);
@@ -728,7 +750,7 @@ inline std::vector<Address> resolve(std::string_view host, std::uint16_t port, s
 namespace detail {
 
 /// The throwing resolve()'s body (timeout_ms as for resolve_into).
-inline std::vector<Address> resolve_or_throw(std::string_view host, std::uint16_t port, int timeout_ms) {
+OUTLET_DETAIL_DEF std::vector<Address> resolve_or_throw(std::string_view host, std::uint16_t port, int timeout_ms) {
   std::vector<Address> out;
   std::error_code ec = resolve_into(host, port, out, timeout_ms);
   // Only outlet's own checks are reported as bad input: an OS error that
@@ -741,7 +763,7 @@ inline std::vector<Address> resolve_or_throw(std::string_view host, std::uint16_
 
 /// A timeout as resolve_into's milliseconds, rounded up (a wait never ends
 /// early) and capped; -1 if negative.
-inline int resolve_timeout_ms(std::chrono::nanoseconds timeout) noexcept {
+OUTLET_DETAIL_DEF int resolve_timeout_ms(std::chrono::nanoseconds timeout) noexcept {
   if (timeout.count() < 0) return -1;
   const std::int64_t ms = (timeout.count() + 999999) / 1000000;
   return ms > INT_MAX ? INT_MAX : static_cast<int>(ms);
@@ -749,12 +771,12 @@ inline int resolve_timeout_ms(std::chrono::nanoseconds timeout) noexcept {
 
 }  // namespace detail
 
-inline std::vector<Address> resolve(std::string_view host, std::uint16_t port) {
+OUTLET_DETAIL_DEF std::vector<Address> resolve(std::string_view host, std::uint16_t port) {
   return detail::resolve_or_throw(host, port, -1);
 }
 
-inline std::vector<Address> resolve(std::string_view host, std::uint16_t port, std::chrono::nanoseconds timeout,
-                                    std::error_code& ec) noexcept {
+OUTLET_DETAIL_DEF std::vector<Address> resolve(std::string_view host, std::uint16_t port,
+                                               std::chrono::nanoseconds timeout, std::error_code& ec) noexcept {
   std::vector<Address> out;
   if (timeout.count() < 0) {
     ec = detail::invalid_argument();
@@ -769,12 +791,14 @@ inline std::vector<Address> resolve(std::string_view host, std::uint16_t port, s
   return out;
 }
 
-inline std::vector<Address> resolve(std::string_view host, std::uint16_t port, std::chrono::nanoseconds timeout) {
+OUTLET_DETAIL_DEF std::vector<Address> resolve(std::string_view host, std::uint16_t port,
+                                               std::chrono::nanoseconds timeout) {
   if (timeout.count() < 0)
     detail::throw_negative_timeout(detail::Text().add("resolve ").add_quoted(host), timeout.count());
   return detail::resolve_or_throw(host, port, detail::resolve_timeout_ms(timeout));
 }
 
+#endif  // OUTLET_DETAIL_BODIES
 }  // namespace OUTLET_ABI_NAMESPACE
 }  // namespace outlet
 

@@ -79,8 +79,16 @@ struct BindStep {
   long long value = 0;
 };
 
+}  // namespace detail
+// ---------------------------------------------------------------------------
+// Implementation: compiled once under OUTLET_SEPARATE_COMPILATION (detail/abi.hpp),
+// in every translation unit otherwise
+#if OUTLET_DETAIL_BODIES
+
+namespace detail {
+
 /// "<op> <address>[ (<value name> <value>)]".
-OUTLET_DETAIL_COLD inline Text describe_step(const BindStep& step, const Address& local) {
+OUTLET_DETAIL_COLD OUTLET_DETAIL_DEF Text describe_step(const BindStep& step, const Address& local) {
   Text text = describe_operation(step.op, &local);
   if (step.value_name != nullptr) text.add(" (").add(step.value_name).add(' ').add_signed(step.value).add(')');
   return text;
@@ -88,26 +96,28 @@ OUTLET_DETAIL_COLD inline Text describe_step(const BindStep& step, const Address
 
 /// Throws for `ec`, if set, naming the step that failed and the address
 /// (bind's report adds its hint about a Unix socket file in the way).
-inline void check_step(const std::error_code& ec, const BindStep& step, const Address& local) {
+OUTLET_DETAIL_DEF void check_step(const std::error_code& ec, const BindStep& step, const Address& local) {
   if (!ec) return;
   if (step.op == std::string_view("bind")) throw_bind_error(ec, local);
   throw_error(ec, describe_step(step, local));
 }
 
 /// What an option the OS does not have fails with.
-inline std::error_code not_supported() noexcept { return std::make_error_code(std::errc::operation_not_supported); }
+OUTLET_DETAIL_DEF std::error_code not_supported() noexcept {
+  return std::make_error_code(std::errc::operation_not_supported);
+}
 
 /// setsockopt() of an int option, naming it in `step` first.
-inline std::error_code set_int_option(handle h, int level, int name, int value, BindStep& step,
-                                      const char* op) noexcept {
+OUTLET_DETAIL_DEF std::error_code set_int_option(handle h, int level, int name, int value, BindStep& step,
+                                                 const char* op) noexcept {
   step = BindStep{op};
   return set_option(h, level, name, &value, sizeof value);
 }
 
 /// Sets BindOptions on `h`, a socket of `type` about to bind `local`;
 /// `step` names the option that failed.
-inline std::error_code apply_bind_options(handle h, int type, const Address& local, const BindOptions& options,
-                                          BindStep& step) noexcept {
+OUTLET_DETAIL_DEF std::error_code apply_bind_options(handle h, int type, const Address& local,
+                                                     const BindOptions& options, BindStep& step) noexcept {
   const Family family = local.family();
   if (family == Family::ipv4 || family == Family::ipv6) {
     const bool exclusive = type == SOCK_STREAM && sys::stream_reuse_is_exclusive;
@@ -126,8 +136,8 @@ inline std::error_code apply_bind_options(handle h, int type, const Address& loc
 }
 
 /// apply_bind_options(), then the Fast Open queue (ListenOptions).
-inline std::error_code apply_listen_options(handle h, const Address& local, const ListenOptions& options,
-                                            BindStep& step) noexcept {
+OUTLET_DETAIL_DEF std::error_code apply_listen_options(handle h, const Address& local, const ListenOptions& options,
+                                                       BindStep& step) noexcept {
   if (std::error_code ec = apply_bind_options(h, SOCK_STREAM, local, options, step)) return ec;
   if (options.fast_open_queue == 0) return {};
   step = BindStep{"setsockopt(TCP_FASTOPEN)", "queue length", options.fast_open_queue};
@@ -138,6 +148,8 @@ inline std::error_code apply_listen_options(handle h, const Address& local, cons
 }
 
 }  // namespace detail
+
+#endif  // OUTLET_DETAIL_BODIES
 }  // namespace OUTLET_ABI_NAMESPACE
 }  // namespace outlet
 

@@ -328,93 +328,7 @@ private:
 };
 
 // ---------------------------------------------------------------------------
-// Implementation
-
-namespace detail {
-/// The OS's metadata for one datagram (sys::recv_with_metadata,
-/// sys::message_metadata) as a ReceiveMetadata.
-inline void to_receive_metadata(const DatagramMetadata& raw, ReceiveMetadata& out) noexcept {
-  out = ReceiveMetadata{};
-  out.truncated = raw.control_truncated;
-  if (raw.has_timestamp) {
-    out.timestamp = std::chrono::system_clock::time_point(
-        std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::nanoseconds(raw.timestamp_ns)));
-  }
-  if (raw.interface_index != 0) out.interface_index = raw.interface_index;
-  std::error_code ec;
-  Address destination;
-  if (raw.destination_family == AF_INET) {
-    sockaddr_in sin{};
-    sin.sin_family = AF_INET;
-    std::memcpy(&sin.sin_addr, raw.ip, 4);
-    destination = Address::from_native(reinterpret_cast<const sockaddr*>(&sin), sizeof sin, ec);
-  } else if (raw.destination_family == AF_INET6) {
-    sockaddr_in6 sin6{};
-    sin6.sin6_family = AF_INET6;
-    std::memcpy(&sin6.sin6_addr, raw.ip, 16);
-    // fe80::/10 means nothing without its interface: give it as the scope.
-    if (raw.ip[0] == 0xfe && (raw.ip[1] & 0xc0) == 0x80)
-      sin6.sin6_scope_id = static_cast<decltype(sin6.sin6_scope_id)>(raw.interface_index);
-    destination = Address::from_native(reinterpret_cast<const sockaddr*>(&sin6), sizeof sin6, ec);
-  }
-  if (raw.destination_family != 0 && !ec) out.destination = destination;
-}
-}  // namespace detail
-
-inline DatagramSocket::DatagramSocket(Family family) { detail::Throw{"socket"}.check(open(family, SOCK_DGRAM)); }
-
-inline DatagramSocket::DatagramSocket(const Address& local) {
-  detail::Throw{"socket", &local}.check(open(local.family(), SOCK_DGRAM));
-  detail::Throw{"setsockopt", &local}.check(prepare_bind(local, false));
-  detail::check_bind(bind_address(local), local);
-}
-
-inline DatagramSocket::DatagramSocket(const Address& local, const BindOptions& options) { bind(local, options); }
-
-inline std::error_code DatagramSocket::bind_with(const Address& local, const BindOptions& options,
-                                                 detail::BindStep& step) noexcept {
-  if (!is_open()) {
-    if (std::error_code ec = open(local.family(), SOCK_DGRAM)) return ec;
-  }
-  if (std::error_code ec = detail::apply_bind_options(handle_, SOCK_DGRAM, local, options, step)) return ec;
-  step = detail::BindStep{"bind"};
-  return bind_address(local);
-}
-inline void DatagramSocket::bind(const Address& local, const BindOptions& options, std::error_code& ec) noexcept {
-  detail::BindStep step;
-  ec = bind_with(local, options, step);
-}
-inline void DatagramSocket::bind(const Address& local, const BindOptions& options) {
-  detail::BindStep step;
-  detail::check_step(bind_with(local, options, step), step, local);
-}
-
-inline DatagramSocket DatagramSocket::adopt(native_handle_type handle) noexcept {
-  return DatagramSocket(detail::AdoptHandle{}, handle);
-}
-
-inline void DatagramSocket::bind(const Address& local, std::error_code& ec) noexcept {
-  detail::Store{ec}.check(bind_or_open(local, SOCK_DGRAM));
-}
-inline void DatagramSocket::bind(const Address& local) { detail::check_bind(bind_or_open(local, SOCK_DGRAM), local); }
-
-inline std::error_code DatagramSocket::connect_or_open(const Address& peer) noexcept {
-  if (!is_open()) {
-    if (std::error_code ec = open(peer.family(), SOCK_DGRAM)) return ec;
-  }
-  return detail::connect(handle_, peer, detail::Deadline());
-}
-inline std::error_code DatagramSocket::open_for(const Address* to) noexcept {
-  if (is_open()) return {};
-  if (to == nullptr || to->empty()) return detail::not_open();
-  return open(to->family(), SOCK_DGRAM);
-}
-inline void DatagramSocket::connect(const Address& peer, std::error_code& ec) noexcept {
-  detail::Store{ec}.check(connect_or_open(peer));
-}
-inline void DatagramSocket::connect(const Address& peer) {
-  detail::Throw{"connect", &peer}.check(connect_or_open(peer));
-}
+// Implementation: inline in every mode (fast paths, accessors, templates)
 
 // --- send and receive: one body each ----------------------------------------
 
@@ -426,21 +340,6 @@ OUTLET_DETAIL_INLINE std::size_t DatagramSocket::send_with(const void* data, std
   if (n < 0) return send_slow(data, size, to, detail::sys::last_error(), policy);
   policy.success();
   return static_cast<std::size_t>(n);
-}
-
-template <class P>
-OUTLET_DETAIL_COLD std::size_t DatagramSocket::send_slow(const void* data, std::size_t size, const Address* to,
-                                                         int error_number, P policy) noexcept(P::nothrow) {
-  if (!is_open()) {
-    if (std::error_code ec = open_for(to)) return policy.check(std::size_t{0}, ec);
-    error_number = 0;  // the failed attempt was on no socket: make the call now
-  }
-  std::error_code ec;
-  detail::Deadline storage;
-  const detail::Deadline* deadline = send_deadline(storage, ec);
-  if (ec) return policy.check(std::size_t{0}, ec);
-  const std::size_t n = detail::send_to(handle_, data, size, to, deadline, waits_in_poll(), ec, error_number);
-  return policy.check(n, blocking_error(ec));
 }
 
 template <class P>
@@ -456,37 +355,6 @@ OUTLET_DETAIL_INLINE std::size_t DatagramSocket::receive_with(void* data, std::s
   if (from != nullptr) detail::AddressAccess::adopt(*from, len, ip_);
   policy.success();
   return static_cast<std::size_t>(n);
-}
-
-template <class P>
-OUTLET_DETAIL_COLD std::size_t DatagramSocket::receive_rest(detail::sys::io_result n, void* data, std::size_t size,
-                                                            Address* from, socklen_t len,
-                                                            P policy) noexcept(P::nothrow) {
-  if (n < 0) return receive_slow(data, size, from, detail::sys::last_error(), policy);
-  if (from != nullptr) detail::AddressAccess::adopt(*from, len, ip_);
-  return truncated(size, from, policy);
-}
-
-template <class P>
-OUTLET_DETAIL_COLD std::size_t DatagramSocket::receive_slow(void* data, std::size_t size, Address* from,
-                                                            int error_number, P policy) noexcept(P::nothrow) {
-  if (!is_open()) return policy.check(std::size_t{0}, detail::not_open());
-  std::error_code ec;
-  detail::Deadline storage;
-  const detail::Deadline* deadline = receive_deadline(storage, ec);
-  if (ec) return policy.check(std::size_t{0}, ec);
-  const std::size_t n = detail::receive_from(handle_, data, size, from, deadline, waits_in_poll(), ec, error_number);
-  if (ec == std::errc::message_size) return truncated(size, from, policy);
-  return policy.check(n, blocking_error(ec));
-}
-
-template <class P>
-OUTLET_DETAIL_COLD std::size_t DatagramSocket::truncated(std::size_t size, const Address* from,
-                                                         P policy) noexcept(P::nothrow) {
-  // Never silent: the buffer holds the datagram's first `size` bytes.
-  policy.fail(detail::sys::to_error_code(detail::sys::err_message_size),
-              [&](const char* op) { return detail::describe_truncated(op, from, size); });
-  return size;
 }
 
 OUTLET_DETAIL_INLINE std::size_t DatagramSocket::send_to(const void* data, std::size_t size, const Address& to,
@@ -530,22 +398,179 @@ OUTLET_DETAIL_INLINE std::size_t DatagramSocket::receive(void* data, std::size_t
   return receive_with(data, size, nullptr, detail::Throw{"receive"});
 }
 
-inline const detail::Deadline* DatagramSocket::send_deadline(detail::Deadline& storage, std::error_code& ec) noexcept {
+// ---------------------------------------------------------------------------
+// Implementation: compiled once under OUTLET_SEPARATE_COMPILATION (detail/abi.hpp),
+// in every translation unit otherwise
+#if OUTLET_DETAIL_BODIES
+
+namespace detail {
+/// The OS's metadata for one datagram (sys::recv_with_metadata,
+/// sys::message_metadata) as a ReceiveMetadata.
+OUTLET_DETAIL_DEF void to_receive_metadata(const DatagramMetadata& raw, ReceiveMetadata& out) noexcept {
+  out = ReceiveMetadata{};
+  out.truncated = raw.control_truncated;
+  if (raw.has_timestamp) {
+    out.timestamp = std::chrono::system_clock::time_point(
+        std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::nanoseconds(raw.timestamp_ns)));
+  }
+  if (raw.interface_index != 0) out.interface_index = raw.interface_index;
+  std::error_code ec;
+  Address destination;
+  if (raw.destination_family == AF_INET) {
+    sockaddr_in sin{};
+    sin.sin_family = AF_INET;
+    std::memcpy(&sin.sin_addr, raw.ip, 4);
+    destination = Address::from_native(reinterpret_cast<const sockaddr*>(&sin), sizeof sin, ec);
+  } else if (raw.destination_family == AF_INET6) {
+    sockaddr_in6 sin6{};
+    sin6.sin6_family = AF_INET6;
+    std::memcpy(&sin6.sin6_addr, raw.ip, 16);
+    // fe80::/10 means nothing without its interface: give it as the scope.
+    if (raw.ip[0] == 0xfe && (raw.ip[1] & 0xc0) == 0x80)
+      sin6.sin6_scope_id = static_cast<decltype(sin6.sin6_scope_id)>(raw.interface_index);
+    destination = Address::from_native(reinterpret_cast<const sockaddr*>(&sin6), sizeof sin6, ec);
+  }
+  if (raw.destination_family != 0 && !ec) out.destination = destination;
+}
+}  // namespace detail
+
+OUTLET_DETAIL_DEF DatagramSocket::DatagramSocket(Family family) {
+  detail::Throw{"socket"}.check(open(family, SOCK_DGRAM));
+}
+
+OUTLET_DETAIL_DEF DatagramSocket::DatagramSocket(const Address& local) {
+  detail::Throw{"socket", &local}.check(open(local.family(), SOCK_DGRAM));
+  detail::Throw{"setsockopt", &local}.check(prepare_bind(local, false));
+  detail::check_bind(bind_address(local), local);
+}
+
+OUTLET_DETAIL_DEF DatagramSocket::DatagramSocket(const Address& local, const BindOptions& options) {
+  bind(local, options);
+}
+
+OUTLET_DETAIL_DEF std::error_code DatagramSocket::bind_with(const Address& local, const BindOptions& options,
+                                                            detail::BindStep& step) noexcept {
+  if (!is_open()) {
+    if (std::error_code ec = open(local.family(), SOCK_DGRAM)) return ec;
+  }
+  if (std::error_code ec = detail::apply_bind_options(handle_, SOCK_DGRAM, local, options, step)) return ec;
+  step = detail::BindStep{"bind"};
+  return bind_address(local);
+}
+OUTLET_DETAIL_DEF void DatagramSocket::bind(const Address& local, const BindOptions& options,
+                                            std::error_code& ec) noexcept {
+  detail::BindStep step;
+  ec = bind_with(local, options, step);
+}
+OUTLET_DETAIL_DEF void DatagramSocket::bind(const Address& local, const BindOptions& options) {
+  detail::BindStep step;
+  detail::check_step(bind_with(local, options, step), step, local);
+}
+
+OUTLET_DETAIL_DEF DatagramSocket DatagramSocket::adopt(native_handle_type handle) noexcept {
+  return DatagramSocket(detail::AdoptHandle{}, handle);
+}
+
+OUTLET_DETAIL_DEF void DatagramSocket::bind(const Address& local, std::error_code& ec) noexcept {
+  detail::Store{ec}.check(bind_or_open(local, SOCK_DGRAM));
+}
+OUTLET_DETAIL_DEF void DatagramSocket::bind(const Address& local) {
+  detail::check_bind(bind_or_open(local, SOCK_DGRAM), local);
+}
+
+OUTLET_DETAIL_DEF std::error_code DatagramSocket::connect_or_open(const Address& peer) noexcept {
+  if (!is_open()) {
+    if (std::error_code ec = open(peer.family(), SOCK_DGRAM)) return ec;
+  }
+  return detail::connect(handle_, peer, detail::Deadline());
+}
+OUTLET_DETAIL_DEF std::error_code DatagramSocket::open_for(const Address* to) noexcept {
+  if (is_open()) return {};
+  if (to == nullptr || to->empty()) return detail::not_open();
+  return open(to->family(), SOCK_DGRAM);
+}
+OUTLET_DETAIL_DEF void DatagramSocket::connect(const Address& peer, std::error_code& ec) noexcept {
+  detail::Store{ec}.check(connect_or_open(peer));
+}
+OUTLET_DETAIL_DEF void DatagramSocket::connect(const Address& peer) {
+  detail::Throw{"connect", &peer}.check(connect_or_open(peer));
+}
+
+template <class P>
+OUTLET_DETAIL_COLD std::size_t DatagramSocket::send_slow(const void* data, std::size_t size, const Address* to,
+                                                         int error_number, P policy) noexcept(P::nothrow) {
+  if (!is_open()) {
+    if (std::error_code ec = open_for(to)) return policy.check(std::size_t{0}, ec);
+    error_number = 0;  // the failed attempt was on no socket: make the call now
+  }
+  std::error_code ec;
+  detail::Deadline storage;
+  const detail::Deadline* deadline = send_deadline(storage, ec);
+  if (ec) return policy.check(std::size_t{0}, ec);
+  const std::size_t n = detail::send_to(handle_, data, size, to, deadline, waits_in_poll(), ec, error_number);
+  return policy.check(n, blocking_error(ec));
+}
+
+template <class P>
+OUTLET_DETAIL_COLD std::size_t DatagramSocket::receive_rest(detail::sys::io_result n, void* data, std::size_t size,
+                                                            Address* from, socklen_t len,
+                                                            P policy) noexcept(P::nothrow) {
+  if (n < 0) return receive_slow(data, size, from, detail::sys::last_error(), policy);
+  if (from != nullptr) detail::AddressAccess::adopt(*from, len, ip_);
+  return truncated(size, from, policy);
+}
+
+template <class P>
+OUTLET_DETAIL_COLD std::size_t DatagramSocket::receive_slow(void* data, std::size_t size, Address* from,
+                                                            int error_number, P policy) noexcept(P::nothrow) {
+  if (!is_open()) return policy.check(std::size_t{0}, detail::not_open());
+  std::error_code ec;
+  detail::Deadline storage;
+  const detail::Deadline* deadline = receive_deadline(storage, ec);
+  if (ec) return policy.check(std::size_t{0}, ec);
+  const std::size_t n = detail::receive_from(handle_, data, size, from, deadline, waits_in_poll(), ec, error_number);
+  if (ec == std::errc::message_size) return truncated(size, from, policy);
+  return policy.check(n, blocking_error(ec));
+}
+
+template <class P>
+OUTLET_DETAIL_COLD std::size_t DatagramSocket::truncated(std::size_t size, const Address* from,
+                                                         P policy) noexcept(P::nothrow) {
+  // Never silent: the buffer holds the datagram's first `size` bytes.
+  policy.fail(detail::sys::to_error_code(detail::sys::err_message_size),
+              [&](const char* op) { return detail::describe_truncated(op, from, size); });
+  return size;
+}
+
+#if defined(OUTLET_SEPARATE_COMPILATION)
+// The slow paths the inline fast paths call, for both error policies.
+template std::size_t DatagramSocket::send_slow(const void*, std::size_t, const Address*, int, detail::Throw);
+template std::size_t DatagramSocket::send_slow(const void*, std::size_t, const Address*, int, detail::Store);
+template std::size_t DatagramSocket::receive_rest(detail::sys::io_result, void*, std::size_t, Address*, socklen_t,
+                                                  detail::Throw);
+template std::size_t DatagramSocket::receive_rest(detail::sys::io_result, void*, std::size_t, Address*, socklen_t,
+                                                  detail::Store);
+template std::size_t DatagramSocket::receive_slow(void*, std::size_t, Address*, int, detail::Throw);
+template std::size_t DatagramSocket::receive_slow(void*, std::size_t, Address*, int, detail::Store);
+#endif  // defined(OUTLET_SEPARATE_COMPILATION)
+
+OUTLET_DETAIL_DEF const detail::Deadline* DatagramSocket::send_deadline(detail::Deadline& storage,
+                                                                        std::error_code& ec) noexcept {
   if (send_timeout_.count() == 0 || non_blocking_) return nullptr;
   storage = detail::Deadline(send_timeout_);
   ec = prepare_timed_io(&storage);
   return &storage;
 }
-inline const detail::Deadline* DatagramSocket::receive_deadline(detail::Deadline& storage,
-                                                                std::error_code& ec) noexcept {
+OUTLET_DETAIL_DEF const detail::Deadline* DatagramSocket::receive_deadline(detail::Deadline& storage,
+                                                                           std::error_code& ec) noexcept {
   if (receive_timeout_.count() == 0 || non_blocking_) return nullptr;
   storage = detail::Deadline(receive_timeout_);
   ec = prepare_timed_io(&storage);
   return &storage;
 }
 
-inline std::size_t DatagramSocket::send_vector_impl(const ConstBuffer* buffers, std::size_t count, const Address* to,
-                                                    std::error_code& ec) noexcept {
+OUTLET_DETAIL_DEF std::size_t DatagramSocket::send_vector_impl(const ConstBuffer* buffers, std::size_t count,
+                                                               const Address* to, std::error_code& ec) noexcept {
   if ((ec = open_for(to))) return 0;
   // A datagram cannot be sent in part: more buffers than one call takes,
   // or more bytes than any datagram holds, fail instead of being cut.
@@ -562,8 +587,8 @@ inline std::size_t DatagramSocket::send_vector_impl(const ConstBuffer* buffers, 
   if (ec) ec = blocking_error(ec);
   return n;
 }
-inline std::size_t DatagramSocket::receive_vector_impl(const MutableBuffer* buffers, std::size_t count, Address* from,
-                                                       std::error_code& ec) noexcept {
+OUTLET_DETAIL_DEF std::size_t DatagramSocket::receive_vector_impl(const MutableBuffer* buffers, std::size_t count,
+                                                                  Address* from, std::error_code& ec) noexcept {
   if (!is_open()) {
     ec = detail::not_open();
     return 0;
@@ -587,39 +612,40 @@ inline std::size_t DatagramSocket::receive_vector_impl(const MutableBuffer* buff
   if (truncated) ec = detail::sys::to_error_code(detail::sys::err_message_size);
   return n;
 }
-inline std::size_t DatagramSocket::send_vectored(const ConstBuffer* buffers, std::size_t count,
-                                                 std::error_code& ec) noexcept {
+OUTLET_DETAIL_DEF std::size_t DatagramSocket::send_vectored(const ConstBuffer* buffers, std::size_t count,
+                                                            std::error_code& ec) noexcept {
   return send_vector_impl(buffers, count, nullptr, ec);
 }
-inline std::size_t DatagramSocket::send_vectored(const ConstBuffer* buffers, std::size_t count) {
+OUTLET_DETAIL_DEF std::size_t DatagramSocket::send_vectored(const ConstBuffer* buffers, std::size_t count) {
   std::error_code ec;
   return detail::Throw{"send_vectored"}.check(send_vector_impl(buffers, count, nullptr, ec), ec);
 }
-inline std::size_t DatagramSocket::send_to_vectored(const ConstBuffer* buffers, std::size_t count, const Address& to,
-                                                    std::error_code& ec) noexcept {
+OUTLET_DETAIL_DEF std::size_t DatagramSocket::send_to_vectored(const ConstBuffer* buffers, std::size_t count,
+                                                               const Address& to, std::error_code& ec) noexcept {
   return send_vector_impl(buffers, count, &to, ec);
 }
-inline std::size_t DatagramSocket::send_to_vectored(const ConstBuffer* buffers, std::size_t count, const Address& to) {
+OUTLET_DETAIL_DEF std::size_t DatagramSocket::send_to_vectored(const ConstBuffer* buffers, std::size_t count,
+                                                               const Address& to) {
   std::error_code ec;
   return detail::Throw{"send_to_vectored", &to}.check(send_vector_impl(buffers, count, &to, ec), ec);
 }
-inline std::size_t DatagramSocket::receive_vectored(const MutableBuffer* buffers, std::size_t count,
-                                                    std::error_code& ec) noexcept {
+OUTLET_DETAIL_DEF std::size_t DatagramSocket::receive_vectored(const MutableBuffer* buffers, std::size_t count,
+                                                               std::error_code& ec) noexcept {
   return receive_vector_impl(buffers, count, nullptr, ec);
 }
-inline std::size_t DatagramSocket::receive_vectored(const MutableBuffer* buffers, std::size_t count) {
+OUTLET_DETAIL_DEF std::size_t DatagramSocket::receive_vectored(const MutableBuffer* buffers, std::size_t count) {
   std::error_code ec;
   const std::size_t n = receive_vector_impl(buffers, count, nullptr, ec);
   if (ec == std::errc::message_size)
     return truncated(detail::total_size(buffers, count), nullptr, detail::Throw{"receive_vectored"});
   return detail::Throw{"receive_vectored"}.check(n, ec);
 }
-inline std::size_t DatagramSocket::receive_from_vectored(const MutableBuffer* buffers, std::size_t count, Address& from,
-                                                         std::error_code& ec) noexcept {
+OUTLET_DETAIL_DEF std::size_t DatagramSocket::receive_from_vectored(const MutableBuffer* buffers, std::size_t count,
+                                                                    Address& from, std::error_code& ec) noexcept {
   return receive_vector_impl(buffers, count, &from, ec);
 }
-inline std::size_t DatagramSocket::receive_from_vectored(const MutableBuffer* buffers, std::size_t count,
-                                                         Address& from) {
+OUTLET_DETAIL_DEF std::size_t DatagramSocket::receive_from_vectored(const MutableBuffer* buffers, std::size_t count,
+                                                                    Address& from) {
   std::error_code ec;
   const std::size_t n = receive_vector_impl(buffers, count, &from, ec);
   if (ec == std::errc::message_size)
@@ -627,8 +653,8 @@ inline std::size_t DatagramSocket::receive_from_vectored(const MutableBuffer* bu
   return detail::Throw{"receive_from_vectored"}.check(n, ec);
 }
 
-inline std::size_t DatagramSocket::send_batch_impl(const OutgoingDatagram* datagrams, std::size_t count,
-                                                   std::error_code& ec) noexcept {
+OUTLET_DETAIL_DEF std::size_t DatagramSocket::send_batch_impl(const OutgoingDatagram* datagrams, std::size_t count,
+                                                              std::error_code& ec) noexcept {
   if ((ec = open_for(count > 0 ? &datagrams[0].to : nullptr))) return 0;
   detail::Deadline storage;
   const detail::Deadline* deadline = send_deadline(storage, ec);
@@ -661,11 +687,11 @@ inline std::size_t DatagramSocket::send_batch_impl(const OutgoingDatagram* datag
   if (error && sent == 0) ec = blocking_error(error);
   return sent;
 }
-inline std::size_t DatagramSocket::send_batch(const OutgoingDatagram* datagrams, std::size_t count,
-                                              std::error_code& ec) noexcept {
+OUTLET_DETAIL_DEF std::size_t DatagramSocket::send_batch(const OutgoingDatagram* datagrams, std::size_t count,
+                                                         std::error_code& ec) noexcept {
   return send_batch_impl(datagrams, count, ec);
 }
-inline std::size_t DatagramSocket::send_batch(const OutgoingDatagram* datagrams, std::size_t count) {
+OUTLET_DETAIL_DEF std::size_t DatagramSocket::send_batch(const OutgoingDatagram* datagrams, std::size_t count) {
   std::error_code ec;
   const std::size_t n = send_batch_impl(datagrams, count, ec);
   // The first datagram's destination, if it has one: the error is its.
@@ -674,9 +700,9 @@ inline std::size_t DatagramSocket::send_batch(const OutgoingDatagram* datagrams,
 }
 
 template <bool with_metadata>
-inline std::size_t DatagramSocket::receive_batch_impl(IncomingDatagram* datagrams,
-                                                      [[maybe_unused]] ReceiveMetadata* metadata, std::size_t count,
-                                                      std::error_code& ec) noexcept {
+OUTLET_DETAIL_DEF std::size_t DatagramSocket::receive_batch_impl(IncomingDatagram* datagrams,
+                                                                 [[maybe_unused]] ReceiveMetadata* metadata,
+                                                                 std::size_t count, std::error_code& ec) noexcept {
   if (!is_open()) {
     ec = detail::not_open();
     return 0;
@@ -769,28 +795,29 @@ inline std::size_t DatagramSocket::receive_batch_impl(IncomingDatagram* datagram
   if (error && got == 0) ec = blocking_error(error);
   return got;
 }
-inline std::size_t DatagramSocket::receive_batch(IncomingDatagram* datagrams, std::size_t count,
-                                                 std::error_code& ec) noexcept {
+OUTLET_DETAIL_DEF std::size_t DatagramSocket::receive_batch(IncomingDatagram* datagrams, std::size_t count,
+                                                            std::error_code& ec) noexcept {
   return receive_batch_impl<false>(datagrams, nullptr, count, ec);
 }
-inline std::size_t DatagramSocket::receive_batch(IncomingDatagram* datagrams, std::size_t count) {
+OUTLET_DETAIL_DEF std::size_t DatagramSocket::receive_batch(IncomingDatagram* datagrams, std::size_t count) {
   std::error_code ec;
   return detail::Throw{"receive_batch"}.check(receive_batch_impl<false>(datagrams, nullptr, count, ec), ec);
 }
-inline std::size_t DatagramSocket::receive_batch(IncomingDatagram* datagrams, ReceiveMetadata* metadata,
-                                                 std::size_t count, std::error_code& ec) noexcept {
+OUTLET_DETAIL_DEF std::size_t DatagramSocket::receive_batch(IncomingDatagram* datagrams, ReceiveMetadata* metadata,
+                                                            std::size_t count, std::error_code& ec) noexcept {
   return receive_batch_impl<true>(datagrams, metadata, count, ec);
 }
-inline std::size_t DatagramSocket::receive_batch(IncomingDatagram* datagrams, ReceiveMetadata* metadata,
-                                                 std::size_t count) {
+OUTLET_DETAIL_DEF std::size_t DatagramSocket::receive_batch(IncomingDatagram* datagrams, ReceiveMetadata* metadata,
+                                                            std::size_t count) {
   std::error_code ec;
   return detail::Throw{"receive_batch"}.check(receive_batch_impl<true>(datagrams, metadata, count, ec), ec);
 }
 
 // --- receive metadata -------------------------------------------------------------
 
-inline std::size_t DatagramSocket::receive_metadata_impl(void* data, std::size_t size, Address& from,
-                                                         ReceiveMetadata& metadata, std::error_code& ec) noexcept {
+OUTLET_DETAIL_DEF std::size_t DatagramSocket::receive_metadata_impl(void* data, std::size_t size, Address& from,
+                                                                    ReceiveMetadata& metadata,
+                                                                    std::error_code& ec) noexcept {
   metadata = ReceiveMetadata{};
   if (!is_open()) {
     ec = detail::not_open();
@@ -812,47 +839,47 @@ inline std::size_t DatagramSocket::receive_metadata_impl(void* data, std::size_t
   if (truncated) ec = detail::sys::to_error_code(detail::sys::err_message_size);
   return n;
 }
-inline std::size_t DatagramSocket::receive_from(void* data, std::size_t size, Address& from, ReceiveMetadata& metadata,
-                                                std::error_code& ec) noexcept {
+OUTLET_DETAIL_DEF std::size_t DatagramSocket::receive_from(void* data, std::size_t size, Address& from,
+                                                           ReceiveMetadata& metadata, std::error_code& ec) noexcept {
   return receive_metadata_impl(data, size, from, metadata, ec);
 }
-inline std::size_t DatagramSocket::receive_from(void* data, std::size_t size, Address& from,
-                                                ReceiveMetadata& metadata) {
+OUTLET_DETAIL_DEF std::size_t DatagramSocket::receive_from(void* data, std::size_t size, Address& from,
+                                                           ReceiveMetadata& metadata) {
   std::error_code ec;
   const std::size_t n = receive_metadata_impl(data, size, from, metadata, ec);
   if (ec == std::errc::message_size) return truncated(size, &from, detail::Throw{"receive_from"});
   return detail::Throw{"receive_from"}.check(n, ec);
 }
 
-inline std::error_code DatagramSocket::set_metadata_option(int (*set)(native_handle_type, bool) noexcept,
-                                                           bool on) noexcept {
+OUTLET_DETAIL_DEF std::error_code DatagramSocket::set_metadata_option(int (*set)(native_handle_type, bool) noexcept,
+                                                                      bool on) noexcept {
   return is_open() ? detail::set_receive_metadata(handle_, set, on) : detail::not_open();
 }
-inline void DatagramSocket::set_receive_timestamps(bool on, std::error_code& ec) noexcept {
+OUTLET_DETAIL_DEF void DatagramSocket::set_receive_timestamps(bool on, std::error_code& ec) noexcept {
   detail::Store{ec}.check(set_metadata_option(&detail::sys::set_receive_timestamps, on));
 }
-inline void DatagramSocket::set_receive_timestamps(bool on) {
+OUTLET_DETAIL_DEF void DatagramSocket::set_receive_timestamps(bool on) {
   detail::Throw{detail::sys::receive_timestamps_call}.check(
       set_metadata_option(&detail::sys::set_receive_timestamps, on));
 }
-inline void DatagramSocket::set_receive_destination(bool on, std::error_code& ec) noexcept {
+OUTLET_DETAIL_DEF void DatagramSocket::set_receive_destination(bool on, std::error_code& ec) noexcept {
   detail::Store{ec}.check(set_metadata_option(&detail::sys::set_receive_destination, on));
 }
-inline void DatagramSocket::set_receive_destination(bool on) {
+OUTLET_DETAIL_DEF void DatagramSocket::set_receive_destination(bool on) {
   detail::Throw{detail::sys::receive_destination_call}.check(
       set_metadata_option(&detail::sys::set_receive_destination, on));
 }
 
-inline void DatagramSocket::set_broadcast(bool on, std::error_code& ec) noexcept {
+OUTLET_DETAIL_DEF void DatagramSocket::set_broadcast(bool on, std::error_code& ec) noexcept {
   detail::Store{ec}.check(set_flag(SOL_SOCKET, SO_BROADCAST, on));
 }
-inline void DatagramSocket::set_broadcast(bool on) {
+OUTLET_DETAIL_DEF void DatagramSocket::set_broadcast(bool on) {
   detail::Throw{"setsockopt(SO_BROADCAST)"}.check(set_flag(SOL_SOCKET, SO_BROADCAST, on));
 }
-inline bool DatagramSocket::broadcast(std::error_code& ec) const noexcept {
+OUTLET_DETAIL_DEF bool DatagramSocket::broadcast(std::error_code& ec) const noexcept {
   return flag(SOL_SOCKET, SO_BROADCAST, detail::Store{ec});
 }
-inline bool DatagramSocket::broadcast() const {
+OUTLET_DETAIL_DEF bool DatagramSocket::broadcast() const {
   return flag(SOL_SOCKET, SO_BROADCAST, detail::Throw{"getsockopt(SO_BROADCAST)"});
 }
 
@@ -861,7 +888,7 @@ inline bool DatagramSocket::broadcast() const {
 namespace detail {
 
 /// Why a group (and source) cannot be joined, or nullptr.
-inline const char* multicast_problem(const Address& group, const Address* source) noexcept {
+OUTLET_DETAIL_DEF const char* multicast_problem(const Address& group, const Address* source) noexcept {
   if (!group.is_multicast()) return "is not a multicast address (IPv4 224.0.0.0/4, IPv6 ff00::/8)";
   if (source == nullptr) return nullptr;
   if (source->family() != group.family()) return "and its source are not of one address family";
@@ -870,13 +897,13 @@ inline const char* multicast_problem(const Address& group, const Address* source
 }
 
 /// The interface join_group() uses: the index given, or an IPv6 group's scope id.
-inline unsigned group_interface(const Address& group, unsigned index) noexcept {
+OUTLET_DETAIL_DEF unsigned group_interface(const Address& group, unsigned index) noexcept {
   if (index != 0 || group.family() != Family::ipv6) return index;
   return convert<unsigned>(reinterpret_cast<const sockaddr_in6*>(group.native())->sin6_scope_id);
 }
 
 /// Appends "interface 1 (\"lo\")", or "the default interface" for 0.
-inline void describe_interface(Text& text, unsigned index) {
+OUTLET_DETAIL_DEF void describe_interface(Text& text, unsigned index) {
   if (index == 0) {
     text.add("the default interface");
     return;
@@ -887,8 +914,8 @@ inline void describe_interface(Text& text, unsigned index) {
 }
 
 /// "<op> <group>[ from <source>] on interface 1 (\"lo\")", for what().
-OUTLET_DETAIL_COLD inline Text describe_membership(const char* op, const Address& group, const Address* source,
-                                                   unsigned index) {
+OUTLET_DETAIL_COLD OUTLET_DETAIL_DEF Text describe_membership(const char* op, const Address& group,
+                                                              const Address* source, unsigned index) {
   Text text;
   text.add(op).add(' ').add(group.ip().c_str());
   if (source != nullptr) text.add(" from ").add(source->ip().c_str());
@@ -897,13 +924,13 @@ OUTLET_DETAIL_COLD inline Text describe_membership(const char* op, const Address
 }
 
 /// An address as rejected input shows it: the IP alone, else to_string().
-inline std::string input_text(const Address& a) {
+OUTLET_DETAIL_DEF std::string input_text(const Address& a) {
   return a.family() == Family::ipv4 || a.family() == Family::ipv6 ? a.ip() : a.to_string();
 }
 
 /// `<op> "<address>"[ from "<source>"]: <why>`, for rejected input.
-OUTLET_DETAIL_COLD inline Text describe_bad_group(const char* op, const Address& group, const Address* source,
-                                                  const char* why) {
+OUTLET_DETAIL_COLD OUTLET_DETAIL_DEF Text describe_bad_group(const char* op, const Address& group,
+                                                             const Address* source, const char* why) {
   Text text;
   text.add(op).add(' ').add_quoted(input_text(group));
   if (source != nullptr) text.add(" from ").add_quoted(input_text(*source));
@@ -925,35 +952,39 @@ void DatagramSocket::membership_with(bool join, const Address& group, const Addr
   if (ec) return policy.fail(ec, [&](const char* op) { return detail::describe_membership(op, group, source, index); });
   policy.success();
 }
-inline void DatagramSocket::join_group(const Address& group, unsigned interface_index, std::error_code& ec) noexcept {
+OUTLET_DETAIL_DEF void DatagramSocket::join_group(const Address& group, unsigned interface_index,
+                                                  std::error_code& ec) noexcept {
   membership_with(true, group, nullptr, interface_index, detail::Store{ec});
 }
-inline void DatagramSocket::join_group(const Address& group, unsigned interface_index) {
+OUTLET_DETAIL_DEF void DatagramSocket::join_group(const Address& group, unsigned interface_index) {
   membership_with(true, group, nullptr, interface_index, detail::Throw{"join_group"});
 }
-inline void DatagramSocket::leave_group(const Address& group, unsigned interface_index, std::error_code& ec) noexcept {
+OUTLET_DETAIL_DEF void DatagramSocket::leave_group(const Address& group, unsigned interface_index,
+                                                   std::error_code& ec) noexcept {
   membership_with(false, group, nullptr, interface_index, detail::Store{ec});
 }
-inline void DatagramSocket::leave_group(const Address& group, unsigned interface_index) {
+OUTLET_DETAIL_DEF void DatagramSocket::leave_group(const Address& group, unsigned interface_index) {
   membership_with(false, group, nullptr, interface_index, detail::Throw{"leave_group"});
 }
-inline void DatagramSocket::join_source_group(const Address& group, const Address& source, unsigned interface_index,
-                                              std::error_code& ec) noexcept {
+OUTLET_DETAIL_DEF void DatagramSocket::join_source_group(const Address& group, const Address& source,
+                                                         unsigned interface_index, std::error_code& ec) noexcept {
   membership_with(true, group, &source, interface_index, detail::Store{ec});
 }
-inline void DatagramSocket::join_source_group(const Address& group, const Address& source, unsigned interface_index) {
+OUTLET_DETAIL_DEF void DatagramSocket::join_source_group(const Address& group, const Address& source,
+                                                         unsigned interface_index) {
   membership_with(true, group, &source, interface_index, detail::Throw{"join_source_group"});
 }
-inline void DatagramSocket::leave_source_group(const Address& group, const Address& source, unsigned interface_index,
-                                               std::error_code& ec) noexcept {
+OUTLET_DETAIL_DEF void DatagramSocket::leave_source_group(const Address& group, const Address& source,
+                                                          unsigned interface_index, std::error_code& ec) noexcept {
   membership_with(false, group, &source, interface_index, detail::Store{ec});
 }
-inline void DatagramSocket::leave_source_group(const Address& group, const Address& source, unsigned interface_index) {
+OUTLET_DETAIL_DEF void DatagramSocket::leave_source_group(const Address& group, const Address& source,
+                                                          unsigned interface_index) {
   membership_with(false, group, &source, interface_index, detail::Throw{"leave_source_group"});
 }
 
-inline std::error_code DatagramSocket::multicast_option(int ipv4_name, int ipv6_name, int& level,
-                                                        int& name) const noexcept {
+OUTLET_DETAIL_DEF std::error_code DatagramSocket::multicast_option(int ipv4_name, int ipv6_name, int& level,
+                                                                   int& name) const noexcept {
   if (!is_open()) return detail::not_open();
   int family = 0;
   if (std::error_code ec = detail::socket_family(handle_, family)) return ec;
@@ -976,10 +1007,10 @@ void DatagramSocket::multicast_interface_with(unsigned interface_index, P policy
     });
   policy.success();
 }
-inline void DatagramSocket::set_multicast_interface(unsigned interface_index, std::error_code& ec) noexcept {
+OUTLET_DETAIL_DEF void DatagramSocket::set_multicast_interface(unsigned interface_index, std::error_code& ec) noexcept {
   multicast_interface_with(interface_index, detail::Store{ec});
 }
-inline void DatagramSocket::set_multicast_interface(unsigned interface_index) {
+OUTLET_DETAIL_DEF void DatagramSocket::set_multicast_interface(unsigned interface_index) {
   multicast_interface_with(interface_index, detail::Throw{"set_multicast_interface"});
 }
 
@@ -998,10 +1029,11 @@ void DatagramSocket::multicast_address_with(const Address& interface_address, P 
         ec, [&](const char* op) { return detail::Text().add(op).add(' ').add(interface_address.ip().c_str()); });
   policy.success();
 }
-inline void DatagramSocket::set_multicast_interface(const Address& interface_address, std::error_code& ec) noexcept {
+OUTLET_DETAIL_DEF void DatagramSocket::set_multicast_interface(const Address& interface_address,
+                                                               std::error_code& ec) noexcept {
   multicast_address_with(interface_address, detail::Store{ec});
 }
-inline void DatagramSocket::set_multicast_interface(const Address& interface_address) {
+OUTLET_DETAIL_DEF void DatagramSocket::set_multicast_interface(const Address& interface_address) {
   multicast_address_with(interface_address, detail::Throw{"set_multicast_interface"});
 }
 
@@ -1035,43 +1067,44 @@ int DatagramSocket::multicast_value(int ipv4_name, int ipv6_name, P policy) cons
   return policy.check(value, ec);
 }
 
-inline void DatagramSocket::set_multicast_loopback(bool on, std::error_code& ec) noexcept {
+OUTLET_DETAIL_DEF void DatagramSocket::set_multicast_loopback(bool on, std::error_code& ec) noexcept {
   set_multicast_value(IP_MULTICAST_LOOP, IPV6_MULTICAST_LOOP, on ? 1 : 0, detail::Store{ec});
 }
-inline void DatagramSocket::set_multicast_loopback(bool on) {
+OUTLET_DETAIL_DEF void DatagramSocket::set_multicast_loopback(bool on) {
   set_multicast_value(IP_MULTICAST_LOOP, IPV6_MULTICAST_LOOP, on ? 1 : 0,
                       detail::Throw{"setsockopt(IP_MULTICAST_LOOP / IPV6_MULTICAST_LOOP)"});
 }
-inline bool DatagramSocket::multicast_loopback(std::error_code& ec) const noexcept {
+OUTLET_DETAIL_DEF bool DatagramSocket::multicast_loopback(std::error_code& ec) const noexcept {
   return multicast_value(IP_MULTICAST_LOOP, IPV6_MULTICAST_LOOP, detail::Store{ec}) != 0;
 }
-inline bool DatagramSocket::multicast_loopback() const {
+OUTLET_DETAIL_DEF bool DatagramSocket::multicast_loopback() const {
   return multicast_value(IP_MULTICAST_LOOP, IPV6_MULTICAST_LOOP,
                          detail::Throw{"getsockopt(IP_MULTICAST_LOOP / IPV6_MULTICAST_LOOP)"}) != 0;
 }
 
-inline void DatagramSocket::set_multicast_hops(int hops, std::error_code& ec) noexcept {
+OUTLET_DETAIL_DEF void DatagramSocket::set_multicast_hops(int hops, std::error_code& ec) noexcept {
   if (hops < 0 || hops > 255) {
     ec = detail::invalid_argument();
     return;
   }
   set_multicast_value(IP_MULTICAST_TTL, IPV6_MULTICAST_HOPS, hops, detail::Store{ec});
 }
-inline void DatagramSocket::set_multicast_hops(int hops) {
+OUTLET_DETAIL_DEF void DatagramSocket::set_multicast_hops(int hops) {
   if (hops < 0 || hops > 255)
     detail::throw_error(detail::invalid_argument(),
                         detail::Text().add("set_multicast_hops(").add_signed(hops).add("): not in 0-255"));
   set_multicast_value(IP_MULTICAST_TTL, IPV6_MULTICAST_HOPS, hops,
                       detail::Throw{"setsockopt(IP_MULTICAST_TTL / IPV6_MULTICAST_HOPS)"});
 }
-inline int DatagramSocket::multicast_hops(std::error_code& ec) const noexcept {
+OUTLET_DETAIL_DEF int DatagramSocket::multicast_hops(std::error_code& ec) const noexcept {
   return multicast_value(IP_MULTICAST_TTL, IPV6_MULTICAST_HOPS, detail::Store{ec});
 }
-inline int DatagramSocket::multicast_hops() const {
+OUTLET_DETAIL_DEF int DatagramSocket::multicast_hops() const {
   return multicast_value(IP_MULTICAST_TTL, IPV6_MULTICAST_HOPS,
                          detail::Throw{"getsockopt(IP_MULTICAST_TTL / IPV6_MULTICAST_HOPS)"});
 }
 
+#endif  // OUTLET_DETAIL_BODIES
 }  // namespace OUTLET_ABI_NAMESPACE
 }  // namespace outlet
 

@@ -28,10 +28,7 @@ public:
 
 /// The category of name-resolution failures: values are getaddrinfo's
 /// EAI_* codes and message() is gai_strerror's text.
-inline const std::error_category& resolve_category() noexcept {
-  static const detail::ResolveCategory category;
-  return category;
-}
+const std::error_category& resolve_category() noexcept;
 
 /// The category of every OS error outlet reports; values are the native
 /// codes (errno, WSAGetLastError()) and compare equal to std::errc.
@@ -67,53 +64,19 @@ public:
   }
 
   /// Appends `size` characters from `data`.
-  OUTLET_DETAIL_COLD Text& add(const char* data, std::size_t size) {
-    if (size > capacity_ - size_) grow(size);
-    std::char_traits<char>::copy(data_ + size_, data, size);
-    size_ += size;
-    data_[size_] = '\0';
-    return *this;
-  }
+  Text& add(const char* data, std::size_t size);
   /// Appends a NUL-terminated string.
   Text& add(const char* text) { return add(text, std::char_traits<char>::length(text)); }
   /// Appends one character.
   Text& add(char c) { return add(&c, 1); }
   /// Appends `n` in decimal.
-  OUTLET_DETAIL_COLD Text& add_unsigned(unsigned long long n) {
-    char digits[20];
-    std::size_t i = sizeof digits;
-    do {
-      digits[--i] = static_cast<char>('0' + n % 10);
-      n /= 10;
-    } while (n != 0);
-    return add(digits + i, sizeof digits - i);
-  }
+  Text& add_unsigned(unsigned long long n);
   /// Appends `n` in decimal, with a '-' if negative.
-  OUTLET_DETAIL_COLD Text& add_signed(long long n) {
-    if (n >= 0) return add_unsigned(static_cast<unsigned long long>(n));
-    add('-');
-    return add_unsigned(0ULL - static_cast<unsigned long long>(n));
-  }
+  Text& add_signed(long long n);
   /// Appends `text` in double quotes, with quotes, backslashes and
   /// unprintable bytes escaped, so an error message shows exactly what was
   /// given, however long.
-  OUTLET_DETAIL_COLD Text& add_quoted(std::string_view text) {
-    static const char hex[] = "0123456789abcdef";
-    add('"');
-    for (char c : text) {
-      const auto u = static_cast<unsigned char>(c);
-      if (c == '"' || c == '\\') {
-        const char escaped[] = {'\\', c};
-        add(escaped, 2);
-      } else if (u < 0x20 || u == 0x7f) {
-        const char escaped[] = {'\\', 'x', hex[u >> 4], hex[u & 0xf]};
-        add(escaped, 4);
-      } else {
-        add(c);
-      }
-    }
-    return add('"');
-  }
+  Text& add_quoted(std::string_view text);
   /// The text, NUL-terminated.
   const char* c_str() const noexcept { return data_; }
   /// Its length.
@@ -121,15 +84,7 @@ public:
 
 private:
   /// Makes room for `more` characters: at least doubles, on the heap.
-  OUTLET_DETAIL_COLD void grow(std::size_t more) {
-    std::size_t capacity = 2 * capacity_;
-    if (capacity - size_ < more) capacity = size_ + more;
-    char* bigger = new char[capacity + 1];
-    std::char_traits<char>::copy(bigger, data_, size_ + 1);
-    if (data_ != inline_) delete[] data_;
-    data_ = bigger;
-    capacity_ = capacity;
-  }
+  void grow(std::size_t more);
   char* data_ = inline_;
   std::size_t size_ = 0;
   std::size_t capacity_ = sizeof inline_ - 1;  // characters, not counting the NUL
@@ -137,34 +92,15 @@ private:
 };
 
 /// `text` in double quotes, escaped as Text::add_quoted() does.
-inline std::string quote(std::string_view text) {
-  Text quoted;
-  quoted.add_quoted(text);
-  return std::string(quoted.c_str(), quoted.size());
-}
-
+std::string quote(std::string_view text);
 /// "<call>(<a>, <b>)", for what(): "getsockopt(6, 1)".
-OUTLET_DETAIL_COLD inline Text describe_call(const char* call, long long a, long long b) {
-  Text text;
-  text.add(call).add('(').add_signed(a).add(", ").add_signed(b).add(')');
-  return text;
-}
+Text describe_call(const char* call, long long a, long long b);
 /// "<call>(<a>, <b>)", for what(): "setsockopt(SO_RCVBUF, -1)".
-OUTLET_DETAIL_COLD inline Text describe_call(const char* call, const char* a, long long b) {
-  Text text;
-  text.add(call).add('(').add(a).add(", ").add_signed(b).add(')');
-  return text;
-}
+Text describe_call(const char* call, const char* a, long long b);
 /// "<op>: negative timeout (<n>ns)", for what().
-OUTLET_DETAIL_COLD inline Text describe_negative_timeout(const Text& op, long long nanoseconds) {
-  Text text = op;
-  text.add(": negative timeout (").add_signed(nanoseconds).add("ns)");
-  return text;
-}
+Text describe_negative_timeout(const Text& op, long long nanoseconds);
 /// "<op>: negative timeout (<n>ns)", for what().
-inline Text describe_negative_timeout(const char* op, long long nanoseconds) {
-  return describe_negative_timeout(Text().add(op), nanoseconds);
-}
+Text describe_negative_timeout(const char* op, long long nanoseconds);
 
 /// Whether `ec` is outlet's own "this object has no handle" (EBADF in the
 /// generic category, from detail::not_open(); the OS's own EBADF is in
@@ -175,26 +111,14 @@ inline bool is_not_open(const std::error_code& ec) noexcept {
 
 /// Throws std::system_error(ec) with what() = "<context>: <ec.message()>",
 /// or "<context>: socket is not open: <ec.message()>" for is_not_open(ec).
-[[noreturn]] OUTLET_DETAIL_COLD inline void throw_error(const std::error_code& ec, const char* context) {
-  Text text;  // one throw below: each would build its own system_error
-  if (is_not_open(ec)) context = text.add(context).add(": socket is not open").c_str();
-  throw std::system_error(ec, context);
-}
+[[noreturn]] void throw_error(const std::error_code& ec, const char* context);
 /// throw_error() with a context built in a Text.
-[[noreturn]] inline void throw_error(const std::error_code& ec, const Text& context) {
-  throw_error(ec, context.c_str());
-}
-
+[[noreturn]] void throw_error(const std::error_code& ec, const Text& context);
 /// Throws invalid_argument for bad input: `<op> "<input>": <why>`.
-[[noreturn]] OUTLET_DETAIL_COLD inline void throw_invalid(const char* op, std::string_view input, const char* why) {
-  throw_error(invalid_argument(), Text().add(op).add(' ').add_quoted(input).add(": ").add(why));
-}
-
+[[noreturn]] void throw_invalid(const char* op, std::string_view input, const char* why);
 /// Throws invalid_argument for a negative timeout, quoting it:
 /// "<context>: negative timeout (-5000000ns): Invalid argument".
-[[noreturn]] OUTLET_DETAIL_COLD inline void throw_negative_timeout(const Text& context, long long nanoseconds) {
-  throw_error(invalid_argument(), describe_negative_timeout(context, nanoseconds));
-}
+[[noreturn]] void throw_negative_timeout(const Text& context, long long nanoseconds);
 
 /// Throws if ec holds an error; the context names the operation.
 inline void throw_if(const std::error_code& ec, const char* op) {
@@ -202,6 +126,118 @@ inline void throw_if(const std::error_code& ec, const char* op) {
 }
 
 }  // namespace detail
+
+// ---------------------------------------------------------------------------
+// Implementation: compiled once under OUTLET_SEPARATE_COMPILATION (detail/abi.hpp),
+// in every translation unit otherwise
+#if OUTLET_DETAIL_BODIES
+
+OUTLET_DETAIL_DEF const std::error_category& resolve_category() noexcept {
+  static const detail::ResolveCategory category;
+  return category;
+}
+
+namespace detail {
+
+OUTLET_DETAIL_COLD OUTLET_DETAIL_DEF Text& Text::add(const char* data, std::size_t size) {
+  if (size > capacity_ - size_) grow(size);
+  std::char_traits<char>::copy(data_ + size_, data, size);
+  size_ += size;
+  data_[size_] = '\0';
+  return *this;
+}
+
+OUTLET_DETAIL_COLD OUTLET_DETAIL_DEF Text& Text::add_unsigned(unsigned long long n) {
+  char digits[20];
+  std::size_t i = sizeof digits;
+  do {
+    digits[--i] = static_cast<char>('0' + n % 10);
+    n /= 10;
+  } while (n != 0);
+  return add(digits + i, sizeof digits - i);
+}
+
+OUTLET_DETAIL_COLD OUTLET_DETAIL_DEF Text& Text::add_signed(long long n) {
+  if (n >= 0) return add_unsigned(static_cast<unsigned long long>(n));
+  add('-');
+  return add_unsigned(0ULL - static_cast<unsigned long long>(n));
+}
+
+OUTLET_DETAIL_COLD OUTLET_DETAIL_DEF Text& Text::add_quoted(std::string_view text) {
+  static const char hex[] = "0123456789abcdef";
+  add('"');
+  for (char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      const char escaped[] = {'\\', c};
+      add(escaped, 2);
+    } else if (u < 0x20 || u == 0x7f) {
+      const char escaped[] = {'\\', 'x', hex[u >> 4], hex[u & 0xf]};
+      add(escaped, 4);
+    } else {
+      add(c);
+    }
+  }
+  return add('"');
+}
+
+OUTLET_DETAIL_COLD OUTLET_DETAIL_DEF void Text::grow(std::size_t more) {
+  std::size_t capacity = 2 * capacity_;
+  if (capacity - size_ < more) capacity = size_ + more;
+  char* bigger = new char[capacity + 1];
+  std::char_traits<char>::copy(bigger, data_, size_ + 1);
+  if (data_ != inline_) delete[] data_;
+  data_ = bigger;
+  capacity_ = capacity;
+}
+
+OUTLET_DETAIL_DEF std::string quote(std::string_view text) {
+  Text quoted;
+  quoted.add_quoted(text);
+  return std::string(quoted.c_str(), quoted.size());
+}
+
+OUTLET_DETAIL_COLD OUTLET_DETAIL_DEF Text describe_call(const char* call, long long a, long long b) {
+  Text text;
+  text.add(call).add('(').add_signed(a).add(", ").add_signed(b).add(')');
+  return text;
+}
+
+OUTLET_DETAIL_COLD OUTLET_DETAIL_DEF Text describe_call(const char* call, const char* a, long long b) {
+  Text text;
+  text.add(call).add('(').add(a).add(", ").add_signed(b).add(')');
+  return text;
+}
+
+OUTLET_DETAIL_COLD OUTLET_DETAIL_DEF Text describe_negative_timeout(const Text& op, long long nanoseconds) {
+  Text text = op;
+  text.add(": negative timeout (").add_signed(nanoseconds).add("ns)");
+  return text;
+}
+
+OUTLET_DETAIL_DEF Text describe_negative_timeout(const char* op, long long nanoseconds) {
+  return describe_negative_timeout(Text().add(op), nanoseconds);
+}
+
+OUTLET_DETAIL_COLD OUTLET_DETAIL_DEF void throw_error(const std::error_code& ec, const char* context) {
+  Text text;  // one throw below: each would build its own system_error
+  if (is_not_open(ec)) context = text.add(context).add(": socket is not open").c_str();
+  throw std::system_error(ec, context);
+}
+
+OUTLET_DETAIL_DEF void throw_error(const std::error_code& ec, const Text& context) { throw_error(ec, context.c_str()); }
+
+OUTLET_DETAIL_COLD OUTLET_DETAIL_DEF void throw_invalid(const char* op, std::string_view input, const char* why) {
+  throw_error(invalid_argument(), Text().add(op).add(' ').add_quoted(input).add(": ").add(why));
+}
+
+OUTLET_DETAIL_COLD OUTLET_DETAIL_DEF void throw_negative_timeout(const Text& context, long long nanoseconds) {
+  throw_error(invalid_argument(), describe_negative_timeout(context, nanoseconds));
+}
+
+}  // namespace detail
+
+#endif  // OUTLET_DETAIL_BODIES
 }  // namespace OUTLET_ABI_NAMESPACE
 }  // namespace outlet
 

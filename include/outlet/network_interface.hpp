@@ -54,15 +54,17 @@ struct NetworkInterface {
 [[nodiscard]] std::vector<NetworkInterface> interfaces(std::error_code& ec) noexcept;
 
 // ---------------------------------------------------------------------------
-// Implementation
+// Implementation: compiled once under OUTLET_SEPARATE_COMPILATION (detail/abi.hpp),
+// in every translation unit otherwise
+#if OUTLET_DETAIL_BODIES
 
 namespace detail {
 
-inline std::error_code no_such_device() noexcept { return std::make_error_code(std::errc::no_such_device); }
+OUTLET_DETAIL_DEF std::error_code no_such_device() noexcept { return std::make_error_code(std::errc::no_such_device); }
 
 /// Why `name` cannot name an interface (nullptr if it may), and its index
 /// in `index` (0: no such interface).
-inline const char* find_interface(std::string_view name, unsigned& index) noexcept {
+OUTLET_DETAIL_DEF const char* find_interface(std::string_view name, unsigned& index) noexcept {
   index = 0;
   if (name.empty()) return "is an empty interface name";
   if (has_nul(name)) return "contains a NUL byte";
@@ -104,7 +106,7 @@ struct InterfaceCollector {
   }
 };
 
-inline std::error_code list_interfaces(std::vector<NetworkInterface>& out) noexcept {
+OUTLET_DETAIL_DEF std::error_code list_interfaces(std::vector<NetworkInterface>& out) noexcept {
   if (std::error_code ec = sys::ensure_started()) return ec;
   InterfaceCollector collector{&out};
   if (sys::list_interfaces(&InterfaceCollector::visit, &collector) != 0) return last_error_code();
@@ -114,7 +116,7 @@ inline std::error_code list_interfaces(std::vector<NetworkInterface>& out) noexc
 
 }  // namespace detail
 
-inline unsigned interface_index(std::string_view name, std::error_code& ec) noexcept {
+OUTLET_DETAIL_DEF unsigned interface_index(std::string_view name, std::error_code& ec) noexcept {
   unsigned index = 0;
   if (detail::find_interface(name, index) != nullptr) {
     ec = detail::invalid_argument();
@@ -123,7 +125,7 @@ inline unsigned interface_index(std::string_view name, std::error_code& ec) noex
   }
   return index;
 }
-inline unsigned interface_index(std::string_view name) {
+OUTLET_DETAIL_DEF unsigned interface_index(std::string_view name) {
   unsigned index = 0;
   if (const char* why = detail::find_interface(name, index)) detail::throw_invalid("interface_index", name, why);
   if (index == 0)
@@ -131,7 +133,7 @@ inline unsigned interface_index(std::string_view name) {
   return index;
 }
 
-inline std::string interface_name(unsigned index, std::error_code& ec) noexcept {
+OUTLET_DETAIL_DEF std::string interface_name(unsigned index, std::error_code& ec) noexcept {
   char buf[detail::sys::interface_name_size + 1] = {};
   if (index == 0 || !detail::sys::interface_name(index, buf)) {
     ec = detail::no_such_device();
@@ -146,25 +148,26 @@ inline std::string interface_name(unsigned index, std::error_code& ec) noexcept 
     return {};
   }
 }
-inline std::string interface_name(unsigned index) {
+OUTLET_DETAIL_DEF std::string interface_name(unsigned index) {
   std::error_code ec;
   std::string name = interface_name(index, ec);
   if (ec) detail::throw_error(ec, detail::Text().add("interface_name ").add_unsigned(index));
   return name;
 }
 
-inline std::vector<NetworkInterface> interfaces(std::error_code& ec) noexcept {
+OUTLET_DETAIL_DEF std::vector<NetworkInterface> interfaces(std::error_code& ec) noexcept {
   std::vector<NetworkInterface> out;
   ec = detail::list_interfaces(out);
   if (ec) out.clear();
   return out;
 }
-inline std::vector<NetworkInterface> interfaces() {
+OUTLET_DETAIL_DEF std::vector<NetworkInterface> interfaces() {
   std::vector<NetworkInterface> out;
   detail::throw_if(detail::list_interfaces(out), "interfaces");
   return out;
 }
 
+#endif  // OUTLET_DETAIL_BODIES
 }  // namespace OUTLET_ABI_NAMESPACE
 }  // namespace outlet
 

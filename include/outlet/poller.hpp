@@ -144,15 +144,17 @@ private:
 };
 
 // ---------------------------------------------------------------------------
-// Implementation
+// Implementation: compiled once under OUTLET_SEPARATE_COMPILATION (detail/abi.hpp),
+// in every translation unit otherwise
+#if OUTLET_DETAIL_BODIES
 
-inline std::error_code Poller::ensure_open() noexcept {
+OUTLET_DETAIL_DEF std::error_code Poller::ensure_open() noexcept {
   if (backend_.is_open()) return {};
   if (std::error_code ec = detail::sys::ensure_started()) return ec;
   return backend_.open();
 }
 
-inline std::error_code Poller::reserve_events() noexcept {
+OUTLET_DETAIL_DEF std::error_code Poller::reserve_events() noexcept {
   try {
     events_.reserve(backend_.reserve_hint());
   } catch (const std::bad_alloc&) {
@@ -161,8 +163,8 @@ inline std::error_code Poller::reserve_events() noexcept {
   return {};
 }
 
-inline void Poller::add(native_handle_type handle, Interest interest, std::uint64_t token,
-                        std::error_code& ec) noexcept {
+OUTLET_DETAIL_DEF void Poller::add(native_handle_type handle, Interest interest, std::uint64_t token,
+                                   std::error_code& ec) noexcept {
   if (handle == detail::sys::invalid_handle) {
     ec = detail::not_open();
     return;
@@ -172,7 +174,7 @@ inline void Poller::add(native_handle_type handle, Interest interest, std::uint6
   ++registered_;
 }
 
-inline void Poller::add(native_handle_type handle, Interest interest, std::uint64_t token) {
+OUTLET_DETAIL_DEF void Poller::add(native_handle_type handle, Interest interest, std::uint64_t token) {
   std::error_code ec;
   add(handle, interest, token, ec);
   if (ec == std::errc::file_exists) {
@@ -183,17 +185,17 @@ inline void Poller::add(native_handle_type handle, Interest interest, std::uint6
   detail::Throw{"poller add"}.check(ec);
 }
 
-inline void Poller::add(const BasicSocket& socket, Interest interest, std::uint64_t token,
-                        std::error_code& ec) noexcept {
+OUTLET_DETAIL_DEF void Poller::add(const BasicSocket& socket, Interest interest, std::uint64_t token,
+                                   std::error_code& ec) noexcept {
   add(socket.native_handle(), interest, token, ec);
 }
 
-inline void Poller::add(const BasicSocket& socket, Interest interest, std::uint64_t token) {
+OUTLET_DETAIL_DEF void Poller::add(const BasicSocket& socket, Interest interest, std::uint64_t token) {
   add(socket.native_handle(), interest, token);
 }
 
-inline void Poller::modify(native_handle_type handle, Interest interest, std::uint64_t token,
-                           std::error_code& ec) noexcept {
+OUTLET_DETAIL_DEF void Poller::modify(native_handle_type handle, Interest interest, std::uint64_t token,
+                                      std::error_code& ec) noexcept {
   if (handle == detail::sys::invalid_handle) {
     ec = detail::not_open();
     return;
@@ -202,22 +204,22 @@ inline void Poller::modify(native_handle_type handle, Interest interest, std::ui
                           : std::make_error_code(std::errc::no_such_file_or_directory);
 }
 
-inline void Poller::modify(native_handle_type handle, Interest interest, std::uint64_t token) {
+OUTLET_DETAIL_DEF void Poller::modify(native_handle_type handle, Interest interest, std::uint64_t token) {
   std::error_code ec;
   modify(handle, interest, token, ec);
   detail::Throw{"poller modify"}.check(ec);
 }
 
-inline void Poller::modify(const BasicSocket& socket, Interest interest, std::uint64_t token,
-                           std::error_code& ec) noexcept {
+OUTLET_DETAIL_DEF void Poller::modify(const BasicSocket& socket, Interest interest, std::uint64_t token,
+                                      std::error_code& ec) noexcept {
   modify(socket.native_handle(), interest, token, ec);
 }
 
-inline void Poller::modify(const BasicSocket& socket, Interest interest, std::uint64_t token) {
+OUTLET_DETAIL_DEF void Poller::modify(const BasicSocket& socket, Interest interest, std::uint64_t token) {
   modify(socket.native_handle(), interest, token);
 }
 
-inline void Poller::remove(native_handle_type handle, std::error_code& ec) noexcept {
+OUTLET_DETAIL_DEF void Poller::remove(native_handle_type handle, std::error_code& ec) noexcept {
   if (handle == detail::sys::invalid_handle) {
     ec = detail::not_open();
     return;
@@ -226,19 +228,19 @@ inline void Poller::remove(native_handle_type handle, std::error_code& ec) noexc
   if (!ec) --registered_;
 }
 
-inline void Poller::remove(native_handle_type handle) {
+OUTLET_DETAIL_DEF void Poller::remove(native_handle_type handle) {
   std::error_code ec;
   remove(handle, ec);
   detail::Throw{"poller remove"}.check(ec);
 }
 
-inline void Poller::remove(const BasicSocket& socket, std::error_code& ec) noexcept {
+OUTLET_DETAIL_DEF void Poller::remove(const BasicSocket& socket, std::error_code& ec) noexcept {
   remove(socket.native_handle(), ec);
 }
 
-inline void Poller::remove(const BasicSocket& socket) { remove(socket.native_handle()); }
+OUTLET_DETAIL_DEF void Poller::remove(const BasicSocket& socket) { remove(socket.native_handle()); }
 
-inline std::size_t Poller::wait_until(const detail::Deadline& deadline, std::error_code& ec) noexcept {
+OUTLET_DETAIL_DEF std::size_t Poller::wait_until(const detail::Deadline& deadline, std::error_code& ec) noexcept {
   events_.clear();
   if ((ec = ensure_open())) return 0;
   // Here, not in add(): events() must stay put while a caller adds sockets
@@ -265,16 +267,16 @@ inline std::size_t Poller::wait_until(const detail::Deadline& deadline, std::err
   }
 }
 
-inline std::size_t Poller::wait(std::error_code& ec) noexcept { return wait_until(detail::Deadline(), ec); }
+OUTLET_DETAIL_DEF std::size_t Poller::wait(std::error_code& ec) noexcept { return wait_until(detail::Deadline(), ec); }
 
-inline std::size_t Poller::wait() {
+OUTLET_DETAIL_DEF std::size_t Poller::wait() {
   std::error_code ec;
   const std::size_t n = wait(ec);
   detail::Throw{"poller wait"}.check(ec);
   return n;
 }
 
-inline std::size_t Poller::wait(duration timeout, std::error_code& ec) noexcept {
+OUTLET_DETAIL_DEF std::size_t Poller::wait(duration timeout, std::error_code& ec) noexcept {
   if (timeout.count() < 0) {
     ec = detail::invalid_argument();
     events_.clear();
@@ -283,7 +285,7 @@ inline std::size_t Poller::wait(duration timeout, std::error_code& ec) noexcept 
   return wait_until(detail::Deadline(timeout), ec);
 }
 
-inline std::size_t Poller::wait(duration timeout) {
+OUTLET_DETAIL_DEF std::size_t Poller::wait(duration timeout) {
   if (timeout.count() < 0) {
     events_.clear();
     detail::throw_negative_timeout(detail::Text().add("poller wait"), timeout.count());
@@ -294,6 +296,7 @@ inline std::size_t Poller::wait(duration timeout) {
   return n;
 }
 
+#endif  // OUTLET_DETAIL_BODIES
 }  // namespace OUTLET_ABI_NAMESPACE
 }  // namespace outlet
 

@@ -86,54 +86,7 @@ private:
 };
 
 // ---------------------------------------------------------------------------
-// Implementation
-
-inline ServerSocket::ServerSocket(Family family) { detail::Throw{"socket"}.check(open(family, SOCK_STREAM)); }
-
-inline ServerSocket::ServerSocket(const Address& local, int backlog) {
-  detail::Throw{"socket", &local}.check(open(local.family(), SOCK_STREAM));
-  detail::Throw{"setsockopt", &local}.check(prepare_bind(local, true));
-  detail::check_bind(bind_address(local), local);
-  detail::Throw{"listen", &local}.check(detail::listen(handle_, backlog));
-}
-
-inline ServerSocket::ServerSocket(const Address& local, const ListenOptions& options) { listen(local, options); }
-
-inline std::error_code ServerSocket::listen_on(const Address& local, const ListenOptions& options,
-                                               detail::BindStep& step) noexcept {
-  if (!is_open()) {
-    if (std::error_code ec = open(local.family(), SOCK_STREAM)) return ec;
-  }
-  if (std::error_code ec = detail::apply_listen_options(handle_, local, options, step)) return ec;
-  step = detail::BindStep{"bind"};
-  if (std::error_code ec = bind_address(local)) return ec;
-  step = detail::BindStep{"listen", "backlog", options.backlog};
-  return detail::listen(handle_, options.backlog);
-}
-inline void ServerSocket::listen(const Address& local, const ListenOptions& options, std::error_code& ec) noexcept {
-  detail::BindStep step;
-  ec = listen_on(local, options, step);
-}
-inline void ServerSocket::listen(const Address& local, const ListenOptions& options) {
-  detail::BindStep step;
-  detail::check_step(listen_on(local, options, step), step, local);
-}
-
-inline ServerSocket ServerSocket::adopt(native_handle_type handle) noexcept {
-  return ServerSocket(detail::AdoptHandle{}, handle);
-}
-
-inline void ServerSocket::bind(const Address& local, std::error_code& ec) noexcept {
-  detail::Store{ec}.check(bind_or_open(local, SOCK_STREAM));
-}
-inline void ServerSocket::bind(const Address& local) { detail::check_bind(bind_or_open(local, SOCK_STREAM), local); }
-
-inline void ServerSocket::listen(int backlog, std::error_code& ec) noexcept {
-  ec = is_open() ? detail::listen(handle_, backlog) : detail::not_open();
-}
-inline void ServerSocket::listen(int backlog) {
-  detail::Throw{"listen"}.check(is_open() ? detail::listen(handle_, backlog) : detail::not_open());
-}
+// Implementation: inline in every mode (fast paths, accessors, templates)
 
 template <class P>
 OUTLET_DETAIL_INLINE Socket ServerSocket::accept_with(Address* peer, const duration* timeout,
@@ -150,6 +103,84 @@ OUTLET_DETAIL_INLINE Socket ServerSocket::accept_with(Address* peer, const durat
   }
   policy.success();
   return socket;
+}
+
+inline Socket ServerSocket::accept(std::error_code& ec) noexcept {
+  return accept_with(nullptr, nullptr, detail::Store{ec});
+}
+inline Socket ServerSocket::accept() { return accept_with(nullptr, nullptr, detail::Throw{"accept"}); }
+inline Socket ServerSocket::accept(Address& peer, std::error_code& ec) noexcept {
+  return accept_with(&peer, nullptr, detail::Store{ec});
+}
+inline Socket ServerSocket::accept(Address& peer) { return accept_with(&peer, nullptr, detail::Throw{"accept"}); }
+inline Socket ServerSocket::accept(duration timeout, std::error_code& ec) noexcept {
+  return accept_with(nullptr, &timeout, detail::Store{ec});
+}
+inline Socket ServerSocket::accept(duration timeout) { return accept_with(nullptr, &timeout, detail::Throw{"accept"}); }
+inline Socket ServerSocket::accept(Address& peer, duration timeout, std::error_code& ec) noexcept {
+  return accept_with(&peer, &timeout, detail::Store{ec});
+}
+inline Socket ServerSocket::accept(Address& peer, duration timeout) {
+  return accept_with(&peer, &timeout, detail::Throw{"accept"});
+}
+
+// ---------------------------------------------------------------------------
+// Implementation: compiled once under OUTLET_SEPARATE_COMPILATION (detail/abi.hpp),
+// in every translation unit otherwise
+#if OUTLET_DETAIL_BODIES
+
+OUTLET_DETAIL_DEF ServerSocket::ServerSocket(Family family) {
+  detail::Throw{"socket"}.check(open(family, SOCK_STREAM));
+}
+
+OUTLET_DETAIL_DEF ServerSocket::ServerSocket(const Address& local, int backlog) {
+  detail::Throw{"socket", &local}.check(open(local.family(), SOCK_STREAM));
+  detail::Throw{"setsockopt", &local}.check(prepare_bind(local, true));
+  detail::check_bind(bind_address(local), local);
+  detail::Throw{"listen", &local}.check(detail::listen(handle_, backlog));
+}
+
+OUTLET_DETAIL_DEF ServerSocket::ServerSocket(const Address& local, const ListenOptions& options) {
+  listen(local, options);
+}
+
+OUTLET_DETAIL_DEF std::error_code ServerSocket::listen_on(const Address& local, const ListenOptions& options,
+                                                          detail::BindStep& step) noexcept {
+  if (!is_open()) {
+    if (std::error_code ec = open(local.family(), SOCK_STREAM)) return ec;
+  }
+  if (std::error_code ec = detail::apply_listen_options(handle_, local, options, step)) return ec;
+  step = detail::BindStep{"bind"};
+  if (std::error_code ec = bind_address(local)) return ec;
+  step = detail::BindStep{"listen", "backlog", options.backlog};
+  return detail::listen(handle_, options.backlog);
+}
+OUTLET_DETAIL_DEF void ServerSocket::listen(const Address& local, const ListenOptions& options,
+                                            std::error_code& ec) noexcept {
+  detail::BindStep step;
+  ec = listen_on(local, options, step);
+}
+OUTLET_DETAIL_DEF void ServerSocket::listen(const Address& local, const ListenOptions& options) {
+  detail::BindStep step;
+  detail::check_step(listen_on(local, options, step), step, local);
+}
+
+OUTLET_DETAIL_DEF ServerSocket ServerSocket::adopt(native_handle_type handle) noexcept {
+  return ServerSocket(detail::AdoptHandle{}, handle);
+}
+
+OUTLET_DETAIL_DEF void ServerSocket::bind(const Address& local, std::error_code& ec) noexcept {
+  detail::Store{ec}.check(bind_or_open(local, SOCK_STREAM));
+}
+OUTLET_DETAIL_DEF void ServerSocket::bind(const Address& local) {
+  detail::check_bind(bind_or_open(local, SOCK_STREAM), local);
+}
+
+OUTLET_DETAIL_DEF void ServerSocket::listen(int backlog, std::error_code& ec) noexcept {
+  ec = is_open() ? detail::listen(handle_, backlog) : detail::not_open();
+}
+OUTLET_DETAIL_DEF void ServerSocket::listen(int backlog) {
+  detail::Throw{"listen"}.check(is_open() ? detail::listen(handle_, backlog) : detail::not_open());
 }
 
 template <class P>
@@ -176,31 +207,19 @@ OUTLET_DETAIL_COLD Socket ServerSocket::accept_slow(Address* peer, const duratio
   return policy.check(ec ? Socket() : std::move(socket), ec);
 }
 
-inline std::error_code ServerSocket::make_blocking(Socket& socket) const noexcept {
+OUTLET_DETAIL_DEF std::error_code ServerSocket::make_blocking(Socket& socket) const noexcept {
   // Where accepted sockets inherit O_NONBLOCK (BSD accept(), Windows), give
   // the caller the blocking socket it gets everywhere else.
   return detail::set_non_blocking(socket.handle_, false);
 }
 
-inline Socket ServerSocket::accept(std::error_code& ec) noexcept {
-  return accept_with(nullptr, nullptr, detail::Store{ec});
-}
-inline Socket ServerSocket::accept() { return accept_with(nullptr, nullptr, detail::Throw{"accept"}); }
-inline Socket ServerSocket::accept(Address& peer, std::error_code& ec) noexcept {
-  return accept_with(&peer, nullptr, detail::Store{ec});
-}
-inline Socket ServerSocket::accept(Address& peer) { return accept_with(&peer, nullptr, detail::Throw{"accept"}); }
-inline Socket ServerSocket::accept(duration timeout, std::error_code& ec) noexcept {
-  return accept_with(nullptr, &timeout, detail::Store{ec});
-}
-inline Socket ServerSocket::accept(duration timeout) { return accept_with(nullptr, &timeout, detail::Throw{"accept"}); }
-inline Socket ServerSocket::accept(Address& peer, duration timeout, std::error_code& ec) noexcept {
-  return accept_with(&peer, &timeout, detail::Store{ec});
-}
-inline Socket ServerSocket::accept(Address& peer, duration timeout) {
-  return accept_with(&peer, &timeout, detail::Throw{"accept"});
-}
+#if defined(OUTLET_SEPARATE_COMPILATION)
+// The slow path the inline fast path calls, for both error policies.
+template Socket ServerSocket::accept_slow(Address*, const duration*, int, detail::Throw);
+template Socket ServerSocket::accept_slow(Address*, const duration*, int, detail::Store);
+#endif  // defined(OUTLET_SEPARATE_COMPILATION)
 
+#endif  // OUTLET_DETAIL_BODIES
 }  // namespace OUTLET_ABI_NAMESPACE
 }  // namespace outlet
 

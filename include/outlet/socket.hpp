@@ -307,103 +307,9 @@ struct ConnectOptions {
                              std::error_code& ec) noexcept;
 
 // ---------------------------------------------------------------------------
-// Implementation
-
-inline Socket::Socket(Family family) { detail::Throw{"socket"}.check(open(family, SOCK_STREAM)); }
-
-inline Socket::Socket(const Address& peer) { connect_with(peer, detail::Throw{"connect", &peer}); }
-
-inline Socket::Socket(const Address& peer, duration timeout) { connect(peer, timeout); }
-
-inline Socket Socket::adopt(native_handle_type handle) noexcept { return Socket(detail::AdoptHandle{}, handle); }
-
-// --- connect ------------------------------------------------------------------
-
-template <class P>
-OUTLET_DETAIL_INLINE void Socket::connect_with(const Address& peer, P policy) noexcept(P::nothrow) {
-  // Only a fresh socket with nothing to wait for takes the fast path:
-  // socket() and connect(), as plain code makes them.
-  const int family = peer.native_size() != 0 ? peer.native()->sa_family : AF_UNSPEC;
-  if (is_open() || send_timeout_.count() != 0 || (family != AF_INET && family != AF_INET6 && family != AF_UNIX))
-    return connect_slow(peer, 0, policy);
-  handle_ = detail::try_open(family, SOCK_STREAM);
-  if (handle_ == detail::sys::invalid_handle) return connect_slow(peer, -1, policy);
-  ip_ = family != AF_UNIX;
-  if (detail::try_connect(handle_, peer) != 0) return connect_slow(peer, detail::sys::last_error(), policy);
-  policy.success();
-}
-
-template <class P>
-OUTLET_DETAIL_COLD void Socket::connect_slow(const Address& peer, int error_number, P policy) noexcept(P::nothrow) {
-  // -1: the fast path's socket() failed, with the error still in last_error().
-  if (error_number == -1) return policy.fail(detail::last_error_code());
-  policy.check(connect_until(peer, deadline_for(send_timeout_), error_number));
-}
-
-inline std::error_code Socket::connect_until(const Address& peer, const detail::Deadline& deadline,
-                                             int error_number) noexcept {
-  if (!is_open()) {
-    if (std::error_code ec = open(peer.family(), SOCK_STREAM)) return ec;
-  }
-  if (detail::waits(waits_in_poll()) && !deadline.is_set()) {
-    // Non-blocking inside outlet (see keep_non_blocking): wait as long as it takes.
-    return detail::connect(handle_, peer, detail::Deadline((duration::max)()), true, error_number);
-  }
-  return detail::connect(handle_, peer, deadline, internal_non_blocking_.load(), error_number);
-}
-
-inline void Socket::connect(const Address& peer, std::error_code& ec) noexcept {
-  connect_with(peer, detail::Store{ec});
-}
-inline void Socket::connect(const Address& peer) { connect_with(peer, detail::Throw{"connect", &peer}); }
-
-inline std::error_code Socket::connect_within(const Address& peer, duration timeout) noexcept {
-  const std::error_code ec = connect_until(peer, deadline_for_argument(timeout));
-  if (ec == std::errc::timed_out) {
-    // The OS goes on connecting; a socket with a connect under way takes no
-    // other, so it is of no further use.
-    std::error_code ignored;
-    close(ignored);
-  }
-  return ec;
-}
-inline void Socket::connect(const Address& peer, duration timeout, std::error_code& ec) noexcept {
-  ec = timeout.count() < 0 ? detail::invalid_argument() : connect_within(peer, timeout);
-}
-inline void Socket::connect(const Address& peer, duration timeout) {
-  const detail::Throw policy{"connect", &peer};
-  if (timeout.count() < 0) {
-    policy.fail(detail::invalid_argument(), [&](const char* op) {
-      return detail::describe_negative_timeout(detail::describe_operation(op, &peer), timeout.count());
-    });
-  }
-  policy.check(connect_within(peer, timeout));
-}
+// Implementation: inline in every mode (fast paths, accessors, templates)
 
 // --- send and receive ---------------------------------------------------------
-
-inline std::size_t Socket::send_some(const void* data, std::size_t size, const detail::Deadline* deadline,
-                                     std::error_code& ec, int error_number) noexcept {
-  if (!is_open()) {
-    ec = detail::not_open();
-    return 0;
-  }
-  if ((ec = prepare_timed_io(deadline))) return 0;
-  const std::size_t n = detail::send(handle_, data, size, deadline, waits_in_poll(), ec, error_number);
-  if (ec) ec = blocking_error(ec);
-  return n;
-}
-inline std::size_t Socket::receive_some(void* data, std::size_t size, const detail::Deadline* deadline,
-                                        std::error_code& ec, int error_number) noexcept {
-  if (!is_open()) {
-    ec = detail::not_open();
-    return 0;
-  }
-  if ((ec = prepare_timed_io(deadline))) return 0;
-  const std::size_t n = detail::receive(handle_, data, size, deadline, waits_in_poll(), ec, error_number);
-  if (ec) ec = blocking_error(ec);
-  return n;
-}
 
 template <class P>
 OUTLET_DETAIL_INLINE std::size_t Socket::send_with(const void* data, std::size_t size, P policy) noexcept(P::nothrow) {
@@ -413,14 +319,6 @@ OUTLET_DETAIL_INLINE std::size_t Socket::send_with(const void* data, std::size_t
   policy.success();
   return static_cast<std::size_t>(n);
 }
-template <class P>
-OUTLET_DETAIL_COLD std::size_t Socket::send_slow(const void* data, std::size_t size, int error_number,
-                                                 P policy) noexcept(P::nothrow) {
-  std::error_code ec;
-  const detail::Deadline deadline = deadline_for(send_timeout_);
-  const std::size_t n = send_some(data, size, deadline.is_set() ? &deadline : nullptr, ec, error_number);
-  return policy.check(n, ec);
-}
 
 template <class P>
 OUTLET_DETAIL_INLINE std::size_t Socket::receive_with(void* data, std::size_t size, P policy) noexcept(P::nothrow) {
@@ -429,14 +327,6 @@ OUTLET_DETAIL_INLINE std::size_t Socket::receive_with(void* data, std::size_t si
   if (n < 0) return receive_slow(data, size, detail::sys::last_error(), policy);
   policy.success();
   return static_cast<std::size_t>(n);
-}
-template <class P>
-OUTLET_DETAIL_COLD std::size_t Socket::receive_slow(void* data, std::size_t size, int error_number,
-                                                    P policy) noexcept(P::nothrow) {
-  std::error_code ec;
-  const detail::Deadline deadline = deadline_for(receive_timeout_);
-  const std::size_t n = receive_some(data, size, deadline.is_set() ? &deadline : nullptr, ec, error_number);
-  return policy.check(n, ec);
 }
 
 template <class P>
@@ -454,22 +344,6 @@ OUTLET_DETAIL_INLINE std::size_t Socket::send_all_with(const void* data, std::si
   policy.success();
   return sent;
 }
-template <class P>
-OUTLET_DETAIL_COLD std::size_t Socket::send_all_slow(const char* bytes, std::size_t size, std::size_t sent,
-                                                     int error_number, P policy) noexcept(P::nothrow) {
-  const detail::Deadline deadline = deadline_for(send_timeout_);
-  std::error_code ec;
-  do {  // at least one send(), so an empty send_all still reports a closed socket
-    sent += send_some(bytes + sent, size - sent, deadline.is_set() ? &deadline : nullptr, ec, error_number);
-    error_number = 0;
-  } while (!ec && sent < size);
-  if (ec) {
-    policy.fail(ec, [&](const char* op) { return detail::describe_progress(op, sent, size, "sent"); });
-  } else {
-    policy.success();
-  }
-  return sent;
-}
 
 template <class P>
 OUTLET_DETAIL_INLINE std::size_t Socket::receive_exact_with(void* data, std::size_t size,
@@ -485,26 +359,6 @@ OUTLET_DETAIL_INLINE std::size_t Socket::receive_exact_with(void* data, std::siz
     if (got == size) break;
   }
   policy.success();
-  return got;
-}
-template <class P>
-OUTLET_DETAIL_COLD std::size_t Socket::receive_exact_slow(char* bytes, std::size_t size, std::size_t got,
-                                                          int error_number, P policy) noexcept(P::nothrow) {
-  // Closed: an error even for zero bytes, as receive() says.
-  std::error_code ec = is_open() ? std::error_code() : detail::not_open();
-  const detail::Deadline deadline = deadline_for(receive_timeout_);
-  while (!ec && got < size) {
-    const std::size_t n =
-        receive_some(bytes + got, size - got, deadline.is_set() ? &deadline : nullptr, ec, error_number);
-    error_number = 0;
-    if (ec || n == 0) break;
-    got += n;
-  }
-  if (ec) {
-    policy.fail(ec, [&](const char* op) { return detail::describe_progress(op, got, size, "received"); });
-  } else {
-    policy.success();
-  }
   return got;
 }
 
@@ -545,10 +399,187 @@ OUTLET_DETAIL_INLINE std::size_t Socket::receive_exact(void* data, std::size_t s
   return receive_exact_with(data, size, detail::Throw{"receive_exact"});
 }
 
+namespace detail {
+/// `connect "<host>" port <port>`, for what().
+Text describe_connect(std::string_view host, std::uint16_t port);
+/// RFC 8305 section 4's order: the families interleaved, one address of
+/// each in turn, starting with `first_family` if the list has it (see the body).
+std::vector<Address> connect_order(const std::vector<Address>& addresses, const std::optional<Family>& first_family);
+}  // namespace detail
+
+// ---------------------------------------------------------------------------
+// Implementation: compiled once under OUTLET_SEPARATE_COMPILATION (detail/abi.hpp),
+// in every translation unit otherwise
+#if OUTLET_DETAIL_BODIES
+
+OUTLET_DETAIL_DEF Socket::Socket(Family family) { detail::Throw{"socket"}.check(open(family, SOCK_STREAM)); }
+
+OUTLET_DETAIL_DEF Socket::Socket(const Address& peer) { connect_with(peer, detail::Throw{"connect", &peer}); }
+
+OUTLET_DETAIL_DEF Socket::Socket(const Address& peer, duration timeout) { connect(peer, timeout); }
+
+OUTLET_DETAIL_DEF Socket Socket::adopt(native_handle_type handle) noexcept {
+  return Socket(detail::AdoptHandle{}, handle);
+}
+
+// --- connect ------------------------------------------------------------------
+
+template <class P>
+OUTLET_DETAIL_INLINE void Socket::connect_with(const Address& peer, P policy) noexcept(P::nothrow) {
+  // Only a fresh socket with nothing to wait for takes the fast path:
+  // socket() and connect(), as plain code makes them.
+  const int family = peer.native_size() != 0 ? peer.native()->sa_family : AF_UNSPEC;
+  if (is_open() || send_timeout_.count() != 0 || (family != AF_INET && family != AF_INET6 && family != AF_UNIX))
+    return connect_slow(peer, 0, policy);
+  handle_ = detail::try_open(family, SOCK_STREAM);
+  if (handle_ == detail::sys::invalid_handle) return connect_slow(peer, -1, policy);
+  ip_ = family != AF_UNIX;
+  if (detail::try_connect(handle_, peer) != 0) return connect_slow(peer, detail::sys::last_error(), policy);
+  policy.success();
+}
+
+template <class P>
+OUTLET_DETAIL_COLD void Socket::connect_slow(const Address& peer, int error_number, P policy) noexcept(P::nothrow) {
+  // -1: the fast path's socket() failed, with the error still in last_error().
+  if (error_number == -1) return policy.fail(detail::last_error_code());
+  policy.check(connect_until(peer, deadline_for(send_timeout_), error_number));
+}
+
+OUTLET_DETAIL_DEF std::error_code Socket::connect_until(const Address& peer, const detail::Deadline& deadline,
+                                                        int error_number) noexcept {
+  if (!is_open()) {
+    if (std::error_code ec = open(peer.family(), SOCK_STREAM)) return ec;
+  }
+  if (detail::waits(waits_in_poll()) && !deadline.is_set()) {
+    // Non-blocking inside outlet (see keep_non_blocking): wait as long as it takes.
+    return detail::connect(handle_, peer, detail::Deadline((duration::max)()), true, error_number);
+  }
+  return detail::connect(handle_, peer, deadline, internal_non_blocking_.load(), error_number);
+}
+
+OUTLET_DETAIL_DEF void Socket::connect(const Address& peer, std::error_code& ec) noexcept {
+  connect_with(peer, detail::Store{ec});
+}
+OUTLET_DETAIL_DEF void Socket::connect(const Address& peer) { connect_with(peer, detail::Throw{"connect", &peer}); }
+
+OUTLET_DETAIL_DEF std::error_code Socket::connect_within(const Address& peer, duration timeout) noexcept {
+  const std::error_code ec = connect_until(peer, deadline_for_argument(timeout));
+  if (ec == std::errc::timed_out) {
+    // The OS goes on connecting; a socket with a connect under way takes no
+    // other, so it is of no further use.
+    std::error_code ignored;
+    close(ignored);
+  }
+  return ec;
+}
+OUTLET_DETAIL_DEF void Socket::connect(const Address& peer, duration timeout, std::error_code& ec) noexcept {
+  ec = timeout.count() < 0 ? detail::invalid_argument() : connect_within(peer, timeout);
+}
+OUTLET_DETAIL_DEF void Socket::connect(const Address& peer, duration timeout) {
+  const detail::Throw policy{"connect", &peer};
+  if (timeout.count() < 0) {
+    policy.fail(detail::invalid_argument(), [&](const char* op) {
+      return detail::describe_negative_timeout(detail::describe_operation(op, &peer), timeout.count());
+    });
+  }
+  policy.check(connect_within(peer, timeout));
+}
+
+OUTLET_DETAIL_DEF std::size_t Socket::send_some(const void* data, std::size_t size, const detail::Deadline* deadline,
+                                                std::error_code& ec, int error_number) noexcept {
+  if (!is_open()) {
+    ec = detail::not_open();
+    return 0;
+  }
+  if ((ec = prepare_timed_io(deadline))) return 0;
+  const std::size_t n = detail::send(handle_, data, size, deadline, waits_in_poll(), ec, error_number);
+  if (ec) ec = blocking_error(ec);
+  return n;
+}
+OUTLET_DETAIL_DEF std::size_t Socket::receive_some(void* data, std::size_t size, const detail::Deadline* deadline,
+                                                   std::error_code& ec, int error_number) noexcept {
+  if (!is_open()) {
+    ec = detail::not_open();
+    return 0;
+  }
+  if ((ec = prepare_timed_io(deadline))) return 0;
+  const std::size_t n = detail::receive(handle_, data, size, deadline, waits_in_poll(), ec, error_number);
+  if (ec) ec = blocking_error(ec);
+  return n;
+}
+
+template <class P>
+OUTLET_DETAIL_COLD std::size_t Socket::send_slow(const void* data, std::size_t size, int error_number,
+                                                 P policy) noexcept(P::nothrow) {
+  std::error_code ec;
+  const detail::Deadline deadline = deadline_for(send_timeout_);
+  const std::size_t n = send_some(data, size, deadline.is_set() ? &deadline : nullptr, ec, error_number);
+  return policy.check(n, ec);
+}
+
+template <class P>
+OUTLET_DETAIL_COLD std::size_t Socket::receive_slow(void* data, std::size_t size, int error_number,
+                                                    P policy) noexcept(P::nothrow) {
+  std::error_code ec;
+  const detail::Deadline deadline = deadline_for(receive_timeout_);
+  const std::size_t n = receive_some(data, size, deadline.is_set() ? &deadline : nullptr, ec, error_number);
+  return policy.check(n, ec);
+}
+
+template <class P>
+OUTLET_DETAIL_COLD std::size_t Socket::send_all_slow(const char* bytes, std::size_t size, std::size_t sent,
+                                                     int error_number, P policy) noexcept(P::nothrow) {
+  const detail::Deadline deadline = deadline_for(send_timeout_);
+  std::error_code ec;
+  do {  // at least one send(), so an empty send_all still reports a closed socket
+    sent += send_some(bytes + sent, size - sent, deadline.is_set() ? &deadline : nullptr, ec, error_number);
+    error_number = 0;
+  } while (!ec && sent < size);
+  if (ec) {
+    policy.fail(ec, [&](const char* op) { return detail::describe_progress(op, sent, size, "sent"); });
+  } else {
+    policy.success();
+  }
+  return sent;
+}
+
+template <class P>
+OUTLET_DETAIL_COLD std::size_t Socket::receive_exact_slow(char* bytes, std::size_t size, std::size_t got,
+                                                          int error_number, P policy) noexcept(P::nothrow) {
+  // Closed: an error even for zero bytes, as receive() says.
+  std::error_code ec = is_open() ? std::error_code() : detail::not_open();
+  const detail::Deadline deadline = deadline_for(receive_timeout_);
+  while (!ec && got < size) {
+    const std::size_t n =
+        receive_some(bytes + got, size - got, deadline.is_set() ? &deadline : nullptr, ec, error_number);
+    error_number = 0;
+    if (ec || n == 0) break;
+    got += n;
+  }
+  if (ec) {
+    policy.fail(ec, [&](const char* op) { return detail::describe_progress(op, got, size, "received"); });
+  } else {
+    policy.success();
+  }
+  return got;
+}
+
+#if defined(OUTLET_SEPARATE_COMPILATION)
+// The slow paths the inline fast paths call, for both error policies.
+template std::size_t Socket::send_slow(const void*, std::size_t, int, detail::Throw);
+template std::size_t Socket::send_slow(const void*, std::size_t, int, detail::Store);
+template std::size_t Socket::receive_slow(void*, std::size_t, int, detail::Throw);
+template std::size_t Socket::receive_slow(void*, std::size_t, int, detail::Store);
+template std::size_t Socket::send_all_slow(const char*, std::size_t, std::size_t, int, detail::Throw);
+template std::size_t Socket::send_all_slow(const char*, std::size_t, std::size_t, int, detail::Store);
+template std::size_t Socket::receive_exact_slow(char*, std::size_t, std::size_t, int, detail::Throw);
+template std::size_t Socket::receive_exact_slow(char*, std::size_t, std::size_t, int, detail::Store);
+#endif  // defined(OUTLET_SEPARATE_COMPILATION)
+
 // --- vectored -------------------------------------------------------------------
 
-inline std::size_t Socket::send_vector_some(const detail::sys::io_vector* v, std::size_t count,
-                                            const detail::Deadline* deadline, std::error_code& ec) noexcept {
+OUTLET_DETAIL_DEF std::size_t Socket::send_vector_some(const detail::sys::io_vector* v, std::size_t count,
+                                                       const detail::Deadline* deadline, std::error_code& ec) noexcept {
   if (!is_open()) {
     ec = detail::not_open();
     return 0;
@@ -558,8 +589,9 @@ inline std::size_t Socket::send_vector_some(const detail::sys::io_vector* v, std
   if (ec) ec = blocking_error(ec);
   return n;
 }
-inline std::size_t Socket::receive_vector_some(const detail::sys::io_vector* v, std::size_t count,
-                                               const detail::Deadline* deadline, std::error_code& ec) noexcept {
+OUTLET_DETAIL_DEF std::size_t Socket::receive_vector_some(const detail::sys::io_vector* v, std::size_t count,
+                                                          const detail::Deadline* deadline,
+                                                          std::error_code& ec) noexcept {
   if (!is_open()) {
     ec = detail::not_open();
     return 0;
@@ -570,13 +602,13 @@ inline std::size_t Socket::receive_vector_some(const detail::sys::io_vector* v, 
   if (ec) ec = blocking_error(ec);
   return n;
 }
-inline std::size_t Socket::send_vectored_impl(const ConstBuffer* buffers, std::size_t count,
-                                              std::error_code& ec) noexcept {
+OUTLET_DETAIL_DEF std::size_t Socket::send_vectored_impl(const ConstBuffer* buffers, std::size_t count,
+                                                         std::error_code& ec) noexcept {
   const detail::Deadline deadline = deadline_for(send_timeout_);
   return send_vector_some(detail::BufferAccess::native(buffers), count, deadline.is_set() ? &deadline : nullptr, ec);
 }
-inline std::size_t Socket::send_all_vectored_impl(const ConstBuffer* buffers, std::size_t count,
-                                                  std::error_code& ec) noexcept {
+OUTLET_DETAIL_DEF std::size_t Socket::send_all_vectored_impl(const ConstBuffer* buffers, std::size_t count,
+                                                             std::error_code& ec) noexcept {
   const detail::Deadline deadline = deadline_for(send_timeout_);
   detail::BufferCursor<ConstBuffer, const char> cursor(buffers, count);
   std::size_t sent = 0;
@@ -590,13 +622,13 @@ inline std::size_t Socket::send_all_vectored_impl(const ConstBuffer* buffers, st
   } while (!ec && !cursor.done());
   return sent;
 }
-inline std::size_t Socket::receive_vectored_impl(const MutableBuffer* buffers, std::size_t count,
-                                                 std::error_code& ec) noexcept {
+OUTLET_DETAIL_DEF std::size_t Socket::receive_vectored_impl(const MutableBuffer* buffers, std::size_t count,
+                                                            std::error_code& ec) noexcept {
   const detail::Deadline deadline = deadline_for(receive_timeout_);
   return receive_vector_some(detail::BufferAccess::native(buffers), count, deadline.is_set() ? &deadline : nullptr, ec);
 }
-inline std::size_t Socket::receive_exact_vectored_impl(const MutableBuffer* buffers, std::size_t count,
-                                                       std::error_code& ec) noexcept {
+OUTLET_DETAIL_DEF std::size_t Socket::receive_exact_vectored_impl(const MutableBuffer* buffers, std::size_t count,
+                                                                  std::error_code& ec) noexcept {
   const detail::Deadline deadline = deadline_for(receive_timeout_);
   detail::BufferCursor<MutableBuffer, char> cursor(buffers, count);
   std::size_t got = 0;
@@ -612,24 +644,26 @@ inline std::size_t Socket::receive_exact_vectored_impl(const MutableBuffer* buff
   return got;
 }
 
-inline std::size_t Socket::send_vectored(const ConstBuffer* buffers, std::size_t count, std::error_code& ec) noexcept {
+OUTLET_DETAIL_DEF std::size_t Socket::send_vectored(const ConstBuffer* buffers, std::size_t count,
+                                                    std::error_code& ec) noexcept {
   return send_vectored_impl(buffers, count, ec);
 }
-inline std::size_t Socket::send_vectored(const ConstBuffer* buffers, std::size_t count) {
+OUTLET_DETAIL_DEF std::size_t Socket::send_vectored(const ConstBuffer* buffers, std::size_t count) {
   std::error_code ec;
   return detail::Throw{"send_vectored"}.check(send_vectored_impl(buffers, count, ec), ec);
 }
-inline std::size_t Socket::send_vectored(std::initializer_list<ConstBuffer> buffers, std::error_code& ec) noexcept {
+OUTLET_DETAIL_DEF std::size_t Socket::send_vectored(std::initializer_list<ConstBuffer> buffers,
+                                                    std::error_code& ec) noexcept {
   return send_vectored_impl(buffers.begin(), buffers.size(), ec);
 }
-inline std::size_t Socket::send_vectored(std::initializer_list<ConstBuffer> buffers) {
+OUTLET_DETAIL_DEF std::size_t Socket::send_vectored(std::initializer_list<ConstBuffer> buffers) {
   return send_vectored(buffers.begin(), buffers.size());
 }
-inline std::size_t Socket::send_all_vectored(const ConstBuffer* buffers, std::size_t count,
-                                             std::error_code& ec) noexcept {
+OUTLET_DETAIL_DEF std::size_t Socket::send_all_vectored(const ConstBuffer* buffers, std::size_t count,
+                                                        std::error_code& ec) noexcept {
   return send_all_vectored_impl(buffers, count, ec);
 }
-inline void Socket::send_all_vectored(const ConstBuffer* buffers, std::size_t count) {
+OUTLET_DETAIL_DEF void Socket::send_all_vectored(const ConstBuffer* buffers, std::size_t count) {
   std::error_code ec;
   const std::size_t sent = send_all_vectored_impl(buffers, count, ec);
   if (ec) {
@@ -637,25 +671,26 @@ inline void Socket::send_all_vectored(const ConstBuffer* buffers, std::size_t co
         ec, detail::describe_progress("send_all_vectored", sent, detail::total_size(buffers, count), "sent"));
   }
 }
-inline std::size_t Socket::send_all_vectored(std::initializer_list<ConstBuffer> buffers, std::error_code& ec) noexcept {
+OUTLET_DETAIL_DEF std::size_t Socket::send_all_vectored(std::initializer_list<ConstBuffer> buffers,
+                                                        std::error_code& ec) noexcept {
   return send_all_vectored_impl(buffers.begin(), buffers.size(), ec);
 }
-inline void Socket::send_all_vectored(std::initializer_list<ConstBuffer> buffers) {
+OUTLET_DETAIL_DEF void Socket::send_all_vectored(std::initializer_list<ConstBuffer> buffers) {
   send_all_vectored(buffers.begin(), buffers.size());
 }
-inline std::size_t Socket::receive_vectored(const MutableBuffer* buffers, std::size_t count,
-                                            std::error_code& ec) noexcept {
+OUTLET_DETAIL_DEF std::size_t Socket::receive_vectored(const MutableBuffer* buffers, std::size_t count,
+                                                       std::error_code& ec) noexcept {
   return receive_vectored_impl(buffers, count, ec);
 }
-inline std::size_t Socket::receive_vectored(const MutableBuffer* buffers, std::size_t count) {
+OUTLET_DETAIL_DEF std::size_t Socket::receive_vectored(const MutableBuffer* buffers, std::size_t count) {
   std::error_code ec;
   return detail::Throw{"receive_vectored"}.check(receive_vectored_impl(buffers, count, ec), ec);
 }
-inline std::size_t Socket::receive_exact_vectored(const MutableBuffer* buffers, std::size_t count,
-                                                  std::error_code& ec) noexcept {
+OUTLET_DETAIL_DEF std::size_t Socket::receive_exact_vectored(const MutableBuffer* buffers, std::size_t count,
+                                                             std::error_code& ec) noexcept {
   return receive_exact_vectored_impl(buffers, count, ec);
 }
-inline std::size_t Socket::receive_exact_vectored(const MutableBuffer* buffers, std::size_t count) {
+OUTLET_DETAIL_DEF std::size_t Socket::receive_exact_vectored(const MutableBuffer* buffers, std::size_t count) {
   std::error_code ec;
   const std::size_t n = receive_exact_vectored_impl(buffers, count, ec);
   if (ec) {
@@ -667,18 +702,18 @@ inline std::size_t Socket::receive_exact_vectored(const MutableBuffer* buffers, 
 
 // --- the rest -------------------------------------------------------------------
 
-inline std::error_code Socket::shutdown_impl(Shutdown how) noexcept {
+OUTLET_DETAIL_DEF std::error_code Socket::shutdown_impl(Shutdown how) noexcept {
   int native = detail::sys::shut_both;
   if (how == Shutdown::receive) native = detail::sys::shut_receive;
   if (how == Shutdown::send) native = detail::sys::shut_send;
   return is_open() ? detail::shutdown(handle_, native) : detail::not_open();
 }
-inline void Socket::shutdown(Shutdown how, std::error_code& ec) noexcept {
+OUTLET_DETAIL_DEF void Socket::shutdown(Shutdown how, std::error_code& ec) noexcept {
   detail::Store{ec}.check(shutdown_impl(how));
 }
-inline void Socket::shutdown(Shutdown how) { detail::Throw{"shutdown"}.check(shutdown_impl(how)); }
+OUTLET_DETAIL_DEF void Socket::shutdown(Shutdown how) { detail::Throw{"shutdown"}.check(shutdown_impl(how)); }
 
-inline std::error_code Socket::finish_connect_impl() noexcept {
+OUTLET_DETAIL_DEF std::error_code Socket::finish_connect_impl() noexcept {
   if (!is_open()) return detail::not_open();
   if (std::error_code ec = detail::pending_error(handle_)) return ec;
   std::error_code ec;
@@ -689,50 +724,52 @@ inline std::error_code Socket::finish_connect_impl() noexcept {
   const bool ended = !detail::wait_ready(handle_, detail::sys::poll_out, detail::Deadline(duration::zero()), true);
   return ended ? ec : detail::sys::to_error_code(detail::sys::err_in_progress);
 }
-inline void Socket::finish_connect(std::error_code& ec) noexcept { detail::Store{ec}.check(finish_connect_impl()); }
-inline void Socket::finish_connect() { detail::Throw{"connect"}.check(finish_connect_impl()); }
+OUTLET_DETAIL_DEF void Socket::finish_connect(std::error_code& ec) noexcept {
+  detail::Store{ec}.check(finish_connect_impl());
+}
+OUTLET_DETAIL_DEF void Socket::finish_connect() { detail::Throw{"connect"}.check(finish_connect_impl()); }
 
-inline Address Socket::peer_address(std::error_code& ec) const noexcept {
+OUTLET_DETAIL_DEF Address Socket::peer_address(std::error_code& ec) const noexcept {
   return is_open() ? detail::socket_name(handle_, true, ec) : detail::Store{ec}.check(Address(), detail::not_open());
 }
-inline Address Socket::peer_address() const {
+OUTLET_DETAIL_DEF Address Socket::peer_address() const {
   std::error_code ec;
   return detail::Throw{"getpeername"}.check(peer_address(ec), ec);
 }
 
-inline void Socket::set_no_delay(bool on, std::error_code& ec) noexcept {
+OUTLET_DETAIL_DEF void Socket::set_no_delay(bool on, std::error_code& ec) noexcept {
   detail::Store{ec}.check(set_flag(IPPROTO_TCP, TCP_NODELAY, on));
 }
-inline void Socket::set_no_delay(bool on) {
+OUTLET_DETAIL_DEF void Socket::set_no_delay(bool on) {
   detail::Throw{"setsockopt(TCP_NODELAY)"}.check(set_flag(IPPROTO_TCP, TCP_NODELAY, on));
 }
-inline bool Socket::no_delay(std::error_code& ec) const noexcept {
+OUTLET_DETAIL_DEF bool Socket::no_delay(std::error_code& ec) const noexcept {
   return flag(IPPROTO_TCP, TCP_NODELAY, detail::Store{ec});
 }
-inline bool Socket::no_delay() const {
+OUTLET_DETAIL_DEF bool Socket::no_delay() const {
   return flag(IPPROTO_TCP, TCP_NODELAY, detail::Throw{"getsockopt(TCP_NODELAY)"});
 }
 
-inline void Socket::set_keep_alive(bool on, std::error_code& ec) noexcept {
+OUTLET_DETAIL_DEF void Socket::set_keep_alive(bool on, std::error_code& ec) noexcept {
   detail::Store{ec}.check(set_flag(SOL_SOCKET, SO_KEEPALIVE, on));
 }
-inline void Socket::set_keep_alive(bool on) {
+OUTLET_DETAIL_DEF void Socket::set_keep_alive(bool on) {
   detail::Throw{"setsockopt(SO_KEEPALIVE)"}.check(set_flag(SOL_SOCKET, SO_KEEPALIVE, on));
 }
-inline bool Socket::keep_alive(std::error_code& ec) const noexcept {
+OUTLET_DETAIL_DEF bool Socket::keep_alive(std::error_code& ec) const noexcept {
   return flag(SOL_SOCKET, SO_KEEPALIVE, detail::Store{ec});
 }
-inline bool Socket::keep_alive() const {
+OUTLET_DETAIL_DEF bool Socket::keep_alive() const {
   return flag(SOL_SOCKET, SO_KEEPALIVE, detail::Throw{"getsockopt(SO_KEEPALIVE)"});
 }
 
 namespace detail {
 /// A TcpStatistics field as an optional: empty where the OS lacks it.
-inline std::optional<std::uint64_t> reported(std::uint64_t value) noexcept {
+OUTLET_DETAIL_DEF std::optional<std::uint64_t> reported(std::uint64_t value) noexcept {
   return value == TcpStatistics::absent ? std::nullopt : std::optional<std::uint64_t>(value);
 }
 /// Socket::tcp_info()'s portable half: the OS's figures as a TcpInfo.
-inline TcpInfo to_tcp_info(const TcpStatistics& s) noexcept {
+OUTLET_DETAIL_DEF TcpInfo to_tcp_info(const TcpStatistics& s) noexcept {
   TcpInfo info;
   info.state = s.state >= 0 && s.state <= static_cast<int>(TcpState::time_wait) ? static_cast<TcpState>(s.state)
                                                                                 : TcpState::unknown;
@@ -752,12 +789,12 @@ inline TcpInfo to_tcp_info(const TcpStatistics& s) noexcept {
 }
 }  // namespace detail
 
-inline TcpInfo Socket::tcp_info(std::error_code& ec) const noexcept {
+OUTLET_DETAIL_DEF TcpInfo Socket::tcp_info(std::error_code& ec) const noexcept {
   detail::TcpStatistics stats;
   ec = is_open() ? detail::tcp_statistics(handle_, stats) : detail::not_open();
   return ec ? TcpInfo{} : detail::to_tcp_info(stats);
 }
-inline TcpInfo Socket::tcp_info() const {
+OUTLET_DETAIL_DEF TcpInfo Socket::tcp_info() const {
   std::error_code ec;
   TcpInfo info = tcp_info(ec);
   return detail::Throw{detail::sys::tcp_statistics_call}.check(info, ec);
@@ -772,8 +809,8 @@ namespace detail {
 /// `first_family` if the list has it, else with the first address's family;
 /// within a family, the order given (the resolver's, RFC 6724). No list of
 /// lists: a cursor per family (there are at most three) walks `addresses`.
-inline std::vector<Address> connect_order(const std::vector<Address>& addresses,
-                                          const std::optional<Family>& first_family) {
+OUTLET_DETAIL_DEF std::vector<Address> connect_order(const std::vector<Address>& addresses,
+                                                     const std::optional<Family>& first_family) {
   constexpr std::size_t max_families = 3;  // Family's enumerators
   Family families[max_families] = {};      // in the order they are first seen
   std::size_t cursor[max_families] = {};   // where each family's next address is looked for
@@ -845,7 +882,7 @@ struct ConnectReport {
 /// Starts a non-blocking connect() to `peer` on a new socket: the socket
 /// once connected or connecting (`connected` says which), else empty with
 /// the error in `ec`.
-inline OwnedHandle start_connect(const Address& peer, bool& connected, std::error_code& ec) noexcept {
+OUTLET_DETAIL_DEF OwnedHandle start_connect(const Address& peer, bool& connected, std::error_code& ec) noexcept {
   connected = false;
   OwnedHandle h(open(peer.native()->sa_family, SOCK_STREAM, ec));
   if (ec) return {};
@@ -862,15 +899,15 @@ inline OwnedHandle start_connect(const Address& peer, bool& connected, std::erro
 }
 
 /// The winner: back in blocking mode, owned by a Socket.
-inline Socket finish_winner(OwnedHandle& h, std::error_code& ec) noexcept {
+OUTLET_DETAIL_DEF Socket finish_winner(OwnedHandle& h, std::error_code& ec) noexcept {
   if ((ec = set_non_blocking(h.get(), false))) return {};
   return Socket::adopt(h.release());
 }
 
 /// race_connect()'s body; the attempts still running when it returns are
 /// the caller's to close.
-inline Socket race_attempts(ConnectReport& report, duration attempt_delay, const Deadline& deadline, bool try_once,
-                            std::error_code& ec) {
+OUTLET_DETAIL_DEF Socket race_attempts(ConnectReport& report, duration attempt_delay, const Deadline& deadline,
+                                       bool try_once, std::error_code& ec) {
   const std::vector<Address>& order = report.order;
   std::vector<Attempt>& attempts = report.attempts;
   std::size_t running = 0;
@@ -943,8 +980,8 @@ inline Socket race_attempts(ConnectReport& report, duration attempt_delay, const
 /// The race itself (see connect(addresses, options)) over report.order,
 /// which is already sorted. `try_once`: a zero timeout (every attempt starts
 /// at once, and one check). Losers are closed on the way out.
-inline Socket race_connect(ConnectReport& report, duration attempt_delay, const Deadline& deadline, bool try_once,
-                           std::error_code& ec) {
+OUTLET_DETAIL_DEF Socket race_connect(ConnectReport& report, duration attempt_delay, const Deadline& deadline,
+                                      bool try_once, std::error_code& ec) {
   report.attempts.clear();
   report.attempts.resize(report.order.size());
   Socket winner = race_attempts(report, attempt_delay, deadline, try_once, ec);
@@ -954,8 +991,8 @@ inline Socket race_connect(ConnectReport& report, duration attempt_delay, const 
 
 /// Checks the list and the options, sorts, and races: connect(addresses)'s
 /// body, under the caller's deadline.
-inline Socket connect_list(const std::vector<Address>& addresses, const ConnectOptions& options,
-                           const Deadline& deadline, ConnectReport& report, std::error_code& ec) {
+OUTLET_DETAIL_DEF Socket connect_list(const std::vector<Address>& addresses, const ConnectOptions& options,
+                                      const Deadline& deadline, ConnectReport& report, std::error_code& ec) {
   report = ConnectReport();
   if (addresses.empty() || options.attempt_delay.count() < 0 || (options.timeout && options.timeout->count() < 0)) {
     ec = invalid_argument();
@@ -973,7 +1010,7 @@ inline Socket connect_list(const std::vector<Address>& addresses, const ConnectO
 }
 
 /// `connect "<host>" port <port>`, for what().
-OUTLET_DETAIL_COLD inline Text describe_connect(std::string_view host, std::uint16_t port) {
+OUTLET_DETAIL_COLD OUTLET_DETAIL_DEF Text describe_connect(std::string_view host, std::uint16_t port) {
   Text text;
   text.add("connect ").add_quoted(host).add(" port ").add_unsigned(port);
   return text;
@@ -981,8 +1018,8 @@ OUTLET_DETAIL_COLD inline Text describe_connect(std::string_view host, std::uint
 
 /// connect(host, port, options)'s body: the lookup and the race share the
 /// deadline. `report` says what the race did, for what().
-inline Socket connect_host(std::string_view host, std::uint16_t port, const ConnectOptions& options,
-                           ConnectReport& report, std::error_code& ec) {
+OUTLET_DETAIL_DEF Socket connect_host(std::string_view host, std::uint16_t port, const ConnectOptions& options,
+                                      ConnectReport& report, std::error_code& ec) {
   if (options.attempt_delay.count() < 0 || (options.timeout && options.timeout->count() < 0)) {
     ec = invalid_argument();
     return {};
@@ -994,7 +1031,8 @@ inline Socket connect_host(std::string_view host, std::uint16_t port, const Conn
 }
 
 /// The throwing connect(host, port, ...)'s body.
-inline Socket connect_host_or_throw(std::string_view host, std::uint16_t port, const ConnectOptions& options) {
+OUTLET_DETAIL_DEF Socket connect_host_or_throw(std::string_view host, std::uint16_t port,
+                                               const ConnectOptions& options) {
   ConnectReport report;
   std::error_code ec;
   Socket socket = connect_host(host, port, options, report, ec);
@@ -1015,7 +1053,7 @@ inline Socket connect_host_or_throw(std::string_view host, std::uint16_t port, c
 }
 
 /// The throwing connect(addresses, options)'s body.
-inline Socket connect_list_or_throw(const std::vector<Address>& addresses, const ConnectOptions& options) {
+OUTLET_DETAIL_DEF Socket connect_list_or_throw(const std::vector<Address>& addresses, const ConnectOptions& options) {
   ConnectReport report;
   std::error_code ec;
   const Deadline deadline = options.timeout ? Deadline(*options.timeout) : Deadline();
@@ -1056,8 +1094,8 @@ Socket connect_noexcept(std::error_code& ec, F&& body) noexcept {
 
 }  // namespace detail
 
-inline Socket connect(const std::vector<Address>& addresses, const ConnectOptions& options,
-                      std::error_code& ec) noexcept {
+OUTLET_DETAIL_DEF Socket connect(const std::vector<Address>& addresses, const ConnectOptions& options,
+                                 std::error_code& ec) noexcept {
   return detail::connect_noexcept(ec, [&] {
     detail::ConnectReport report;
     const detail::Deadline deadline =
@@ -1066,42 +1104,44 @@ inline Socket connect(const std::vector<Address>& addresses, const ConnectOption
   });
 }
 
-inline Socket connect(const std::vector<Address>& addresses, const ConnectOptions& options) {
+OUTLET_DETAIL_DEF Socket connect(const std::vector<Address>& addresses, const ConnectOptions& options) {
   return detail::connect_list_or_throw(addresses, options);
 }
 
-inline Socket connect(std::string_view host, std::uint16_t port, const ConnectOptions& options,
-                      std::error_code& ec) noexcept {
+OUTLET_DETAIL_DEF Socket connect(std::string_view host, std::uint16_t port, const ConnectOptions& options,
+                                 std::error_code& ec) noexcept {
   return detail::connect_noexcept(ec, [&] {
     detail::ConnectReport report;
     return detail::connect_host(host, port, options, report, ec);
   });
 }
 
-inline Socket connect(std::string_view host, std::uint16_t port, const ConnectOptions& options) {
+OUTLET_DETAIL_DEF Socket connect(std::string_view host, std::uint16_t port, const ConnectOptions& options) {
   return detail::connect_host_or_throw(host, port, options);
 }
 
-inline Socket connect(std::string_view host, std::uint16_t port, duration timeout, std::error_code& ec) noexcept {
+OUTLET_DETAIL_DEF Socket connect(std::string_view host, std::uint16_t port, duration timeout,
+                                 std::error_code& ec) noexcept {
   ConnectOptions options;
   options.timeout = timeout;
   return connect(host, port, options, ec);
 }
 
-inline Socket connect(std::string_view host, std::uint16_t port, std::error_code& ec) noexcept {
+OUTLET_DETAIL_DEF Socket connect(std::string_view host, std::uint16_t port, std::error_code& ec) noexcept {
   return connect(host, port, ConnectOptions(), ec);
 }
 
-inline Socket connect(std::string_view host, std::uint16_t port, duration timeout) {
+OUTLET_DETAIL_DEF Socket connect(std::string_view host, std::uint16_t port, duration timeout) {
   ConnectOptions options;
   options.timeout = timeout;
   return detail::connect_host_or_throw(host, port, options);
 }
 
-inline Socket connect(std::string_view host, std::uint16_t port) {
+OUTLET_DETAIL_DEF Socket connect(std::string_view host, std::uint16_t port) {
   return detail::connect_host_or_throw(host, port, ConnectOptions());
 }
 
+#endif  // OUTLET_DETAIL_BODIES
 }  // namespace OUTLET_ABI_NAMESPACE
 }  // namespace outlet
 

@@ -292,28 +292,14 @@ private:
 
 /// Whether `local` is a Unix path (not an abstract "@name", not unnamed)
 /// whose socket file exists.
-inline bool unix_file_exists(const Address& local) noexcept {
-  const std::size_t offset = offsetof(sys::unix_sockaddr, sun_path);
-  const auto size = static_cast<std::size_t>(local.native_size());
-  if (local.family() != Family::unix_domain || size <= offset || size - offset >= sizeof(BoundFile::path)) return false;
-  const char* name = reinterpret_cast<const sys::unix_sockaddr*>(local.native())->sun_path;
-  if (name[0] == '\0') return false;
-  char path[sizeof(BoundFile::path)] = {};
-  std::memcpy(path, name, size - offset);
-  return sys::unix_path_identity(path).valid;
-}
+bool unix_file_exists(const Address& local) noexcept;
 
 /// bind()'s throwing report, "bind <address>: <message>". A Unix path in use
 /// because its socket file exists (a server killed before it could remove
 /// it, or one still running) gets a hint, since the OS's message alone
 /// ("Address already in use") does not say that a file is in the way.
-[[noreturn]] OUTLET_DETAIL_COLD inline void throw_bind_error(const std::error_code& ec, const Address& local) {
-  Text text = describe_operation("bind", &local);
-  if (ec == std::errc::address_in_use && unix_file_exists(local)) {
-    text.add(" (the socket file exists: left by a server that did not remove it? remove it first)");
-  }
-  throw_error(ec, text);
-}
+[[noreturn]] void throw_bind_error(const std::error_code& ec, const Address& local);
+
 inline void check_bind(const std::error_code& ec, const Address& local) {
   if (ec) throw_bind_error(ec, local);
 }
@@ -321,7 +307,7 @@ inline void check_bind(const std::error_code& ec, const Address& local) {
 }  // namespace detail
 
 // ---------------------------------------------------------------------------
-// Implementation
+// Implementation: inline in every mode (fast paths, accessors, templates)
 
 inline BasicSocket::BasicSocket(BasicSocket&& other) noexcept
     : handle_(other.handle_),
@@ -366,187 +352,6 @@ inline void BasicSocket::reset() noexcept {
   internal_non_blocking_.store(false);
 }
 
-inline native_handle_type BasicSocket::release() noexcept {
-  const native_handle_type h = handle_;
-  // Non-blocking only inside outlet (a timed accept; a timed send or receive
-  // on Windows): the new owner expects the blocking handle it never changed.
-  // Should the ioctl fail, the handle is still the caller's, as it is.
-  if (is_open() && !non_blocking_ && internal_non_blocking_.load()) (void)detail::set_non_blocking(h, false);
-  reset();
-  return h;
-}
-
-inline std::error_code BasicSocket::close_handle() noexcept {
-  if (!is_open()) return {};
-  // Remove the socket file first, so no client finds a path nobody serves.
-  if (owns_file_) remove_file();
-  const std::error_code ec = detail::close(handle_);
-  reset();
-  return ec;
-}
-inline void BasicSocket::close(std::error_code& ec) noexcept { detail::Store{ec}.check(close_handle()); }
-inline void BasicSocket::close() { detail::Throw{"close"}.check(close_handle()); }
-
-OUTLET_DETAIL_COLD inline void BasicSocket::remove_file() noexcept {
-  // owns_file_ is set only by BindableSocket::bind_address(): this object is one.
-  const auto& file = static_cast<detail::BindableSocket*>(this)->file_;
-  detail::sys::remove_unix_path(file.path, file.identity);
-}
-
-inline Address BasicSocket::local_address(std::error_code& ec) const noexcept {
-  return is_open() ? detail::socket_name(handle_, false, ec) : detail::Store{ec}.check(Address(), detail::not_open());
-}
-inline Address BasicSocket::local_address() const {
-  std::error_code ec;
-  return detail::Throw{"getsockname"}.check(local_address(ec), ec);
-}
-
-inline std::error_code BasicSocket::change_blocking(bool on) noexcept {
-  if (!is_open()) return detail::not_open();
-  // A handle outlet keeps non-blocking for its own timed calls stays so.
-  const std::error_code ec =
-      on || !internal_non_blocking_.load() ? detail::set_non_blocking(handle_, on) : std::error_code{};
-  if (!ec) non_blocking_ = on;
-  return ec;
-}
-inline void BasicSocket::set_non_blocking(bool on, std::error_code& ec) noexcept {
-  detail::Store{ec}.check(change_blocking(on));
-}
-inline void BasicSocket::set_non_blocking(bool on) { detail::Throw{"set_non_blocking"}.check(change_blocking(on)); }
-
-template <class P>
-bool BasicSocket::wait_for(bool writable, duration timeout, P policy) const noexcept(P::nothrow) {
-  if (!is_open()) return policy.check(false, detail::not_open());
-  if (timeout.count() < 0)
-    return policy.check(false, detail::invalid_argument(),
-                        [&](const char* op) { return detail::describe_negative_timeout(op, timeout.count()); });
-  const std::error_code ec = detail::wait_ready(handle_, writable ? detail::sys::poll_out : detail::sys::poll_in,
-                                                detail::Deadline(timeout), writable);
-  if (ec == std::errc::timed_out) {  // not an error here: the answer is "no"
-    policy.success();
-    return false;
-  }
-  return policy.check(!ec, ec);
-}
-inline bool BasicSocket::wait_readable(duration timeout, std::error_code& ec) const noexcept {
-  return wait_for(false, timeout, detail::Store{ec});
-}
-inline bool BasicSocket::wait_readable(duration timeout) const {
-  return wait_for(false, timeout, detail::Throw{"wait_readable"});
-}
-inline bool BasicSocket::wait_writable(duration timeout, std::error_code& ec) const noexcept {
-  return wait_for(true, timeout, detail::Store{ec});
-}
-inline bool BasicSocket::wait_writable(duration timeout) const {
-  return wait_for(true, timeout, detail::Throw{"wait_writable"});
-}
-
-template <class P>
-void BasicSocket::set_timeout(duration& slot, duration timeout, P policy) noexcept(P::nothrow) {
-  if (!is_open()) return policy.fail(detail::not_open());
-  if (timeout.count() < 0)
-    return policy.fail(detail::invalid_argument(),
-                       [&](const char* op) { return detail::describe_negative_timeout(op, timeout.count()); });
-  slot = timeout;
-  policy.success();
-}
-inline void BasicSocket::set_receive_timeout(duration timeout, std::error_code& ec) noexcept {
-  set_timeout(receive_timeout_, timeout, detail::Store{ec});
-}
-inline void BasicSocket::set_receive_timeout(duration timeout) {
-  set_timeout(receive_timeout_, timeout, detail::Throw{"set_receive_timeout"});
-}
-inline void BasicSocket::set_send_timeout(duration timeout, std::error_code& ec) noexcept {
-  set_timeout(send_timeout_, timeout, detail::Store{ec});
-}
-inline void BasicSocket::set_send_timeout(duration timeout) {
-  set_timeout(send_timeout_, timeout, detail::Throw{"set_send_timeout"});
-}
-
-inline std::error_code BasicSocket::set_flag(int level, int name, bool on) noexcept {
-  const int value = on ? 1 : 0;
-  if (!is_open()) return detail::not_open();
-  return detail::set_option(handle_, level, name, &value, sizeof value);
-}
-
-template <class P>
-bool BasicSocket::flag(int level, int name, P policy) const noexcept(P::nothrow) {
-  std::error_code ec;
-  return policy.check(get_option<int>(level, name, ec) != 0, ec);
-}
-
-inline int BasicSocket::reuse_option(std::error_code& ec) const noexcept {
-  ec.clear();
-  if constexpr (!detail::sys::stream_reuse_is_exclusive) return SO_REUSEADDR;
-  // Windows: a stream socket's "rebind at once" is SO_EXCLUSIVEADDRUSE (its
-  // SO_REUSEADDR lets another socket take the port); a datagram socket's
-  // "share the port" is SO_REUSEADDR, as on POSIX.
-  const int type = is_open() ? get_option<int>(SOL_SOCKET, SO_TYPE, ec) : 0;
-  return type == SOCK_DGRAM ? SO_REUSEADDR : detail::sys::listener_reuse_option;
-}
-
-inline std::error_code BasicSocket::set_reuse_flag(bool on) noexcept {
-  std::error_code ec;
-  const int option = reuse_option(ec);
-  return ec ? ec : set_flag(SOL_SOCKET, option, on);
-}
-inline void BasicSocket::set_reuse_address(bool on, std::error_code& ec) noexcept {
-  detail::Store{ec}.check(set_reuse_flag(on));
-}
-inline void BasicSocket::set_reuse_address(bool on) {
-  detail::Throw{"setsockopt(SO_REUSEADDR)"}.check(set_reuse_flag(on));
-}
-template <class P>
-bool BasicSocket::reuse_flag(P policy) const noexcept(P::nothrow) {
-  std::error_code ec;
-  const int option = reuse_option(ec);
-  return ec ? policy.check(false, ec) : flag(SOL_SOCKET, option, policy);
-}
-inline bool BasicSocket::reuse_address(std::error_code& ec) const noexcept { return reuse_flag(detail::Store{ec}); }
-inline bool BasicSocket::reuse_address() const { return reuse_flag(detail::Throw{"getsockopt(SO_REUSEADDR)"}); }
-
-inline void BasicSocket::set_v6_only(bool on, std::error_code& ec) noexcept {
-  detail::Store{ec}.check(set_flag(IPPROTO_IPV6, IPV6_V6ONLY, on));
-}
-inline void BasicSocket::set_v6_only(bool on) {
-  detail::Throw{"setsockopt(IPV6_V6ONLY)"}.check(set_flag(IPPROTO_IPV6, IPV6_V6ONLY, on));
-}
-inline bool BasicSocket::v6_only(std::error_code& ec) const noexcept {
-  return flag(IPPROTO_IPV6, IPV6_V6ONLY, detail::Store{ec});
-}
-inline bool BasicSocket::v6_only() const {
-  return flag(IPPROTO_IPV6, IPV6_V6ONLY, detail::Throw{"getsockopt(IPV6_V6ONLY)"});
-}
-
-template <class P>
-void BasicSocket::set_buffer_size(int name, int size, P policy) noexcept(P::nothrow) {
-  std::error_code ec = size < 0 ? detail::invalid_argument() : std::error_code{};
-  if (!ec) set_option(SOL_SOCKET, name, size, ec);
-  if (ec) return policy.fail(ec, [&](const char* option) { return detail::describe_call("setsockopt", option, size); });
-  policy.success();
-}
-inline void BasicSocket::set_receive_buffer_size(int size, std::error_code& ec) noexcept {
-  set_buffer_size(SO_RCVBUF, size, detail::Store{ec});
-}
-inline void BasicSocket::set_receive_buffer_size(int size) {
-  set_buffer_size(SO_RCVBUF, size, detail::Throw{"SO_RCVBUF"});
-}
-inline int BasicSocket::receive_buffer_size(std::error_code& ec) const noexcept {
-  return get_option<int>(SOL_SOCKET, SO_RCVBUF, ec);
-}
-inline int BasicSocket::receive_buffer_size() const { return get_option<int>(SOL_SOCKET, SO_RCVBUF); }
-
-inline void BasicSocket::set_send_buffer_size(int size, std::error_code& ec) noexcept {
-  set_buffer_size(SO_SNDBUF, size, detail::Store{ec});
-}
-inline void BasicSocket::set_send_buffer_size(int size) {
-  set_buffer_size(SO_SNDBUF, size, detail::Throw{"SO_SNDBUF"});
-}
-inline int BasicSocket::send_buffer_size(std::error_code& ec) const noexcept {
-  return get_option<int>(SOL_SOCKET, SO_SNDBUF, ec);
-}
-inline int BasicSocket::send_buffer_size() const { return get_option<int>(SOL_SOCKET, SO_SNDBUF); }
-
 template <class T>
 void BasicSocket::set_option(int level, int name, const T& value, std::error_code& ec) noexcept {
   static_assert(std::is_trivially_copyable<T>::value, "socket option values are copied as bytes");
@@ -577,7 +382,223 @@ T BasicSocket::get_option(int level, int name) const {
   return value;
 }
 
-inline std::error_code BasicSocket::open(Family family, int type) noexcept {
+// ---------------------------------------------------------------------------
+// Implementation: compiled once under OUTLET_SEPARATE_COMPILATION (detail/abi.hpp),
+// in every translation unit otherwise
+#if OUTLET_DETAIL_BODIES
+
+namespace detail {
+
+OUTLET_DETAIL_DEF bool unix_file_exists(const Address& local) noexcept {
+  const std::size_t offset = offsetof(sys::unix_sockaddr, sun_path);
+  const auto size = static_cast<std::size_t>(local.native_size());
+  if (local.family() != Family::unix_domain || size <= offset || size - offset >= sizeof(BoundFile::path)) return false;
+  const char* name = reinterpret_cast<const sys::unix_sockaddr*>(local.native())->sun_path;
+  if (name[0] == '\0') return false;
+  char path[sizeof(BoundFile::path)] = {};
+  std::memcpy(path, name, size - offset);
+  return sys::unix_path_identity(path).valid;
+}
+
+[[noreturn]] OUTLET_DETAIL_COLD OUTLET_DETAIL_DEF void throw_bind_error(const std::error_code& ec,
+                                                                        const Address& local) {
+  Text text = describe_operation("bind", &local);
+  if (ec == std::errc::address_in_use && unix_file_exists(local)) {
+    text.add(" (the socket file exists: left by a server that did not remove it? remove it first)");
+  }
+  throw_error(ec, text);
+}
+
+}  // namespace detail
+
+OUTLET_DETAIL_DEF native_handle_type BasicSocket::release() noexcept {
+  const native_handle_type h = handle_;
+  // Non-blocking only inside outlet (a timed accept; a timed send or receive
+  // on Windows): the new owner expects the blocking handle it never changed.
+  // Should the ioctl fail, the handle is still the caller's, as it is.
+  if (is_open() && !non_blocking_ && internal_non_blocking_.load()) (void)detail::set_non_blocking(h, false);
+  reset();
+  return h;
+}
+
+OUTLET_DETAIL_DEF std::error_code BasicSocket::close_handle() noexcept {
+  if (!is_open()) return {};
+  // Remove the socket file first, so no client finds a path nobody serves.
+  if (owns_file_) remove_file();
+  const std::error_code ec = detail::close(handle_);
+  reset();
+  return ec;
+}
+OUTLET_DETAIL_DEF void BasicSocket::close(std::error_code& ec) noexcept { detail::Store{ec}.check(close_handle()); }
+OUTLET_DETAIL_DEF void BasicSocket::close() { detail::Throw{"close"}.check(close_handle()); }
+
+OUTLET_DETAIL_COLD OUTLET_DETAIL_DEF void BasicSocket::remove_file() noexcept {
+  // owns_file_ is set only by BindableSocket::bind_address(): this object is one.
+  const auto& file = static_cast<detail::BindableSocket*>(this)->file_;
+  detail::sys::remove_unix_path(file.path, file.identity);
+}
+
+OUTLET_DETAIL_DEF Address BasicSocket::local_address(std::error_code& ec) const noexcept {
+  return is_open() ? detail::socket_name(handle_, false, ec) : detail::Store{ec}.check(Address(), detail::not_open());
+}
+OUTLET_DETAIL_DEF Address BasicSocket::local_address() const {
+  std::error_code ec;
+  return detail::Throw{"getsockname"}.check(local_address(ec), ec);
+}
+
+OUTLET_DETAIL_DEF std::error_code BasicSocket::change_blocking(bool on) noexcept {
+  if (!is_open()) return detail::not_open();
+  // A handle outlet keeps non-blocking for its own timed calls stays so.
+  const std::error_code ec =
+      on || !internal_non_blocking_.load() ? detail::set_non_blocking(handle_, on) : std::error_code{};
+  if (!ec) non_blocking_ = on;
+  return ec;
+}
+OUTLET_DETAIL_DEF void BasicSocket::set_non_blocking(bool on, std::error_code& ec) noexcept {
+  detail::Store{ec}.check(change_blocking(on));
+}
+OUTLET_DETAIL_DEF void BasicSocket::set_non_blocking(bool on) {
+  detail::Throw{"set_non_blocking"}.check(change_blocking(on));
+}
+
+template <class P>
+bool BasicSocket::wait_for(bool writable, duration timeout, P policy) const noexcept(P::nothrow) {
+  if (!is_open()) return policy.check(false, detail::not_open());
+  if (timeout.count() < 0)
+    return policy.check(false, detail::invalid_argument(),
+                        [&](const char* op) { return detail::describe_negative_timeout(op, timeout.count()); });
+  const std::error_code ec = detail::wait_ready(handle_, writable ? detail::sys::poll_out : detail::sys::poll_in,
+                                                detail::Deadline(timeout), writable);
+  if (ec == std::errc::timed_out) {  // not an error here: the answer is "no"
+    policy.success();
+    return false;
+  }
+  return policy.check(!ec, ec);
+}
+OUTLET_DETAIL_DEF bool BasicSocket::wait_readable(duration timeout, std::error_code& ec) const noexcept {
+  return wait_for(false, timeout, detail::Store{ec});
+}
+OUTLET_DETAIL_DEF bool BasicSocket::wait_readable(duration timeout) const {
+  return wait_for(false, timeout, detail::Throw{"wait_readable"});
+}
+OUTLET_DETAIL_DEF bool BasicSocket::wait_writable(duration timeout, std::error_code& ec) const noexcept {
+  return wait_for(true, timeout, detail::Store{ec});
+}
+OUTLET_DETAIL_DEF bool BasicSocket::wait_writable(duration timeout) const {
+  return wait_for(true, timeout, detail::Throw{"wait_writable"});
+}
+
+template <class P>
+void BasicSocket::set_timeout(duration& slot, duration timeout, P policy) noexcept(P::nothrow) {
+  if (!is_open()) return policy.fail(detail::not_open());
+  if (timeout.count() < 0)
+    return policy.fail(detail::invalid_argument(),
+                       [&](const char* op) { return detail::describe_negative_timeout(op, timeout.count()); });
+  slot = timeout;
+  policy.success();
+}
+OUTLET_DETAIL_DEF void BasicSocket::set_receive_timeout(duration timeout, std::error_code& ec) noexcept {
+  set_timeout(receive_timeout_, timeout, detail::Store{ec});
+}
+OUTLET_DETAIL_DEF void BasicSocket::set_receive_timeout(duration timeout) {
+  set_timeout(receive_timeout_, timeout, detail::Throw{"set_receive_timeout"});
+}
+OUTLET_DETAIL_DEF void BasicSocket::set_send_timeout(duration timeout, std::error_code& ec) noexcept {
+  set_timeout(send_timeout_, timeout, detail::Store{ec});
+}
+OUTLET_DETAIL_DEF void BasicSocket::set_send_timeout(duration timeout) {
+  set_timeout(send_timeout_, timeout, detail::Throw{"set_send_timeout"});
+}
+
+OUTLET_DETAIL_DEF std::error_code BasicSocket::set_flag(int level, int name, bool on) noexcept {
+  const int value = on ? 1 : 0;
+  if (!is_open()) return detail::not_open();
+  return detail::set_option(handle_, level, name, &value, sizeof value);
+}
+
+template <class P>
+bool BasicSocket::flag(int level, int name, P policy) const noexcept(P::nothrow) {
+  std::error_code ec;
+  return policy.check(get_option<int>(level, name, ec) != 0, ec);
+}
+
+OUTLET_DETAIL_DEF int BasicSocket::reuse_option(std::error_code& ec) const noexcept {
+  ec.clear();
+  if constexpr (!detail::sys::stream_reuse_is_exclusive) return SO_REUSEADDR;
+  // Windows: a stream socket's "rebind at once" is SO_EXCLUSIVEADDRUSE (its
+  // SO_REUSEADDR lets another socket take the port); a datagram socket's
+  // "share the port" is SO_REUSEADDR, as on POSIX.
+  const int type = is_open() ? get_option<int>(SOL_SOCKET, SO_TYPE, ec) : 0;
+  return type == SOCK_DGRAM ? SO_REUSEADDR : detail::sys::listener_reuse_option;
+}
+
+OUTLET_DETAIL_DEF std::error_code BasicSocket::set_reuse_flag(bool on) noexcept {
+  std::error_code ec;
+  const int option = reuse_option(ec);
+  return ec ? ec : set_flag(SOL_SOCKET, option, on);
+}
+OUTLET_DETAIL_DEF void BasicSocket::set_reuse_address(bool on, std::error_code& ec) noexcept {
+  detail::Store{ec}.check(set_reuse_flag(on));
+}
+OUTLET_DETAIL_DEF void BasicSocket::set_reuse_address(bool on) {
+  detail::Throw{"setsockopt(SO_REUSEADDR)"}.check(set_reuse_flag(on));
+}
+template <class P>
+bool BasicSocket::reuse_flag(P policy) const noexcept(P::nothrow) {
+  std::error_code ec;
+  const int option = reuse_option(ec);
+  return ec ? policy.check(false, ec) : flag(SOL_SOCKET, option, policy);
+}
+OUTLET_DETAIL_DEF bool BasicSocket::reuse_address(std::error_code& ec) const noexcept {
+  return reuse_flag(detail::Store{ec});
+}
+OUTLET_DETAIL_DEF bool BasicSocket::reuse_address() const {
+  return reuse_flag(detail::Throw{"getsockopt(SO_REUSEADDR)"});
+}
+
+OUTLET_DETAIL_DEF void BasicSocket::set_v6_only(bool on, std::error_code& ec) noexcept {
+  detail::Store{ec}.check(set_flag(IPPROTO_IPV6, IPV6_V6ONLY, on));
+}
+OUTLET_DETAIL_DEF void BasicSocket::set_v6_only(bool on) {
+  detail::Throw{"setsockopt(IPV6_V6ONLY)"}.check(set_flag(IPPROTO_IPV6, IPV6_V6ONLY, on));
+}
+OUTLET_DETAIL_DEF bool BasicSocket::v6_only(std::error_code& ec) const noexcept {
+  return flag(IPPROTO_IPV6, IPV6_V6ONLY, detail::Store{ec});
+}
+OUTLET_DETAIL_DEF bool BasicSocket::v6_only() const {
+  return flag(IPPROTO_IPV6, IPV6_V6ONLY, detail::Throw{"getsockopt(IPV6_V6ONLY)"});
+}
+
+template <class P>
+void BasicSocket::set_buffer_size(int name, int size, P policy) noexcept(P::nothrow) {
+  std::error_code ec = size < 0 ? detail::invalid_argument() : std::error_code{};
+  if (!ec) set_option(SOL_SOCKET, name, size, ec);
+  if (ec) return policy.fail(ec, [&](const char* option) { return detail::describe_call("setsockopt", option, size); });
+  policy.success();
+}
+OUTLET_DETAIL_DEF void BasicSocket::set_receive_buffer_size(int size, std::error_code& ec) noexcept {
+  set_buffer_size(SO_RCVBUF, size, detail::Store{ec});
+}
+OUTLET_DETAIL_DEF void BasicSocket::set_receive_buffer_size(int size) {
+  set_buffer_size(SO_RCVBUF, size, detail::Throw{"SO_RCVBUF"});
+}
+OUTLET_DETAIL_DEF int BasicSocket::receive_buffer_size(std::error_code& ec) const noexcept {
+  return get_option<int>(SOL_SOCKET, SO_RCVBUF, ec);
+}
+OUTLET_DETAIL_DEF int BasicSocket::receive_buffer_size() const { return get_option<int>(SOL_SOCKET, SO_RCVBUF); }
+
+OUTLET_DETAIL_DEF void BasicSocket::set_send_buffer_size(int size, std::error_code& ec) noexcept {
+  set_buffer_size(SO_SNDBUF, size, detail::Store{ec});
+}
+OUTLET_DETAIL_DEF void BasicSocket::set_send_buffer_size(int size) {
+  set_buffer_size(SO_SNDBUF, size, detail::Throw{"SO_SNDBUF"});
+}
+OUTLET_DETAIL_DEF int BasicSocket::send_buffer_size(std::error_code& ec) const noexcept {
+  return get_option<int>(SOL_SOCKET, SO_SNDBUF, ec);
+}
+OUTLET_DETAIL_DEF int BasicSocket::send_buffer_size() const { return get_option<int>(SOL_SOCKET, SO_SNDBUF); }
+
+OUTLET_DETAIL_DEF std::error_code BasicSocket::open(Family family, int type) noexcept {
   std::error_code ec;
   if (is_open()) close(ec);
   int af = AF_UNIX;
@@ -590,7 +611,7 @@ inline std::error_code BasicSocket::open(Family family, int type) noexcept {
   return ec;
 }
 
-inline std::error_code detail::BindableSocket::prepare_bind(const Address& local, bool listener) noexcept {
+OUTLET_DETAIL_DEF std::error_code detail::BindableSocket::prepare_bind(const Address& local, bool listener) noexcept {
   const Family family = local.family();
   if (listener && family != Family::unix_domain) {
     if (std::error_code ec = set_flag(SOL_SOCKET, detail::sys::listener_reuse_option, true)) return ec;
@@ -599,7 +620,7 @@ inline std::error_code detail::BindableSocket::prepare_bind(const Address& local
   return {};
 }
 
-inline std::error_code detail::BindableSocket::bind_address(const Address& local) noexcept {
+OUTLET_DETAIL_DEF std::error_code detail::BindableSocket::bind_address(const Address& local) noexcept {
   if (!is_open()) return detail::not_open();
   if (std::error_code ec = detail::bind(handle_, local)) return ec;
   // A Unix path (not an abstract "@name", not unnamed) now names a new file.
@@ -614,11 +635,12 @@ inline std::error_code detail::BindableSocket::bind_address(const Address& local
   return {};
 }
 
-inline std::error_code BasicSocket::blocking_error(std::error_code ec) const noexcept {
+OUTLET_DETAIL_DEF std::error_code BasicSocket::blocking_error(std::error_code ec) const noexcept {
   if (!non_blocking_ && ec == std::errc::operation_would_block) return detail::timed_out();
   return ec;
 }
 
+#endif  // OUTLET_DETAIL_BODIES
 }  // namespace OUTLET_ABI_NAMESPACE
 }  // namespace outlet
 

@@ -1,7 +1,10 @@
 # ctest driver for tests/odr (cmake -P): configures that project with the
 # suite's compiler and generator, then
 #   - builds and runs `same`: the control, proving the project itself is sound;
-#   - builds `mixed_poll` and `mixed_batch`, which must FAIL, and fail at the
+#   - builds and runs `same_separate`: the same in separate compilation
+#     (OUTLET_SEPARATE_COMPILATION, the bodies in one more file);
+#   - builds `mixed_poll`, `mixed_batch` and `mixed_separate` (header-only
+#     main.cpp, separately compiled rest), which must FAIL, and fail at the
 #     link, naming the function whose outlet types came from another
 #     configuration's inline namespace (a compile error does not count).
 # Inputs: SOURCE_DIR, BINARY_DIR, INCLUDE_DIR, GENERATOR, CXX_COMPILER, MAKE_PROGRAM.
@@ -23,24 +26,30 @@ if(NOT rc EQUAL 0)
   message(FATAL_ERROR "configuring tests/odr failed:\n${out}")
 endif()
 
-# The control: one configuration links and runs.
-execute_process(COMMAND "${CMAKE_COMMAND}" --build "${BINARY_DIR}" --target same
-  RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
-if(NOT rc EQUAL 0)
-  message(FATAL_ERROR "the control `same` (one configuration) did not build:\n${out}")
-endif()
-find_program(same_program same PATHS "${BINARY_DIR}" "${BINARY_DIR}/Debug" NO_DEFAULT_PATH)
-execute_process(COMMAND "${same_program}" RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
-if(NOT rc EQUAL 0)
-  message(FATAL_ERROR "the control `same` built but failed (${rc}):\n${out}")
-endif()
-message(STATUS "same (one configuration): ${out}")
+# The controls: one configuration links and runs, header-only and separately compiled.
+foreach(target same same_separate)
+  execute_process(COMMAND "${CMAKE_COMMAND}" --build "${BINARY_DIR}" --target ${target}
+    RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "the control `${target}` (one configuration) did not build:\n${out}")
+  endif()
+  unset(program CACHE)
+  find_program(program ${target} PATHS "${BINARY_DIR}" "${BINARY_DIR}/Debug" NO_DEFAULT_PATH NO_CACHE)
+  execute_process(COMMAND "${program}" RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "the control `${target}` built but failed (${rc}):\n${out}")
+  endif()
+  message(STATUS "${target} (one configuration): ${out}")
+endforeach()
 
 # The mixtures: built (objects compile), then the link must fail on the
 # function that takes the other configuration's types.
-foreach(target mixed_poll mixed_batch)
+foreach(target mixed_poll mixed_batch mixed_separate)
   if(target STREQUAL "mixed_poll")
     set(objects uses_force_poll)
+    set(symbol "poller_size")
+  elseif(target STREQUAL "mixed_separate")
+    set(objects uses_separate)
     set(symbol "poller_size")
   else()
     set(objects uses_no_batch)

@@ -9,6 +9,8 @@
 //   outlet::v0_1_0_force_kqueue        OUTLET_FORCE_KQUEUE (kqueue where the
 //                                      platform would pick another back end)
 //   ..._fault_hook                     OUTLET_FAULT_HOOK (the test seam compiled in)
+//   ..._separate                       OUTLET_SEPARATE_COMPILATION (the bodies
+//                                      compiled once; see below)
 //
 // Users still write outlet::Socket. But two translation units built with
 // different settings (or two libraries embedding different outlet versions)
@@ -53,10 +55,36 @@
 #define OUTLET_DETAIL_ABI_HOOK
 #endif  // defined(OUTLET_FAULT_HOOK)
 
-#define OUTLET_DETAIL_ABI_PASTE(major, minor, patch, poller, batch, hook) \
-  v##major##_##minor##_##patch##poller##batch##hook
-#define OUTLET_DETAIL_ABI_NAME(major, minor, patch, poller, batch, hook) \
-  OUTLET_DETAIL_ABI_PASTE(major, minor, patch, poller, batch, hook)
+// Separate compilation (as Asio's ASIO_SEPARATE_COMPILATION): with
+// OUTLET_SEPARATE_COMPILATION defined in every translation unit, the headers
+// keep only declarations, class layouts and the fast paths of the data calls
+// (and templates); every other body is compiled once, in the one translation
+// unit that includes <outlet/src.hpp>. A program then parses and compiles
+// those bodies once instead of once per file that includes outlet.
+//
+// OUTLET_DETAIL_BODIES: whether this translation unit compiles those bodies
+// (1 header-only, or in the unit that includes <outlet/src.hpp>; else 0).
+// OUTLET_DETAIL_DEF: what begins such a body: `inline` header-only, so every
+// unit may hold a copy; nothing in separate compilation, so the one unit
+// that compiles it exports it.
+#if defined(OUTLET_SEPARATE_COMPILATION)
+#define OUTLET_DETAIL_ABI_SEPARATE _separate
+#define OUTLET_DETAIL_DEF
+#if defined(OUTLET_DETAIL_SOURCE)
+#define OUTLET_DETAIL_BODIES 1
+#else
+#define OUTLET_DETAIL_BODIES 0
+#endif  // defined(OUTLET_DETAIL_SOURCE)
+#else
+#define OUTLET_DETAIL_ABI_SEPARATE
+#define OUTLET_DETAIL_DEF inline
+#define OUTLET_DETAIL_BODIES 1
+#endif  // defined(OUTLET_SEPARATE_COMPILATION)
+
+#define OUTLET_DETAIL_ABI_PASTE(major, minor, patch, poller, batch, hook, separate) \
+  v##major##_##minor##_##patch##poller##batch##hook##separate
+#define OUTLET_DETAIL_ABI_NAME(major, minor, patch, poller, batch, hook, separate) \
+  OUTLET_DETAIL_ABI_PASTE(major, minor, patch, poller, batch, hook, separate)
 
 /// The inline namespace inside outlet that holds every declaration: the
 /// version and configuration this translation unit was built with, e.g.
@@ -64,6 +92,6 @@
 /// link errors.
 #define OUTLET_ABI_NAMESPACE                                                                                         \
   OUTLET_DETAIL_ABI_NAME(OUTLET_VERSION_MAJOR, OUTLET_VERSION_MINOR, OUTLET_VERSION_PATCH, OUTLET_DETAIL_ABI_POLLER, \
-                         OUTLET_DETAIL_ABI_BATCH, OUTLET_DETAIL_ABI_HOOK)
+                         OUTLET_DETAIL_ABI_BATCH, OUTLET_DETAIL_ABI_HOOK, OUTLET_DETAIL_ABI_SEPARATE)
 
 #endif  // OUTLET_DETAIL_ABI_HPP

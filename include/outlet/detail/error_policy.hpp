@@ -26,35 +26,11 @@ inline namespace OUTLET_ABI_NAMESPACE {
 namespace detail {
 
 /// "<op> <address>", for what(); "<op> <empty address>" for an empty one.
-OUTLET_DETAIL_COLD inline Text describe_operation(const char* op, const Address* address) {
-  Text text;
-  text.add(op);
-  if (address == nullptr) return text;
-  text.add(' ');
-  if (address->empty()) {
-    text.add("<empty address>");
-  } else {
-    AddressAccess::write(*address, text);
-  }
-  return text;
-}
-
+Text describe_operation(const char* op, const Address* address);
 /// "<op> (<done> of <total> bytes <verb>)": "send_all (3 of 10 bytes sent)".
-OUTLET_DETAIL_COLD inline Text describe_progress(const char* op, std::size_t done, std::size_t total,
-                                                 const char* verb) {
-  Text text;
-  text.add(op).add(" (").add_unsigned(done).add(" of ").add_unsigned(total).add(" bytes ").add(verb).add(')');
-  return text;
-}
-
+Text describe_progress(const char* op, std::size_t done, std::size_t total, const char* verb);
 /// "<op>[ <from>]: datagram longer than the buffer space (<size> bytes)".
-OUTLET_DETAIL_COLD inline Text describe_truncated(const char* op, const Address* from, std::size_t size) {
-  Text text;
-  text.add(op);
-  if (from != nullptr) AddressAccess::write(*from, text.add(' '));
-  text.add(": datagram longer than the buffer space (").add_unsigned(size).add(" bytes)");
-  return text;
-}
+Text describe_truncated(const char* op, const Address* from, std::size_t size);
 
 /// The throwing forms' policy: success costs nothing; a failure throws
 /// std::system_error whose what() reads "<op>: <message>" or
@@ -93,10 +69,7 @@ struct Throw {
   }
 
 private:
-  [[noreturn]] OUTLET_DETAIL_COLD static void throw_operation_error(const std::error_code& ec, const char* op,
-                                                                    const Address* address) {
-    throw_error(ec, describe_operation(op, address));
-  }
+  [[noreturn]] static void throw_operation_error(const std::error_code& ec, const char* op, const Address* address);
 };
 
 /// The error_code forms' policy: clears the caller's error_code on success,
@@ -126,6 +99,51 @@ struct Store {
 };
 
 }  // namespace detail
+
+// ---------------------------------------------------------------------------
+// Implementation: compiled once under OUTLET_SEPARATE_COMPILATION (detail/abi.hpp),
+// in every translation unit otherwise
+#if OUTLET_DETAIL_BODIES
+namespace detail {
+
+/// "<op> <address>", for what(); "<op> <empty address>" for an empty one.
+OUTLET_DETAIL_COLD OUTLET_DETAIL_DEF Text describe_operation(const char* op, const Address* address) {
+  Text text;
+  text.add(op);
+  if (address == nullptr) return text;
+  text.add(' ');
+  if (address->empty()) {
+    text.add("<empty address>");
+  } else {
+    AddressAccess::write(*address, text);
+  }
+  return text;
+}
+
+/// "<op> (<done> of <total> bytes <verb>)": "send_all (3 of 10 bytes sent)".
+OUTLET_DETAIL_COLD OUTLET_DETAIL_DEF Text describe_progress(const char* op, std::size_t done, std::size_t total,
+                                                            const char* verb) {
+  Text text;
+  text.add(op).add(" (").add_unsigned(done).add(" of ").add_unsigned(total).add(" bytes ").add(verb).add(')');
+  return text;
+}
+
+/// "<op>[ <from>]: datagram longer than the buffer space (<size> bytes)".
+OUTLET_DETAIL_COLD OUTLET_DETAIL_DEF Text describe_truncated(const char* op, const Address* from, std::size_t size) {
+  Text text;
+  text.add(op);
+  if (from != nullptr) AddressAccess::write(*from, text.add(' '));
+  text.add(": datagram longer than the buffer space (").add_unsigned(size).add(" bytes)");
+  return text;
+}
+
+OUTLET_DETAIL_COLD OUTLET_DETAIL_DEF void Throw::throw_operation_error(const std::error_code& ec, const char* op,
+                                                                       const Address* address) {
+  throw_error(ec, describe_operation(op, address));
+}
+
+}  // namespace detail
+#endif  // OUTLET_DETAIL_BODIES
 }  // namespace OUTLET_ABI_NAMESPACE
 }  // namespace outlet
 

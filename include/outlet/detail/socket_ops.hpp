@@ -149,201 +149,6 @@ inline int try_connect(handle h, const Address& peer) noexcept {
 inline std::error_code timed_out() noexcept { return std::make_error_code(std::errc::timed_out); }
 inline std::error_code not_open() noexcept { return std::make_error_code(std::errc::bad_file_descriptor); }
 
-/// Backs off before retrying something the OS keeps refusing for now (a full
-/// Unix listen queue, readiness that keeps turning out false): 1, 2, 4 ...
-/// 64 ms, never past the deadline. Without it such a retry would spin.
-inline void back_off(const Deadline& deadline, int attempt) noexcept {
-  const int step = 1 << (attempt < 6 ? attempt : 6);
-  const int left = deadline.poll_timeout_ms();
-  sys::sleep_ms(left >= 0 && left < step ? left : step);
-}
-
-/// poll(): waits until h is ready for `events` or the deadline passes,
-/// retrying EINTR with the time that is left. `connecting`: waits for a
-/// connect() in progress to end instead (sys::wait_connect).
-inline std::error_code wait_ready(handle h, short events, const Deadline& deadline, bool connecting = false) noexcept {
-  for (;;) {
-    short revents = 0;
-    const int ms = deadline.poll_timeout_ms();
-    const int r = hook_fails(SysCall::poll, h) ? -1
-                  : connecting                 ? sys::wait_connect(h, ms)
-                                               : sys::poll_one(h, events, ms, revents);
-    if (r > 0) return {};  // ready, or an error the next call will report
-    if (r == 0) {
-      if (!deadline.is_set() || !deadline.expired()) continue;  // woke early: wait for the rest
-      return timed_out();
-    }
-    const int e = sys::last_error();
-    if (e != sys::err_interrupted) return sys::to_error_code(e);
-    if (deadline.expired()) return timed_out();
-  }
-}
-
-// --- lifetime ----------------------------------------------------------------
-
-/// socket(): close-on-exec, SIGPIPE-free.
-inline handle open(int family, int type, std::error_code& ec) noexcept {
-  handle h = try_open(family, type);
-  ec = h == sys::invalid_handle ? last_error_code() : std::error_code{};
-  return h;
-}
-
-/// close(). Never retried: after EINTR the descriptor is already gone.
-inline std::error_code close(handle h) noexcept {
-  const int r = hook_fails(SysCall::close, h) ? -1 : sys::close_socket(h);
-  if (r == 0) return {};
-  const int e = sys::last_error();
-  return e == sys::err_interrupted ? std::error_code{} : sys::to_error_code(e);
-}
-
-/// ioctl(FIONBIO) / ioctlsocket(FIONBIO).
-inline std::error_code set_non_blocking(handle h, bool on) noexcept {
-  const int r = hook_fails(SysCall::option, h) ? -1 : sys::set_blocking_mode(h, on);
-  return r == 0 ? std::error_code{} : last_error_code();
-}
-
-// --- options -----------------------------------------------------------------
-
-/// setsockopt().
-inline std::error_code set_option(handle h, int level, int name, const void* value, std::size_t size) noexcept {
-  const int r =
-      hook_fails(SysCall::option, h) ? -1 : sys::set_option(h, level, name, value, static_cast<sys::socklen>(size));
-  return r == 0 ? std::error_code{} : last_error_code();
-}
-
-/// getsockopt(); `size` is in/out.
-inline std::error_code get_option(handle h, int level, int name, void* value, std::size_t& size) noexcept {
-  auto len = static_cast<sys::socklen>(size);
-  const int r = hook_fails(SysCall::option, h) ? -1 : sys::get_option(h, level, name, value, &len);
-  if (r != 0) return last_error_code();
-  size = static_cast<std::size_t>(len);
-  return {};
-}
-
-/// getsockopt(SO_ERROR): the pending error, e.g. how a connect() ended.
-inline std::error_code pending_error(handle h) noexcept {
-  int value = 0;
-  std::size_t size = sizeof value;
-  if (std::error_code ec = get_option(h, SOL_SOCKET, SO_ERROR, &value, size)) return ec;
-  return value == 0 ? std::error_code{} : sys::to_error_code(value);
-}
-
-/// The connection's TCP statistics (sys::tcp_statistics: TCP_INFO,
-/// TCP_CONNECTION_INFO or SIO_TCP_INFO).
-inline std::error_code tcp_statistics(handle h, TcpStatistics& out) noexcept {
-  const int r = hook_fails(SysCall::option, h) ? -1 : sys::tcp_statistics(h, out);
-  return r == 0 ? std::error_code{} : last_error_code();
-}
-
-// --- multicast (issue #19) ----------------------------------------------------------
-
-/// sys::change_membership(): joins or leaves `group` (from `source` only,
-/// if one is given) on interface `index`.
-inline std::error_code change_membership(handle h, bool join, const Address& group, const Address* source,
-                                         unsigned index) noexcept {
-  const int r = hook_fails(SysCall::option, h)
-                    ? -1
-                    : sys::change_membership(h, join, group.native(), group.native_size(),
-                                             source != nullptr ? source->native() : nullptr,
-                                             source != nullptr ? source->native_size() : 0, index);
-  return r == 0 ? std::error_code{} : last_error_code();
-}
-
-/// sys::set_multicast_interface(): IP_MULTICAST_IF / IPV6_MULTICAST_IF by index.
-inline std::error_code set_multicast_interface(handle h, int family, unsigned index) noexcept {
-  const int r = hook_fails(SysCall::option, h) ? -1 : sys::set_multicast_interface(h, family, index);
-  return r == 0 ? std::error_code{} : last_error_code();
-}
-
-/// sys::socket_family(): the socket's address family, in `family`.
-inline std::error_code socket_family(handle h, int& family) noexcept {
-  family = hook_fails(SysCall::name, h) ? -1 : sys::socket_family(h);
-  return family != -1 ? std::error_code{} : last_error_code();
-}
-
-// --- addresses -----------------------------------------------------------------
-
-/// bind(). An empty Address is bad input on every platform (Winsock would
-/// say WSAEFAULT).
-inline std::error_code bind(handle h, const Address& local) noexcept {
-  if (local.empty()) return invalid_argument();
-  const int r = hook_fails(SysCall::bind, h) ? -1 : sys::bind_socket(h, local.native(), local.native_size());
-  return r == 0 ? std::error_code{} : last_error_code();
-}
-
-/// listen().
-inline std::error_code listen(handle h, int backlog) noexcept {
-  const int r = hook_fails(SysCall::listen, h) ? -1 : sys::listen_socket(h, backlog);
-  return r == 0 ? std::error_code{} : last_error_code();
-}
-
-/// shutdown().
-inline std::error_code shutdown(handle h, int how) noexcept {
-  const int r = hook_fails(SysCall::shutdown, h) ? -1 : sys::shutdown_socket(h, how);
-  return r == 0 ? std::error_code{} : last_error_code();
-}
-
-/// getsockname() (peer == false) or getpeername() (peer == true).
-inline Address socket_name(handle h, bool peer, std::error_code& ec) noexcept {
-  sockaddr_storage storage{};
-  auto len = static_cast<sys::socklen>(sizeof storage);
-  auto* sa = reinterpret_cast<sockaddr*>(&storage);
-  const int r = hook_fails(SysCall::name, h) ? -1 : peer ? sys::peer_name(h, sa, &len) : sys::local_name(h, sa, &len);
-  if (r != 0) {
-    ec = last_error_code();
-    return {};
-  }
-  return Address::from_native(sa, len, ec);
-}
-
-// --- connect / accept ---------------------------------------------------------
-
-/// connect(), finished within `deadline` if one is set: the socket is made
-/// non-blocking for the attempt, poll() (select() on Windows) waits for it,
-/// SO_ERROR says how it ended, and blocking mode is restored. An
-/// interrupted blocking connect() goes on in the background, so after EINTR
-/// it is waited for, not retried. A full Unix listen queue (EAGAIN) is
-/// retried, backing off, until the deadline. Without a deadline, a
-/// non-blocking socket's connect that has started fails with
-/// operation_in_progress on every platform (Winsock says WSAEWOULDBLOCK).
-inline std::error_code connect_once(handle h, const Address& peer, const Deadline& deadline,
-                                    int error_number = 0) noexcept {
-  for (int attempt = 0;; ++attempt) {
-    int e = error_number;  // the fast path's first attempt failed with this
-    error_number = 0;
-    if (e == 0) {
-      if (try_connect(h, peer) == 0) return {};
-      e = sys::last_error();
-    }
-    if (deadline.is_set() && sys::connect_backlog_full(e)) {  // a Unix listener's queue is full: try again
-      if (deadline.expired()) return timed_out();
-      back_off(deadline, attempt);
-      continue;
-    }
-    const bool pending = e == sys::err_interrupted || (deadline.is_set() && sys::connect_in_progress(e));
-    if (!pending) return sys::to_error_code(sys::connect_in_progress(e) ? sys::err_in_progress : e);
-    if (std::error_code ec = wait_ready(h, sys::poll_out, deadline, true)) return ec;
-    return pending_error(h);
-  }
-}
-
-/// connect(), finished within `deadline` if one is set (see connect_once).
-/// `stay_non_blocking`: the handle is non-blocking already and stays so.
-/// `error_number`: as in connect_once (only without a deadline).
-inline std::error_code connect(handle h, const Address& peer, const Deadline& deadline, bool stay_non_blocking = false,
-                               int error_number = 0) noexcept {
-  if (peer.empty()) return invalid_argument();  // as bind(); reached only after the fast path error_number
-  if (deadline.is_set() && !stay_non_blocking) {
-    if (std::error_code ec = set_non_blocking(h, true)) return ec;
-  }
-  std::error_code ec = connect_once(h, peer, deadline, error_number);
-  if (deadline.is_set() && !stay_non_blocking) {
-    const std::error_code restore = set_non_blocking(h, false);
-    if (!ec) ec = restore;
-  }
-  return ec;
-}
-
 /// One accept() (accept4 with SOCK_CLOEXEC where it exists), the client's
 /// name written into `peer`'s own storage (peer == nullptr: not wanted).
 /// The caller adopts the name (AddressAccess::adopt) if it succeeded.
@@ -351,91 +156,6 @@ OUTLET_DETAIL_INLINE handle try_accept(handle h, Address* peer, sys::socklen& le
   if (hook_fails(SysCall::accept, h)) return sys::invalid_handle;
   return sys::accept_socket(h, peer != nullptr ? AddressAccess::storage(*peer) : nullptr,
                             peer != nullptr ? &len : nullptr);
-}
-
-/// accept(), the general path. With a deadline, poll() waits for a pending
-/// connection first. EINTR and ECONNABORTED (a client that gave up while
-/// queued) are retried. `wait` says the caller blocks although the handle
-/// is non-blocking (so that no timed accept can block when another thread
-/// took the connection poll() saw): then EWOULDBLOCK waits in poll() too.
-/// `ip_socket`: as for AddressAccess::adopt. `error_number`: the fast
-/// path's accept() already failed with it (without a deadline).
-inline handle accept(handle h, Address* peer, const Deadline* deadline, WaitFlag wait, bool ip_socket,
-                     std::error_code& ec, int error_number = 0) noexcept {
-  for (;;) {
-    int e = error_number;  // the fast path's first attempt failed with this
-    error_number = 0;
-    if (e == 0) {
-      if (deadline != nullptr) {
-        if ((ec = wait_ready(h, sys::poll_in, *deadline))) return sys::invalid_handle;
-      }
-      auto len = AddressAccess::capacity;  // the client's name goes straight into `peer`
-      const handle c = try_accept(h, peer, len);
-      if (c != sys::invalid_handle) {
-        ec.clear();
-        if (peer != nullptr) AddressAccess::adopt(*peer, len, ip_socket);
-        return c;
-      }
-      e = sys::last_error();
-    }
-    const bool would_block = e == sys::err_would_block;
-    const bool retry = e == sys::err_interrupted || e == sys::err_connect_aborted ||
-                       (would_block && (deadline != nullptr || waits(wait)));
-    if (!retry) {
-      ec = sys::to_error_code(e);
-      return sys::invalid_handle;
-    }
-    if (would_block && deadline == nullptr && (ec = wait_ready(h, sys::poll_in, Deadline())))
-      return sys::invalid_handle;
-    if (deadline != nullptr && deadline->expired()) {
-      ec = timed_out();
-      return sys::invalid_handle;
-    }
-  }
-}
-
-// --- data ------------------------------------------------------------------------
-
-/// One I/O call, `io(dont_wait)`, retried after EINTR. With a deadline,
-/// poll() first waits for `events`, and a spurious wake-up (EWOULDBLOCK)
-/// waits again. `wait` says the caller blocks although the handle is
-/// non-blocking (kept so for timed calls where send/recv have no "don't
-/// wait" flag): then EWOULDBLOCK waits in poll() too.
-/// `error_number`: the fast path (try_send, try_receive) already made the first
-/// attempt, without a deadline, and it failed with this native error; the
-/// loop starts by handling it instead of calling again.
-template <class Io>
-inline std::size_t transfer(handle h, SysCall which, short events, const Deadline* deadline, WaitFlag wait, Io&& io,
-                            std::error_code& ec, int error_number = 0) noexcept {
-  for (int spurious = 0;; ++spurious) {
-    int e = error_number;
-    error_number = 0;
-    if (e == 0) {
-      if (deadline != nullptr) {
-        // poll() may keep saying "ready" while the call keeps failing with
-        // EWOULDBLOCK (a Unix datagram receiver with a full queue): back off.
-        if (spurious > 1) back_off(*deadline, spurious - 2);
-        if ((ec = wait_ready(h, events, *deadline))) return 0;
-      }
-      const sys::io_result n = hook_fails(which, h) ? sys::io_result(-1) : io(deadline != nullptr);
-      if (n >= 0) {
-        ec.clear();
-        return static_cast<std::size_t>(n);
-      }
-      e = sys::last_error();
-    }
-    const bool would_block = e == sys::err_would_block;
-    const bool retry = e == sys::err_interrupted || (would_block && (deadline != nullptr || waits(wait)));
-    if (!retry) {
-      ec = sys::to_error_code(e);
-      return 0;
-    }
-    if (would_block && deadline == nullptr && (ec = wait_ready(h, events, Deadline()))) return 0;
-    if (deadline != nullptr && deadline->expired()) {
-      ec = timed_out();
-      return 0;
-    }
-  }
 }
 
 // --- the fast path -------------------------------------------------------------
@@ -468,107 +188,6 @@ OUTLET_DETAIL_INLINE sys::io_result try_receive_datagram(handle h, void* data, s
   if (hook_fails(SysCall::receive, h)) return -1;
   return sys::recv_datagram(h, data, size, from != nullptr ? AddressAccess::storage(*from) : nullptr,
                             from != nullptr ? &len : nullptr, false, truncated);
-}
-
-/// send(), never raising SIGPIPE.
-inline std::size_t send(handle h, const void* data, std::size_t size, const Deadline* deadline, WaitFlag wait,
-                        std::error_code& ec, int error_number = 0) noexcept {
-  return transfer(
-      h, SysCall::send, sys::poll_out, deadline, wait,
-      [&](bool dont_wait) { return sys::send_some(h, data, size, dont_wait); }, ec, error_number);
-}
-
-/// recv().
-inline std::size_t receive(handle h, void* data, std::size_t size, const Deadline* deadline, WaitFlag wait,
-                           std::error_code& ec, int error_number = 0) noexcept {
-  return transfer(
-      h, SysCall::receive, sys::poll_in, deadline, wait,
-      [&](bool dont_wait) { return sys::recv_some(h, data, size, dont_wait); }, ec, error_number);
-}
-
-/// sendto() (to == nullptr: the connected peer).
-inline std::size_t send_to(handle h, const void* data, std::size_t size, const Address* to, const Deadline* deadline,
-                           WaitFlag wait, std::error_code& ec, int error_number = 0) noexcept {
-  const sockaddr* sa = to != nullptr ? to->native() : nullptr;
-  const sys::socklen len = to != nullptr ? to->native_size() : 0;
-  return transfer(
-      h, SysCall::send, sys::poll_out, deadline, wait,
-      [&](bool dont_wait) { return sys::send_datagram(h, data, size, sa, len, dont_wait); }, ec, error_number);
-}
-
-/// recvfrom() (from == nullptr: the address is not wanted). A datagram
-/// longer than `size` fills the buffer and fails with EMSGSIZE
-/// (message_size): nothing is cut off silently.
-inline std::size_t receive_from(handle h, void* data, std::size_t size, Address* from, const Deadline* deadline,
-                                WaitFlag wait, std::error_code& ec, int error_number = 0) noexcept {
-  auto len = AddressAccess::capacity;  // the sender's name goes straight into `from`
-  sockaddr* sa = from != nullptr ? AddressAccess::storage(*from) : nullptr;
-  bool truncated = false;
-  const std::size_t n = transfer(
-      h, SysCall::receive, sys::poll_in, deadline, wait,
-      [&](bool dont_wait) {
-        return sys::recv_datagram(h, data, size, sa, from != nullptr ? &len : nullptr, dont_wait, truncated);
-      },
-      ec, error_number);
-  if (ec) return 0;
-  if (from != nullptr) AddressAccess::adopt(*from, len);
-  if (truncated) ec = sys::to_error_code(sys::err_message_size);
-  return n;
-}
-
-/// sendmsg() over `count` buffers (to == nullptr: the connected peer).
-inline std::size_t send_vector(handle h, const sys::io_vector* v, std::size_t count, const Address* to,
-                               const Deadline* deadline, WaitFlag wait, std::error_code& ec) noexcept {
-  const sockaddr* sa = to != nullptr ? to->native() : nullptr;
-  const sys::socklen len = to != nullptr ? to->native_size() : 0;
-  return transfer(
-      h, SysCall::send, sys::poll_out, deadline, wait,
-      [&](bool dont_wait) { return sys::send_vector(h, v, count, sa, len, dont_wait); }, ec);
-}
-
-/// recvmsg() into `count` buffers (from == nullptr: the address is not
-/// wanted). `truncated`: a datagram did not fit; the caller reports it.
-inline std::size_t receive_vector(handle h, const sys::io_vector* v, std::size_t count, Address* from,
-                                  const Deadline* deadline, WaitFlag wait, bool& truncated,
-                                  std::error_code& ec) noexcept {
-  auto len = AddressAccess::capacity;  // the sender's name goes straight into `from`
-  sockaddr* sa = from != nullptr ? AddressAccess::storage(*from) : nullptr;
-  truncated = false;
-  const std::size_t n = transfer(
-      h, SysCall::receive, sys::poll_in, deadline, wait,
-      [&](bool dont_wait) {
-        return sys::recv_vector(h, v, count, sa, from != nullptr ? &len : nullptr, dont_wait, truncated);
-      },
-      ec);
-  if (!ec && from != nullptr) AddressAccess::adopt(*from, len);
-  return n;
-}
-
-/// recvmsg() with a control buffer (sys::recv_with_metadata): as
-/// receive_vector() for one buffer, and the datagram's metadata in `meta`
-/// (cleared first). `truncated`: the datagram did not fit; the caller reports it.
-inline std::size_t receive_with_metadata(handle h, void* data, std::size_t size, Address* from, DatagramMetadata& meta,
-                                         const Deadline* deadline, WaitFlag wait, bool& truncated,
-                                         std::error_code& ec) noexcept {
-  auto len = AddressAccess::capacity;  // the sender's name goes straight into `from`
-  sockaddr* sa = from != nullptr ? AddressAccess::storage(*from) : nullptr;
-  truncated = false;
-  meta = DatagramMetadata{};
-  const std::size_t n = transfer(
-      h, SysCall::receive, sys::poll_in, deadline, wait,
-      [&](bool dont_wait) {
-        return sys::recv_with_metadata(h, data, size, sa, from != nullptr ? &len : nullptr, dont_wait, truncated, meta);
-      },
-      ec);
-  if (!ec && from != nullptr) AddressAccess::adopt(*from, len);
-  return n;
-}
-
-/// setsockopt() of a receive-metadata option: sys::set_receive_timestamps
-/// or sys::set_receive_destination.
-inline std::error_code set_receive_metadata(handle h, int (*set)(handle, bool) noexcept, bool on) noexcept {
-  const int r = hook_fails(SysCall::option, h) ? -1 : set(h, on);
-  return r == 0 ? std::error_code{} : last_error_code();
 }
 
 /// The position in a list of buffers that calls consume in part: send_all
@@ -631,7 +250,467 @@ inline std::size_t total_size(const Buffer* buffers, std::size_t count) noexcept
   return total;
 }
 
+/// Backs off before retrying something the OS keeps refusing for now (a full
+/// Unix listen queue, readiness that keeps turning out false): 1, 2, 4 ...
+/// 64 ms, never past the deadline. Without it such a retry would spin.
+void back_off(const Deadline& deadline, int attempt) noexcept;
+
+/// poll(): waits until h is ready for `events` or the deadline passes,
+/// retrying EINTR with the time that is left. `connecting`: waits for a
+/// connect() in progress to end instead (sys::wait_connect).
+std::error_code wait_ready(handle h, short events, const Deadline& deadline, bool connecting = false) noexcept;
+
+/// socket(): close-on-exec, SIGPIPE-free.
+handle open(int family, int type, std::error_code& ec) noexcept;
+
+/// close(). Never retried: after EINTR the descriptor is already gone.
+std::error_code close(handle h) noexcept;
+
+/// ioctl(FIONBIO) / ioctlsocket(FIONBIO).
+std::error_code set_non_blocking(handle h, bool on) noexcept;
+
+/// setsockopt().
+std::error_code set_option(handle h, int level, int name, const void* value, std::size_t size) noexcept;
+
+/// getsockopt(); `size` is in/out.
+std::error_code get_option(handle h, int level, int name, void* value, std::size_t& size) noexcept;
+
+/// getsockopt(SO_ERROR): the pending error, e.g. how a connect() ended.
+std::error_code pending_error(handle h) noexcept;
+
+/// The connection's TCP statistics (sys::tcp_statistics: TCP_INFO,
+/// TCP_CONNECTION_INFO or SIO_TCP_INFO).
+std::error_code tcp_statistics(handle h, TcpStatistics& out) noexcept;
+
+/// sys::change_membership(): joins or leaves `group` (from `source` only,
+/// if one is given) on interface `index`.
+std::error_code change_membership(handle h, bool join, const Address& group, const Address* source,
+                                  unsigned index) noexcept;
+
+/// sys::set_multicast_interface(): IP_MULTICAST_IF / IPV6_MULTICAST_IF by index.
+std::error_code set_multicast_interface(handle h, int family, unsigned index) noexcept;
+
+/// sys::socket_family(): the socket's address family, in `family`.
+std::error_code socket_family(handle h, int& family) noexcept;
+
+/// bind(). An empty Address is bad input on every platform (Winsock would
+/// say WSAEFAULT).
+std::error_code bind(handle h, const Address& local) noexcept;
+
+/// listen().
+std::error_code listen(handle h, int backlog) noexcept;
+
+/// shutdown().
+std::error_code shutdown(handle h, int how) noexcept;
+
+/// getsockname() (peer == false) or getpeername() (peer == true).
+Address socket_name(handle h, bool peer, std::error_code& ec) noexcept;
+
+/// connect(), finished within `deadline` if one is set: the socket is made
+/// non-blocking for the attempt, poll() (select() on Windows) waits for it,
+/// SO_ERROR says how it ended, and blocking mode is restored. An
+/// interrupted blocking connect() goes on in the background, so after EINTR
+/// it is waited for, not retried. A full Unix listen queue (EAGAIN) is
+/// retried, backing off, until the deadline. Without a deadline, a
+/// non-blocking socket's connect that has started fails with
+/// operation_in_progress on every platform (Winsock says WSAEWOULDBLOCK).
+std::error_code connect_once(handle h, const Address& peer, const Deadline& deadline, int error_number = 0) noexcept;
+
+/// connect(), finished within `deadline` if one is set (see connect_once).
+/// `stay_non_blocking`: the handle is non-blocking already and stays so.
+/// `error_number`: as in connect_once (only without a deadline).
+std::error_code connect(handle h, const Address& peer, const Deadline& deadline, bool stay_non_blocking = false,
+                        int error_number = 0) noexcept;
+
+/// accept(), the general path. With a deadline, poll() waits for a pending
+/// connection first. EINTR and ECONNABORTED (a client that gave up while
+/// queued) are retried. `wait` says the caller blocks although the handle
+/// is non-blocking (so that no timed accept can block when another thread
+/// took the connection poll() saw): then EWOULDBLOCK waits in poll() too.
+/// `ip_socket`: as for AddressAccess::adopt. `error_number`: the fast
+/// path's accept() already failed with it (without a deadline).
+handle accept(handle h, Address* peer, const Deadline* deadline, WaitFlag wait, bool ip_socket, std::error_code& ec,
+              int error_number = 0) noexcept;
+
+/// send(), never raising SIGPIPE.
+std::size_t send(handle h, const void* data, std::size_t size, const Deadline* deadline, WaitFlag wait,
+                 std::error_code& ec, int error_number = 0) noexcept;
+
+/// recv().
+std::size_t receive(handle h, void* data, std::size_t size, const Deadline* deadline, WaitFlag wait,
+                    std::error_code& ec, int error_number = 0) noexcept;
+
+/// sendto() (to == nullptr: the connected peer).
+std::size_t send_to(handle h, const void* data, std::size_t size, const Address* to, const Deadline* deadline,
+                    WaitFlag wait, std::error_code& ec, int error_number = 0) noexcept;
+
+/// recvfrom() (from == nullptr: the address is not wanted). A datagram
+/// longer than `size` fills the buffer and fails with EMSGSIZE
+/// (message_size): nothing is cut off silently.
+std::size_t receive_from(handle h, void* data, std::size_t size, Address* from, const Deadline* deadline, WaitFlag wait,
+                         std::error_code& ec, int error_number = 0) noexcept;
+
+/// sendmsg() over `count` buffers (to == nullptr: the connected peer).
+std::size_t send_vector(handle h, const sys::io_vector* v, std::size_t count, const Address* to,
+                        const Deadline* deadline, WaitFlag wait, std::error_code& ec) noexcept;
+
+/// recvmsg() into `count` buffers (from == nullptr: the address is not
+/// wanted). `truncated`: a datagram did not fit; the caller reports it.
+std::size_t receive_vector(handle h, const sys::io_vector* v, std::size_t count, Address* from,
+                           const Deadline* deadline, WaitFlag wait, bool& truncated, std::error_code& ec) noexcept;
+
+/// recvmsg() with a control buffer (sys::recv_with_metadata): as
+/// receive_vector() for one buffer, and the datagram's metadata in `meta`
+/// (cleared first). `truncated`: the datagram did not fit; the caller reports it.
+std::size_t receive_with_metadata(handle h, void* data, std::size_t size, Address* from, DatagramMetadata& meta,
+                                  const Deadline* deadline, WaitFlag wait, bool& truncated,
+                                  std::error_code& ec) noexcept;
+
+/// setsockopt() of a receive-metadata option: sys::set_receive_timestamps
+/// or sys::set_receive_destination.
+std::error_code set_receive_metadata(handle h, int (*set)(handle, bool) noexcept, bool on) noexcept;
+
 }  // namespace detail
+// ---------------------------------------------------------------------------
+// Implementation: compiled once under OUTLET_SEPARATE_COMPILATION (detail/abi.hpp),
+// in every translation unit otherwise
+#if OUTLET_DETAIL_BODIES
+
+namespace detail {
+
+OUTLET_DETAIL_DEF void back_off(const Deadline& deadline, int attempt) noexcept {
+  const int step = 1 << (attempt < 6 ? attempt : 6);
+  const int left = deadline.poll_timeout_ms();
+  sys::sleep_ms(left >= 0 && left < step ? left : step);
+}
+
+OUTLET_DETAIL_DEF std::error_code wait_ready(handle h, short events, const Deadline& deadline,
+                                             bool connecting) noexcept {
+  for (;;) {
+    short revents = 0;
+    const int ms = deadline.poll_timeout_ms();
+    const int r = hook_fails(SysCall::poll, h) ? -1
+                  : connecting                 ? sys::wait_connect(h, ms)
+                                               : sys::poll_one(h, events, ms, revents);
+    if (r > 0) return {};  // ready, or an error the next call will report
+    if (r == 0) {
+      if (!deadline.is_set() || !deadline.expired()) continue;  // woke early: wait for the rest
+      return timed_out();
+    }
+    const int e = sys::last_error();
+    if (e != sys::err_interrupted) return sys::to_error_code(e);
+    if (deadline.expired()) return timed_out();
+  }
+}
+
+// --- lifetime ----------------------------------------------------------------
+
+OUTLET_DETAIL_DEF handle open(int family, int type, std::error_code& ec) noexcept {
+  handle h = try_open(family, type);
+  ec = h == sys::invalid_handle ? last_error_code() : std::error_code{};
+  return h;
+}
+
+OUTLET_DETAIL_DEF std::error_code close(handle h) noexcept {
+  const int r = hook_fails(SysCall::close, h) ? -1 : sys::close_socket(h);
+  if (r == 0) return {};
+  const int e = sys::last_error();
+  return e == sys::err_interrupted ? std::error_code{} : sys::to_error_code(e);
+}
+
+OUTLET_DETAIL_DEF std::error_code set_non_blocking(handle h, bool on) noexcept {
+  const int r = hook_fails(SysCall::option, h) ? -1 : sys::set_blocking_mode(h, on);
+  return r == 0 ? std::error_code{} : last_error_code();
+}
+
+// --- options -----------------------------------------------------------------
+
+OUTLET_DETAIL_DEF std::error_code set_option(handle h, int level, int name, const void* value,
+                                             std::size_t size) noexcept {
+  const int r =
+      hook_fails(SysCall::option, h) ? -1 : sys::set_option(h, level, name, value, static_cast<sys::socklen>(size));
+  return r == 0 ? std::error_code{} : last_error_code();
+}
+
+OUTLET_DETAIL_DEF std::error_code get_option(handle h, int level, int name, void* value, std::size_t& size) noexcept {
+  auto len = static_cast<sys::socklen>(size);
+  const int r = hook_fails(SysCall::option, h) ? -1 : sys::get_option(h, level, name, value, &len);
+  if (r != 0) return last_error_code();
+  size = static_cast<std::size_t>(len);
+  return {};
+}
+
+OUTLET_DETAIL_DEF std::error_code pending_error(handle h) noexcept {
+  int value = 0;
+  std::size_t size = sizeof value;
+  if (std::error_code ec = get_option(h, SOL_SOCKET, SO_ERROR, &value, size)) return ec;
+  return value == 0 ? std::error_code{} : sys::to_error_code(value);
+}
+
+OUTLET_DETAIL_DEF std::error_code tcp_statistics(handle h, TcpStatistics& out) noexcept {
+  const int r = hook_fails(SysCall::option, h) ? -1 : sys::tcp_statistics(h, out);
+  return r == 0 ? std::error_code{} : last_error_code();
+}
+
+// --- multicast (issue #19) ----------------------------------------------------------
+
+OUTLET_DETAIL_DEF std::error_code change_membership(handle h, bool join, const Address& group, const Address* source,
+                                                    unsigned index) noexcept {
+  const int r = hook_fails(SysCall::option, h)
+                    ? -1
+                    : sys::change_membership(h, join, group.native(), group.native_size(),
+                                             source != nullptr ? source->native() : nullptr,
+                                             source != nullptr ? source->native_size() : 0, index);
+  return r == 0 ? std::error_code{} : last_error_code();
+}
+
+OUTLET_DETAIL_DEF std::error_code set_multicast_interface(handle h, int family, unsigned index) noexcept {
+  const int r = hook_fails(SysCall::option, h) ? -1 : sys::set_multicast_interface(h, family, index);
+  return r == 0 ? std::error_code{} : last_error_code();
+}
+
+OUTLET_DETAIL_DEF std::error_code socket_family(handle h, int& family) noexcept {
+  family = hook_fails(SysCall::name, h) ? -1 : sys::socket_family(h);
+  return family != -1 ? std::error_code{} : last_error_code();
+}
+
+// --- addresses -----------------------------------------------------------------
+
+OUTLET_DETAIL_DEF std::error_code bind(handle h, const Address& local) noexcept {
+  if (local.empty()) return invalid_argument();
+  const int r = hook_fails(SysCall::bind, h) ? -1 : sys::bind_socket(h, local.native(), local.native_size());
+  return r == 0 ? std::error_code{} : last_error_code();
+}
+
+OUTLET_DETAIL_DEF std::error_code listen(handle h, int backlog) noexcept {
+  const int r = hook_fails(SysCall::listen, h) ? -1 : sys::listen_socket(h, backlog);
+  return r == 0 ? std::error_code{} : last_error_code();
+}
+
+OUTLET_DETAIL_DEF std::error_code shutdown(handle h, int how) noexcept {
+  const int r = hook_fails(SysCall::shutdown, h) ? -1 : sys::shutdown_socket(h, how);
+  return r == 0 ? std::error_code{} : last_error_code();
+}
+
+OUTLET_DETAIL_DEF Address socket_name(handle h, bool peer, std::error_code& ec) noexcept {
+  sockaddr_storage storage{};
+  auto len = static_cast<sys::socklen>(sizeof storage);
+  auto* sa = reinterpret_cast<sockaddr*>(&storage);
+  const int r = hook_fails(SysCall::name, h) ? -1 : peer ? sys::peer_name(h, sa, &len) : sys::local_name(h, sa, &len);
+  if (r != 0) {
+    ec = last_error_code();
+    return {};
+  }
+  return Address::from_native(sa, len, ec);
+}
+
+// --- connect / accept ---------------------------------------------------------
+
+OUTLET_DETAIL_DEF std::error_code connect_once(handle h, const Address& peer, const Deadline& deadline,
+                                               int error_number) noexcept {
+  for (int attempt = 0;; ++attempt) {
+    int e = error_number;  // the fast path's first attempt failed with this
+    error_number = 0;
+    if (e == 0) {
+      if (try_connect(h, peer) == 0) return {};
+      e = sys::last_error();
+    }
+    if (deadline.is_set() && sys::connect_backlog_full(e)) {  // a Unix listener's queue is full: try again
+      if (deadline.expired()) return timed_out();
+      back_off(deadline, attempt);
+      continue;
+    }
+    const bool pending = e == sys::err_interrupted || (deadline.is_set() && sys::connect_in_progress(e));
+    if (!pending) return sys::to_error_code(sys::connect_in_progress(e) ? sys::err_in_progress : e);
+    if (std::error_code ec = wait_ready(h, sys::poll_out, deadline, true)) return ec;
+    return pending_error(h);
+  }
+}
+
+OUTLET_DETAIL_DEF std::error_code connect(handle h, const Address& peer, const Deadline& deadline,
+                                          bool stay_non_blocking, int error_number) noexcept {
+  if (peer.empty()) return invalid_argument();  // as bind(); reached only after the fast path error_number
+  if (deadline.is_set() && !stay_non_blocking) {
+    if (std::error_code ec = set_non_blocking(h, true)) return ec;
+  }
+  std::error_code ec = connect_once(h, peer, deadline, error_number);
+  if (deadline.is_set() && !stay_non_blocking) {
+    const std::error_code restore = set_non_blocking(h, false);
+    if (!ec) ec = restore;
+  }
+  return ec;
+}
+
+OUTLET_DETAIL_DEF handle accept(handle h, Address* peer, const Deadline* deadline, WaitFlag wait, bool ip_socket,
+                                std::error_code& ec, int error_number) noexcept {
+  for (;;) {
+    int e = error_number;  // the fast path's first attempt failed with this
+    error_number = 0;
+    if (e == 0) {
+      if (deadline != nullptr) {
+        if ((ec = wait_ready(h, sys::poll_in, *deadline))) return sys::invalid_handle;
+      }
+      auto len = AddressAccess::capacity;  // the client's name goes straight into `peer`
+      const handle c = try_accept(h, peer, len);
+      if (c != sys::invalid_handle) {
+        ec.clear();
+        if (peer != nullptr) AddressAccess::adopt(*peer, len, ip_socket);
+        return c;
+      }
+      e = sys::last_error();
+    }
+    const bool would_block = e == sys::err_would_block;
+    const bool retry = e == sys::err_interrupted || e == sys::err_connect_aborted ||
+                       (would_block && (deadline != nullptr || waits(wait)));
+    if (!retry) {
+      ec = sys::to_error_code(e);
+      return sys::invalid_handle;
+    }
+    if (would_block && deadline == nullptr && (ec = wait_ready(h, sys::poll_in, Deadline())))
+      return sys::invalid_handle;
+    if (deadline != nullptr && deadline->expired()) {
+      ec = timed_out();
+      return sys::invalid_handle;
+    }
+  }
+}
+
+// --- data ------------------------------------------------------------------------
+
+/// One I/O call, `io(dont_wait)`, retried after EINTR. With a deadline,
+/// poll() first waits for `events`, and a spurious wake-up (EWOULDBLOCK)
+/// waits again. `wait` says the caller blocks although the handle is
+/// non-blocking (kept so for timed calls where send/recv have no "don't
+/// wait" flag): then EWOULDBLOCK waits in poll() too.
+/// `error_number`: the fast path (try_send, try_receive) already made the first
+/// attempt, without a deadline, and it failed with this native error; the
+/// loop starts by handling it instead of calling again.
+template <class Io>
+OUTLET_DETAIL_DEF std::size_t transfer(handle h, SysCall which, short events, const Deadline* deadline, WaitFlag wait,
+                                       Io&& io, std::error_code& ec, int error_number = 0) noexcept {
+  for (int spurious = 0;; ++spurious) {
+    int e = error_number;
+    error_number = 0;
+    if (e == 0) {
+      if (deadline != nullptr) {
+        // poll() may keep saying "ready" while the call keeps failing with
+        // EWOULDBLOCK (a Unix datagram receiver with a full queue): back off.
+        if (spurious > 1) back_off(*deadline, spurious - 2);
+        if ((ec = wait_ready(h, events, *deadline))) return 0;
+      }
+      const sys::io_result n = hook_fails(which, h) ? sys::io_result(-1) : io(deadline != nullptr);
+      if (n >= 0) {
+        ec.clear();
+        return static_cast<std::size_t>(n);
+      }
+      e = sys::last_error();
+    }
+    const bool would_block = e == sys::err_would_block;
+    const bool retry = e == sys::err_interrupted || (would_block && (deadline != nullptr || waits(wait)));
+    if (!retry) {
+      ec = sys::to_error_code(e);
+      return 0;
+    }
+    if (would_block && deadline == nullptr && (ec = wait_ready(h, events, Deadline()))) return 0;
+    if (deadline != nullptr && deadline->expired()) {
+      ec = timed_out();
+      return 0;
+    }
+  }
+}
+
+OUTLET_DETAIL_DEF std::size_t send(handle h, const void* data, std::size_t size, const Deadline* deadline,
+                                   WaitFlag wait, std::error_code& ec, int error_number) noexcept {
+  return transfer(
+      h, SysCall::send, sys::poll_out, deadline, wait,
+      [&](bool dont_wait) { return sys::send_some(h, data, size, dont_wait); }, ec, error_number);
+}
+
+OUTLET_DETAIL_DEF std::size_t receive(handle h, void* data, std::size_t size, const Deadline* deadline, WaitFlag wait,
+                                      std::error_code& ec, int error_number) noexcept {
+  return transfer(
+      h, SysCall::receive, sys::poll_in, deadline, wait,
+      [&](bool dont_wait) { return sys::recv_some(h, data, size, dont_wait); }, ec, error_number);
+}
+
+OUTLET_DETAIL_DEF std::size_t send_to(handle h, const void* data, std::size_t size, const Address* to,
+                                      const Deadline* deadline, WaitFlag wait, std::error_code& ec,
+                                      int error_number) noexcept {
+  const sockaddr* sa = to != nullptr ? to->native() : nullptr;
+  const sys::socklen len = to != nullptr ? to->native_size() : 0;
+  return transfer(
+      h, SysCall::send, sys::poll_out, deadline, wait,
+      [&](bool dont_wait) { return sys::send_datagram(h, data, size, sa, len, dont_wait); }, ec, error_number);
+}
+
+OUTLET_DETAIL_DEF std::size_t receive_from(handle h, void* data, std::size_t size, Address* from,
+                                           const Deadline* deadline, WaitFlag wait, std::error_code& ec,
+                                           int error_number) noexcept {
+  auto len = AddressAccess::capacity;  // the sender's name goes straight into `from`
+  sockaddr* sa = from != nullptr ? AddressAccess::storage(*from) : nullptr;
+  bool truncated = false;
+  const std::size_t n = transfer(
+      h, SysCall::receive, sys::poll_in, deadline, wait,
+      [&](bool dont_wait) {
+        return sys::recv_datagram(h, data, size, sa, from != nullptr ? &len : nullptr, dont_wait, truncated);
+      },
+      ec, error_number);
+  if (ec) return 0;
+  if (from != nullptr) AddressAccess::adopt(*from, len);
+  if (truncated) ec = sys::to_error_code(sys::err_message_size);
+  return n;
+}
+
+OUTLET_DETAIL_DEF std::size_t send_vector(handle h, const sys::io_vector* v, std::size_t count, const Address* to,
+                                          const Deadline* deadline, WaitFlag wait, std::error_code& ec) noexcept {
+  const sockaddr* sa = to != nullptr ? to->native() : nullptr;
+  const sys::socklen len = to != nullptr ? to->native_size() : 0;
+  return transfer(
+      h, SysCall::send, sys::poll_out, deadline, wait,
+      [&](bool dont_wait) { return sys::send_vector(h, v, count, sa, len, dont_wait); }, ec);
+}
+
+OUTLET_DETAIL_DEF std::size_t receive_vector(handle h, const sys::io_vector* v, std::size_t count, Address* from,
+                                             const Deadline* deadline, WaitFlag wait, bool& truncated,
+                                             std::error_code& ec) noexcept {
+  auto len = AddressAccess::capacity;  // the sender's name goes straight into `from`
+  sockaddr* sa = from != nullptr ? AddressAccess::storage(*from) : nullptr;
+  truncated = false;
+  const std::size_t n = transfer(
+      h, SysCall::receive, sys::poll_in, deadline, wait,
+      [&](bool dont_wait) {
+        return sys::recv_vector(h, v, count, sa, from != nullptr ? &len : nullptr, dont_wait, truncated);
+      },
+      ec);
+  if (!ec && from != nullptr) AddressAccess::adopt(*from, len);
+  return n;
+}
+
+OUTLET_DETAIL_DEF std::size_t receive_with_metadata(handle h, void* data, std::size_t size, Address* from,
+                                                    DatagramMetadata& meta, const Deadline* deadline, WaitFlag wait,
+                                                    bool& truncated, std::error_code& ec) noexcept {
+  auto len = AddressAccess::capacity;  // the sender's name goes straight into `from`
+  sockaddr* sa = from != nullptr ? AddressAccess::storage(*from) : nullptr;
+  truncated = false;
+  meta = DatagramMetadata{};
+  const std::size_t n = transfer(
+      h, SysCall::receive, sys::poll_in, deadline, wait,
+      [&](bool dont_wait) {
+        return sys::recv_with_metadata(h, data, size, sa, from != nullptr ? &len : nullptr, dont_wait, truncated, meta);
+      },
+      ec);
+  if (!ec && from != nullptr) AddressAccess::adopt(*from, len);
+  return n;
+}
+
+OUTLET_DETAIL_DEF std::error_code set_receive_metadata(handle h, int (*set)(handle, bool) noexcept, bool on) noexcept {
+  const int r = hook_fails(SysCall::option, h) ? -1 : set(h, on);
+  return r == 0 ? std::error_code{} : last_error_code();
+}
+
+}  // namespace detail
+
+#endif  // OUTLET_DETAIL_BODIES
 }  // namespace OUTLET_ABI_NAMESPACE
 }  // namespace outlet
 
