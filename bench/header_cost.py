@@ -7,14 +7,17 @@ client, echo until it closes) with one compiler, as
     <cxx> -std=c++17 -O0|-O2 -c <file> -o /dev/null
 (outlet adds -I include, Asio adds -DASIO_STANDALONE), taking turns file by
 file and round by round, and measures each compile's CPU time (user + system
-of the compiler and its children, from os.wait4) and wall time. Prints the
-medians and the ratios outlet/plain, asio/plain and asio/outlet at -O0 and at
--O2, and two facts that do not depend on the machine's load: the number of
+of the compiler and its children, from os.wait4) and wall time. A fourth
+program, "separate", is echo_outlet.cpp in separate compilation
+(-DOUTLET_SEPARATE_COMPILATION; outlet's bodies then compile once per
+program, in outlet_src.cpp, which is not measured). Prints the medians and
+the ratios outlet/plain, asio/plain, asio/outlet, separate/plain and
+asio/separate at -O0 and at -O2, and two facts that do not depend on the machine's load: the number of
 lines the preprocessor produces (-E) and the number of distinct headers read
 (-M). Writes everything as JSON.
 
 --check first compiles, links and runs each program once and echoes one line
-through it with a Python client, to show the three really do the same job.
+through it with a Python client, to show they really do the same job.
 
 Exit status 0 when every compile (and check) succeeded; 1 otherwise.
 """
@@ -32,7 +35,7 @@ import tempfile
 import threading
 import time
 
-IMPLEMENTATIONS = ("plain", "outlet", "asio")
+IMPLEMENTATIONS = ("plain", "outlet", "separate", "asio")
 LEVELS = ("-O0", "-O2")
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SOURCES = os.path.join(REPO, "bench", "header_cost")
@@ -70,13 +73,16 @@ def flags(args, impl):
     """The flags particular to one implementation."""
     if impl == "outlet":
         return ["-I", args.include]
+    if impl == "separate":
+        return ["-I", args.include, "-DOUTLET_SEPARATE_COMPILATION"]
     if impl == "asio":
         return ["-DASIO_STANDALONE"] + (["-I", args.asio_include] if args.asio_include else [])
     return []
 
 
 def source(impl):
-    return os.path.join(SOURCES, f"echo_{impl}.cpp")
+    # "separate" is echo_outlet.cpp itself, in separate compilation.
+    return os.path.join(SOURCES, f"echo_{'outlet' if impl == 'separate' else impl}.cpp")
 
 
 def run(command, timeout_s, stdout=subprocess.DEVNULL):
@@ -118,7 +124,7 @@ def size_facts(args, impl, level):
         rule = out.read().decode().replace("\\\n", " ")
     deps = rule.split(":", 1)[1].split()[1:]  # drop the source file itself
     headers = {os.path.realpath(d) for d in deps}
-    own = {h for h in headers if (impl == "outlet" and "/outlet/" in h)
+    own = {h for h in headers if (impl in ("outlet", "separate") and "/outlet/" in h)
            or (impl == "asio" and ("/asio/" in h or h.endswith("/asio.hpp")))}
     return {"preprocessed_lines": lines, "headers": len(headers), "library_headers": len(own)}
 
@@ -141,7 +147,10 @@ def read_first_line(process):
 def check(args, impl, directory):
     """Builds one program, echoes CHECK_LINE through it, checks it exits 0."""
     exe = os.path.join(directory, f"echo_{impl}")
-    run([args.cxx, "-std=c++17", "-O0", *flags(args, impl), source(impl), "-o", exe, "-pthread"], args.timeout_s)
+    # Separate compilation links the bodies, compiled once in outlet_src.cpp.
+    bodies = [os.path.join(SOURCES, "outlet_src.cpp")] if impl == "separate" else []
+    run([args.cxx, "-std=c++17", "-O0", *flags(args, impl), source(impl), *bodies, "-o", exe, "-pthread"],
+        args.timeout_s)
     with tempfile.TemporaryFile("w+") as err:
         server = subprocess.Popen([exe], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=err)
         try:
@@ -210,33 +219,37 @@ def summarise(times, facts):
         for kind in ("cpu_seconds", "wall_seconds"):
             m = {impl: entry[impl][kind]["median"] for impl in IMPLEMENTATIONS}
             entry[f"ratios_{kind}"] = {"outlet/plain": m["outlet"] / m["plain"], "asio/plain": m["asio"] / m["plain"],
-                                       "asio/outlet": m["asio"] / m["outlet"]}
+                                       "asio/outlet": m["asio"] / m["outlet"],
+                                       "separate/plain": m["separate"] / m["plain"],
+                                       "asio/separate": m["asio"] / m["separate"]}
         summary[level] = entry
     return summary
 
 
 def print_summary(summary):
     print()
-    print(f"{'level':<5} {'program':<7} {'CPU s':>7} {'(min .. max)':>16} {'wall s':>7} "
+    print(f"{'level':<5} {'program':<8} {'CPU s':>7} {'(min .. max)':>16} {'wall s':>7} "
           f"{'pp lines':>9} {'headers':>8} {'of them library':>16}")
     for level in LEVELS:
         for impl in IMPLEMENTATIONS:
             s = summary[level][impl]
             cpu = s["cpu_seconds"]
             spread = f"({cpu['min']:.3f} .. {cpu['max']:.3f})"
-            print(f"{level:<5} {impl:<7} {cpu['median']:>7.3f} {spread:>16} {s['wall_seconds']['median']:>7.3f} "
+            print(f"{level:<5} {impl:<8} {cpu['median']:>7.3f} {spread:>16} {s['wall_seconds']['median']:>7.3f} "
                   f"{s['preprocessed_lines']:>9,} {s['headers']:>8} {s['library_headers']:>16}")
     print()
-    print(f"{'ratio of medians':<18} {'outlet/plain':>12} {'asio/plain':>11} {'asio/outlet':>12}")
+    print(f"{'ratio of medians':<18} {'outlet/plain':>12} {'asio/plain':>11} {'asio/outlet':>12} "
+          f"{'separate/plain':>15} {'asio/separate':>14}")
     for level in LEVELS:
         for kind, name in (("cpu_seconds", "CPU"), ("wall_seconds", "wall")):
             r = summary[level][f"ratios_{kind}"]
             print(f"{level + ' ' + name:<18} {r['outlet/plain']:>12.2f} {r['asio/plain']:>11.2f} "
-                  f"{r['asio/outlet']:>12.2f}")
+                  f"{r['asio/outlet']:>12.2f} {r['separate/plain']:>15.2f} {r['asio/separate']:>14.2f}")
     for level in LEVELS:
         lines = {impl: summary[level][impl]["preprocessed_lines"] for impl in IMPLEMENTATIONS}
         print(f"{level + ' pp lines':<18} {lines['outlet'] / lines['plain']:>12.2f} "
-              f"{lines['asio'] / lines['plain']:>11.2f} {lines['asio'] / lines['outlet']:>12.2f}")
+              f"{lines['asio'] / lines['plain']:>11.2f} {lines['asio'] / lines['outlet']:>12.2f} "
+              f"{lines['separate'] / lines['plain']:>15.2f} {lines['asio'] / lines['separate']:>14.2f}")
 
 
 def main():
@@ -263,7 +276,7 @@ def main():
                         result["check"][impl] = c = check(args, impl, directory)
                     except Failure as e:
                         raise Failure(f"check {impl}: {e}") from None
-                    print(f"  check {impl:<6}: echoed {c['echoed_bytes']} bytes, exit 0 ({c['stderr']})", flush=True)
+                    print(f"  check {impl:<8}: echoed {c['echoed_bytes']} bytes, exit 0 ({c['stderr']})", flush=True)
         if not args.check_only:
             facts = {level: {impl: size_facts(args, impl, level) for impl in IMPLEMENTATIONS} for level in LEVELS}
             times = measure(args)
