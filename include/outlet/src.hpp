@@ -9,8 +9,13 @@
 //   // outlet.cpp, built with -DOUTLET_SEPARATE_COMPILATION like every file
 //   #include <outlet/src.hpp>
 //
-// The CMake target outlet::separate does both (see the README). Each file
-// that includes outlet then compiles faster; the program's code is the same.
+// In CMake (the README's "Compiling outlet once"):
+//
+//   target_compile_definitions(app PRIVATE OUTLET_SEPARATE_COMPILATION)
+//   target_sources(app PRIVATE outlet.cpp)
+//
+// Each file that includes outlet then compiles faster. The data calls' fast
+// paths are inline as before; the rest of outlet is a call into that file.
 // Mixing the two modes in one program fails to link (detail/abi.hpp).
 #ifndef OUTLET_SRC_HPP
 #define OUTLET_SRC_HPP

@@ -1,6 +1,7 @@
-// Always built in the default configuration. When uses_outlet.cpp was built
-// in another one, its functions take types of another inline namespace, so
-// these calls must not link.
+// Built header-only in the default configuration, except in same_separate
+// (separate compilation, like its uses_outlet.cpp). When uses_outlet.cpp was
+// built in another configuration, its functions take types of another inline
+// namespace, so these calls must not link.
 #include "uses.hpp"
 
 #include <cstdio>
